@@ -1,0 +1,39 @@
+/** The sanitization pipeline's public types (contract section 8). */
+
+/** The fixed, ordered stage names. `injection` looks at the text as received and changes nothing. */
+export const STAGE_NAMES = ['unicode', 'ansi', 'invisible', 'markup', 'pii', 'secrets', 'injection', 'length'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** What one stage did. */
+export interface StageReport {
+  stage: StageName;
+  /** Number of things the stage acted on (tags removed, e-mails replaced, phrases found…). */
+  count: number;
+  /** Characters removed or replaced by this stage, counted in the stage's input. */
+  charsChanged: number;
+  /** Counts by kind, e.g. { email: 2, card: 1 } for pii, { script: 1, tag: 3 } for markup. */
+  kinds: Record<string, number>;
+}
+
+export interface SanitizeResult {
+  /** The clean text: what the model and the timeline see. */
+  text: string;
+  originalLength: number;
+  finalLength: number;
+  /** Characters removed or replaced (sum over stages). */
+  changedChars: number;
+  /** changedChars / originalLength, between 0 and 1 (0 for an empty input). */
+  changedShare: number;
+  /** One report per stage, in STAGE_NAMES order. */
+  stages: StageReport[];
+  /** count by stage name. */
+  counts: Record<StageName, number>;
+  injectionDetected: boolean;
+  secretsFound: number;
+  truncated: boolean;
+}
+
+export interface SanitizeOptions {
+  /** Cut the sanitized text to this many characters (the `length` stage). */
+  maxChars: number;
+}
