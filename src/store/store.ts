@@ -34,13 +34,26 @@ export interface IdempotencyRecord {
   seq: number;
 }
 
+/**
+ * Shared rules of every method:
+ * - A write naming a session the store does not have (`appendTimeline`, `appendAgentMessage`,
+ *   `putIdempotency`) rejects with `UnknownSessionError` (`./shared.js`) and changes nothing;
+ *   reads of an unknown session find nothing (undefined, `[]`, an empty set, 0).
+ * - The store keeps its own copy of what it is given, and what it returns is the caller's to
+ *   read, not to mutate (the memory store freezes it, so a mutation throws there).
+ */
 export interface Store {
-  /** Creates a session. `chatKey` (optional) lets AI SDK chats map to one session per (owner, chat id). */
+  /**
+   * Creates a session. `chatKey` (optional) lets AI SDK chats map to one session per (owner, chat id).
+   * When the owner already has a session for `chatKey`, nothing is created and that earlier
+   * session is returned, so concurrent first calls of one chat converge: use the returned
+   * session, not the argument. Rejects when a session with the same id exists.
+   */
   createSession(session: Session, chatKey?: string): Promise<Session>;
   getSession(id: string): Promise<Session | undefined>;
   /** The session made earlier for (owner, chatKey), if any. */
   findSessionByChatKey(owner: string, chatKey: string): Promise<Session | undefined>;
-  /** Ids of every session the user owns, oldest first. */
+  /** Ids of every session the user owns, oldest first (by `createdAt`; equal ones in creation order). */
   listSessionIds(owner: string): Promise<string[]>;
 
   appendTimeline(sessionId: string, entry: TimelineEntry): Promise<void>;
@@ -49,23 +62,41 @@ export interface Store {
   /**
    * Admits an agent message: gives it the session's next seq (atomically), adds it to the
    * timeline and, when `pending` is true, to the delivery store until acked or expired.
+   * Rejects with a TypeError when `draft.expiresAt` is not a date.
    */
   appendAgentMessage(draft: AgentMessageDraft, pending: boolean): Promise<AgentMessage>;
-  /** Pending (unacked) messages with seq > afterSeq that expire after `nowMs`, in seq order. */
+  /**
+   * Pending (unacked) messages with seq > afterSeq that expire after `nowMs`, in seq order.
+   * At most `limit` (an integer; below 1 lists none).
+   */
   listPending(sessionId: string, afterSeq: number, limit: number, nowMs: number): Promise<AgentMessage[]>;
-  /** Which of `ids` are still pending in the session (unacked, not purged). */
+  /** Which of `ids` are still pending in the session (unacked, not purged: an expired one counts until purged). */
   pendingIds(sessionId: string, ids: readonly string[]): Promise<Set<string>>;
-  /** Removes the ids from the session's delivery store; returns how many were pending there. */
+  /**
+   * Removes the ids from the session's delivery store; returns how many were pending there.
+   * Unknown ids, repeats and ids of other sessions count nothing and touch nothing.
+   */
   ack(sessionId: string, ids: readonly string[]): Promise<number>;
-  /** Deletes pending messages and idempotency keys that expired at or before `nowMs`; returns the messages purged. */
+  /**
+   * Deletes pending messages and idempotency keys that expired at or before `nowMs`; returns the
+   * messages purged, in no set order. Timelines keep their copies.
+   */
   purgeExpired(nowMs: number): Promise<AgentMessage[]>;
 
+  /** The record put for `key` in the session, unless it expired at or before `nowMs`. */
   getIdempotency(sessionId: string, key: string, nowMs: number): Promise<IdempotencyRecord | undefined>;
-  putIdempotency(sessionId: string, key: string, record: IdempotencyRecord, expiresAtMs: number): Promise<void>;
+  /** Stores (or replaces) the record for `key` in the session until `expiresAtMs`. */
+  putIdempotency(
+    sessionId: string,
+    key: string,
+    record: IdempotencyRecord,
+    expiresAtMs: number,
+  ): Promise<void>;
 
   addDeadLetter(letter: DeadLetter): Promise<void>;
-  /** Newest first. */
+  /** Newest (most recently added) first; at most `limit`. */
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
 
+  /** Releases the store; calling it again does nothing. */
   close(): Promise<void>;
 }

@@ -1,0 +1,23 @@
+/**
+ * A live delivery channel: one WebSocket or SSE stream of one session. Transports implement
+ * `send` and nothing else; the router owns ordering, attempts, acks, TTL and retries.
+ */
+import type { AgentMessage } from './types.js';
+
+/**
+ * - sent: written (or buffered by the socket) now.
+ * - queued: held by the channel until the socket drains; it will be written in order.
+ * - shed: not written because the client is slow (best-effort or low priority).
+ * - closed: the channel cannot write any more.
+ */
+export type SendOutcome = 'sent' | 'queued' | 'shed' | 'closed';
+
+export interface DeliveryChannel {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly transport: 'ws' | 'sse';
+  /** True where the client acks on this channel, so an unacked message is sent again after the ack timeout. */
+  readonly redeliver: boolean;
+  /** Writes one message. `json` is `JSON.stringify(message)`, made once for every channel. */
+  send(message: AgentMessage, json: string, attempt: number): SendOutcome;
+}

@@ -1,0 +1,43 @@
+/**
+ * Sliding-window counters for the per-session per-type agent message limit (contract 3):
+ * at most N admitted in any 60 s. Also keeps how many were refused since the last admission,
+ * which the next admitted message carries as `data.suppressed`.
+ */
+export const WINDOW_MS = 60_000;
+
+interface Window {
+  times: number[];
+  suppressed: number;
+}
+
+export class SlidingWindows {
+  private readonly windows = new Map<string, Window>();
+
+  /** Admits one event at `now` unless `limit` were admitted in the last 60 s. */
+  tryAdmit(key: string, limit: number, now: number): { ok: true; suppressed: number } | { ok: false; retryAfterMs: number } {
+    let w = this.windows.get(key);
+    if (!w) {
+      w = { times: [], suppressed: 0 };
+      this.windows.set(key, w);
+    }
+    const cutoff = now - WINDOW_MS;
+    while (w.times.length > 0 && w.times[0]! <= cutoff) w.times.shift();
+    if (w.times.length >= limit) {
+      w.suppressed++;
+      return { ok: false, retryAfterMs: w.times[0]! + WINDOW_MS - now };
+    }
+    w.times.push(now);
+    const suppressed = w.suppressed;
+    w.suppressed = 0;
+    return { ok: true, suppressed };
+  }
+
+  /** Forgets windows with nothing in the last 60 s and nothing suppressed, so memory stays bounded. */
+  prune(now: number): void {
+    const cutoff = now - WINDOW_MS;
+    for (const [key, w] of this.windows) {
+      const last = w.times[w.times.length - 1];
+      if (w.suppressed === 0 && (last === undefined || last <= cutoff)) this.windows.delete(key);
+    }
+  }
+}

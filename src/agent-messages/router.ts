@@ -1,0 +1,358 @@
+/**
+ * The agent message router: admission (validate → idempotency → rate limit → seq → store)
+ * and dispatch to every live channel of the session, in seq order. It owns ordering,
+ * cursors, TTL, dedup, attempts and redelivery once; stores and transports only do I/O.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { ulid } from 'ulid';
+import { HeraldError } from '../errors/catalogue.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Store } from '../store/store.js';
+import type { DeliveryChannel, SendOutcome } from './channel.js';
+import { SlidingWindows } from './rate-window.js';
+import type { ResolvedInput } from './schema.js';
+import { type AgentMessage, type AgentType, isStored } from './types.js';
+
+export interface RouterOptions {
+  store: Store;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  rateLimits: Record<AgentType, number>;
+  ackTimeoutMs: number;
+  maxAttempts: number;
+  purgeIntervalMs: number;
+  now?: () => number;
+}
+
+export type PublishResult =
+  | { duplicate: false; message: AgentMessage }
+  | { duplicate: true; id: string; seq: number; sessionId: string };
+
+interface InFlight {
+  message: AgentMessage;
+  json: string;
+  attempt: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface ChannelState {
+  channel: DeliveryChannel;
+  /** Sends per message id on this channel (attempt numbers) and its redelivery timer. */
+  inflight: Map<string, InFlight>;
+  closed: boolean;
+}
+
+const REPLAY_PAGE = 500;
+
+export class AgentMessageRouter {
+  private readonly store: Store;
+  private readonly metrics: Metrics['agentMessages'];
+  private readonly log: FastifyBaseLogger;
+  private readonly opts: RouterOptions;
+  private readonly now: () => number;
+  private readonly sessions = new Map<string, Set<ChannelState>>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly windows = new SlidingWindows();
+  private purgeTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: RouterOptions) {
+    this.opts = options;
+    this.store = options.store;
+    this.metrics = options.metrics.agentMessages;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.purgeTimer ??= setInterval(() => void this.purgeExpired(), this.opts.purgeIntervalMs);
+    this.purgeTimer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.purgeTimer);
+    this.purgeTimer = undefined;
+    for (const states of this.sessions.values()) for (const s of states) this.forget(s);
+    this.sessions.clear();
+  }
+
+  /**
+   * Admits one message into a session and sends it to the session's live channels.
+   * Throws rate_limited when the type's limit for the session is reached.
+   */
+  publish(sessionId: string, input: ResolvedInput): Promise<PublishResult> {
+    return this.withLock(sessionId, () => this.admit(sessionId, input));
+  }
+
+  /** Publishes into every session of a user; rate_limited only when every session refused. */
+  async publishToUser(userId: string, input: ResolvedInput): Promise<PublishResult[]> {
+    const ids = await this.store.listSessionIds(userId);
+    const results: PublishResult[] = [];
+    let limited: HeraldError | undefined;
+    for (const id of ids) {
+      try {
+        results.push(await this.publish(id, input));
+      } catch (err) {
+        if (!(err instanceof HeraldError) || err.code !== 'rate_limited') throw err;
+        if (!limited || (err.retryAfter ?? 0) < (limited.retryAfter ?? 0)) limited = err;
+      }
+    }
+    if (results.length === 0 && limited) throw limited;
+    return results;
+  }
+
+  /**
+   * Adds a live channel and replays the session's stored unacked messages after `afterSeq`,
+   * in seq order, before any newer message reaches it. Returns the function that removes it.
+   */
+  async attach(channel: DeliveryChannel, afterSeq: number): Promise<() => void> {
+    const state: ChannelState = { channel, inflight: new Map(), closed: false };
+    await this.withLock(channel.sessionId, async () => {
+      let set = this.sessions.get(channel.sessionId);
+      if (!set) {
+        set = new Set();
+        this.sessions.set(channel.sessionId, set);
+      }
+      set.add(state);
+      await this.replayLocked(state, afterSeq);
+    });
+    return () => this.detach(state);
+  }
+
+  /** Sends again what is stored after `afterSeq` on one attached channel (the resume frame). */
+  async resume(channel: DeliveryChannel, afterSeq: number): Promise<void> {
+    const state = this.find(channel);
+    if (!state) return;
+    await this.withLock(channel.sessionId, () => this.replayLocked(state, afterSeq));
+  }
+
+  /** Acknowledges ids of one session: never sent again by any path. Returns how many were pending. */
+  async ack(sessionId: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const n = await this.store.ack(sessionId, ids);
+    for (const state of this.sessions.get(sessionId) ?? []) {
+      for (const id of ids) {
+        const entry = state.inflight.get(id);
+        if (entry) {
+          clearTimeout(entry.timer);
+          state.inflight.delete(id);
+        }
+      }
+    }
+    if (n > 0) {
+      this.metrics.acked.inc(n);
+      this.metrics.pending.dec(n);
+    }
+    return n;
+  }
+
+  /** Stored, unexpired, unacked messages after a cursor (poll, piggyback, SSE). */
+  listPending(sessionId: string, afterSeq: number, limit: number): Promise<AgentMessage[]> {
+    return this.store.listPending(sessionId, afterSeq, limit, this.now());
+  }
+
+  /** Purges expired messages from the delivery store (the timer calls it; tests may too). */
+  async purgeExpired(): Promise<number> {
+    try {
+      const now = this.now();
+      const purged = await this.store.purgeExpired(now);
+      for (const m of purged) {
+        this.metrics.expired.inc({ agentType: m.agentType });
+        this.log.info({ agentMessageId: m.id, agentType: m.agentType, sessionId: m.sessionId }, 'agent message expired');
+      }
+      if (purged.length > 0) this.metrics.pending.dec(purged.length);
+      this.windows.prune(now);
+      return purged.length;
+    } catch (err) {
+      this.log.error({ err }, 'purging expired agent messages failed');
+      return 0;
+    }
+  }
+
+  private async admit(sessionId: string, input: ResolvedInput): Promise<PublishResult> {
+    const now = this.now();
+    if (input.idempotencyKey) {
+      const prior = await this.store.getIdempotency(sessionId, input.idempotencyKey, now);
+      if (prior) return { duplicate: true, id: prior.id, seq: prior.seq, sessionId };
+    }
+
+    let data = input.data;
+    const limit = this.opts.rateLimits[input.agentType];
+    if (limit > 0 && input.priority !== 'high' && input.priority !== 'critical') {
+      const verdict = this.windows.tryAdmit(`${sessionId}\u0000${input.agentType}`, limit, now);
+      if (!verdict.ok) {
+        this.drop(input.agentType, 'rate_limited', { sessionId });
+        throw new HeraldError(
+          'rate_limited',
+          `At most ${limit} ${input.agentType} messages a minute in one session.`,
+          { retryAfter: Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)) },
+        );
+      }
+      if (verdict.suppressed > 0) data = { ...data, suppressed: verdict.suppressed };
+    }
+
+    const stored = isStored(input.deliveryGuarantee);
+    const message = await this.store.appendAgentMessage(
+      {
+        id: `am_${ulid(now)}`,
+        role: 'assistant',
+        content: input.content,
+        timestamp: new Date(now).toISOString(),
+        agentType: input.agentType,
+        priority: input.priority,
+        ttl: input.ttl,
+        expiresAt: new Date(now + input.ttl).toISOString(),
+        deliveryGuarantee: input.deliveryGuarantee,
+        source: input.source,
+        sessionId,
+        ...(input.correlationId !== undefined && { correlationId: input.correlationId }),
+        ...(data !== undefined && { data }),
+      },
+      stored,
+    );
+    if (input.idempotencyKey)
+      await this.store.putIdempotency(
+        sessionId,
+        input.idempotencyKey,
+        { id: message.id, seq: message.seq },
+        now + input.ttl,
+      );
+    this.metrics.created.inc({ agentType: message.agentType });
+    if (stored) this.metrics.pending.inc();
+    this.dispatch(message, now);
+    return { duplicate: false, message };
+  }
+
+  /** First sends of a new message to every live channel of its session. */
+  private dispatch(message: AgentMessage, admittedAt: number): void {
+    const states = this.sessions.get(message.sessionId);
+    if (!states || states.size === 0) {
+      if (!isStored(message.deliveryGuarantee)) this.drop(message.agentType, 'no_channel', message);
+      return;
+    }
+    const json = JSON.stringify(message);
+    let first = true;
+    for (const state of states) {
+      if (this.sendOn(state, message, json) && first) {
+        first = false;
+        this.metrics.firstSend.observe({ agentType: message.agentType }, (this.now() - admittedAt) / 1000);
+      }
+    }
+  }
+
+  private async replayLocked(state: ChannelState, afterSeq: number): Promise<void> {
+    let cursor = afterSeq;
+    for (;;) {
+      const page = await this.store.listPending(state.channel.sessionId, cursor, REPLAY_PAGE, this.now());
+      for (const message of page) this.sendOn(state, message, JSON.stringify(message));
+      if (page.length < REPLAY_PAGE) return;
+      cursor = page[page.length - 1]!.seq;
+    }
+  }
+
+  /** One send on one channel; schedules the redelivery of stored messages. Returns true if written. */
+  private sendOn(state: ChannelState, message: AgentMessage, json: string): boolean {
+    if (state.closed) return false;
+    if (Date.parse(message.expiresAt) <= this.now()) return false;
+    const prior = state.inflight.get(message.id);
+    const attempt = (prior?.attempt ?? 0) + 1;
+    let outcome: SendOutcome;
+    try {
+      outcome = state.channel.send(message, json, attempt);
+    } catch (err) {
+      this.log.warn({ err, agentMessageId: message.id }, 'agent message send failed');
+      outcome = 'closed';
+    }
+    if (outcome === 'shed' || outcome === 'closed') {
+      // Stored messages stay pending for the next delivery; only best-effort ones are lost.
+      if (outcome === 'shed' || !isStored(message.deliveryGuarantee))
+        this.drop(message.agentType, outcome === 'shed' ? 'backpressure' : 'send_failed', message);
+      return false;
+    }
+    this.metrics.delivered.inc({ agentType: message.agentType, transport: state.channel.transport });
+    if (attempt > 1) this.metrics.redelivered.inc({ agentType: message.agentType });
+    if (isStored(message.deliveryGuarantee) && state.channel.redeliver) {
+      clearTimeout(prior?.timer);
+      const entry: InFlight = { message, json, attempt, timer: undefined };
+      const delay = this.opts.ackTimeoutMs * 2 ** (attempt - 1);
+      entry.timer = setTimeout(() => void this.onAckTimeout(state, entry), delay);
+      entry.timer.unref();
+      state.inflight.set(message.id, entry);
+    }
+    return true;
+  }
+
+  private async onAckTimeout(state: ChannelState, entry: InFlight): Promise<void> {
+    const { message } = entry;
+    if (state.closed || state.inflight.get(message.id) !== entry) return;
+    try {
+      await this.withLock(message.sessionId, async () => {
+        if (state.closed || state.inflight.get(message.id) !== entry) return;
+        const stillPending = await this.store.pendingIds(message.sessionId, [message.id]);
+        if (!stillPending.has(message.id) || Date.parse(message.expiresAt) <= this.now()) {
+          state.inflight.delete(message.id);
+          return;
+        }
+        if (entry.attempt >= this.opts.maxAttempts) {
+          // This connection gives up; the message stays pending for resume, poll and SSE.
+          // A resume past the last try sends it once more without a second dead letter.
+          entry.timer = undefined;
+          if (entry.attempt > this.opts.maxAttempts) return;
+          await this.store.addDeadLetter({
+            message,
+            attempts: entry.attempt,
+            reason: `no ack after ${entry.attempt} sends on one connection`,
+            at: new Date(this.now()).toISOString(),
+          });
+          this.metrics.deadLettered.inc({ agentType: message.agentType });
+          this.log.warn(
+            { agentMessageId: message.id, sessionId: message.sessionId, attempts: entry.attempt },
+            'agent message dead-lettered',
+          );
+          return;
+        }
+        this.sendOn(state, message, entry.json);
+      });
+    } catch (err) {
+      this.log.error({ err, agentMessageId: message.id }, 'agent message redelivery failed');
+    }
+  }
+
+  private drop(agentType: AgentType, reason: string, where: { sessionId: string; id?: string }): void {
+    this.metrics.dropped.inc({ agentType, reason });
+    this.log.info({ agentMessageId: where.id, sessionId: where.sessionId, agentType, reason }, 'agent message dropped');
+  }
+
+  private find(channel: DeliveryChannel): ChannelState | undefined {
+    for (const s of this.sessions.get(channel.sessionId) ?? []) if (s.channel === channel) return s;
+    return undefined;
+  }
+
+  private detach(state: ChannelState): void {
+    this.forget(state);
+    const set = this.sessions.get(state.channel.sessionId);
+    if (!set) return;
+    set.delete(state);
+    if (set.size === 0) this.sessions.delete(state.channel.sessionId);
+  }
+
+  private forget(state: ChannelState): void {
+    state.closed = true;
+    for (const entry of state.inflight.values()) clearTimeout(entry.timer);
+    state.inflight.clear();
+  }
+
+  /** Runs admissions, replays and redeliveries of one session one at a time, so sends keep seq order. */
+  private withLock<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(sessionId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.locks.get(sessionId) === tail) this.locks.delete(sessionId);
+    });
+    return run;
+  }
+}

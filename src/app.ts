@@ -1,0 +1,130 @@
+/**
+ * Builds a Herald server from a configuration: the store, the agent message router, the
+ * chat service, auth, and every transport as a plugin. `main.ts` listens; tests call
+ * `buildApp` with their own config (ports 0, temp folders, memory store, fake models).
+ */
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { AgentMessageRouter } from './agent-messages/router.js';
+import { createModelAgent } from './agents/create-agent.js';
+import type { ModelAgent } from './agents/model-agent.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { ChatService } from './chat/chat-service.js';
+import { createChatRateLimiter } from './chat/chat-rate-limiter.js';
+import { Sessions } from './chat/sessions.js';
+import type { HeraldConfig } from './config/config.js';
+import type { HeraldContext } from './context.js';
+import { loggerOptions } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { createSanitizer, createScrubber } from './sanitize/pipeline.js';
+import { createStore } from './store/create-store.js';
+import type { Store } from './store/store.js';
+import { agentMessageRoutes } from './transports/http/agent-message-routes.js';
+import { registerAuth } from './transports/http/auth-hook.js';
+import { chatRoutes } from './transports/http/chat-routes.js';
+import { registerErrorHandling } from './transports/http/error-handler.js';
+import { sessionRoutes } from './transports/http/session-routes.js';
+import { systemRoutes } from './transports/http/system-routes.js';
+import { agentMessageStreamRoutes } from './transports/sse/agent-message-stream.js';
+import { chatStreamRoutes } from './transports/sse/chat-stream.js';
+import { chatSocketRoutes } from './transports/ws/chat-socket.js';
+
+export interface AppOverrides {
+  store?: Store;
+  agent?: ModelAgent;
+  /** Pino logger options or false to silence (tests). */
+  logger?: boolean | object;
+  /** Collect prom-client's process metrics (off in tests that build many apps). */
+  defaultMetrics?: boolean;
+}
+
+export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  // A chat body may carry a message at the character limit in 4-byte characters, plus the JSON around it.
+  const bodyLimit = Math.max(config.bodyLimitBytes, config.maxMessageChars * 4 + 64 * 1024);
+  const app = Fastify({
+    logger: overrides.logger ?? loggerOptions(config.logLevel),
+    bodyLimit,
+    // Schema errors must name the field: no silent coercion of a number into a message string.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+
+  const store = overrides.store ?? (await createStore(config));
+  const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics });
+  const agent = overrides.agent ?? createModelAgent(config);
+  const router = config.agentMessages
+    ? new AgentMessageRouter({
+        store,
+        metrics,
+        log: app.log.child({ component: 'agent-messages' }),
+        rateLimits: config.agentRateLimits,
+        ackTimeoutMs: config.ackTimeoutMs,
+        maxAttempts: config.maxDeliveryAttempts,
+        purgeIntervalMs: config.purgeIntervalMs,
+      })
+    : undefined;
+  const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });
+  const chat = new ChatService({
+    store,
+    sanitize: (text) => sanitizer.sanitize(text),
+    agent,
+    router,
+    rateLimiter: createChatRateLimiter(config.chatRateLimit),
+    metrics,
+    log: app.log.child({ component: 'chat' }),
+    maxMessageChars: config.maxMessageChars,
+    summaryThreshold: config.summaryThreshold,
+    slowReplyMs: config.slowReplyMs,
+    historyTurns: agent.name === 'local' ? 0 : 20,
+  });
+
+  const herald: HeraldContext = {
+    config,
+    store,
+    sessions: new Sessions(store),
+    chat,
+    router,
+    auth: await createAuthenticator(config),
+    metrics,
+    scrub: createScrubber(),
+    shuttingDown: false,
+    connections: new Set(),
+  };
+  app.decorate('herald', herald);
+
+  registerErrorHandling(app);
+  registerAuth(app);
+  await app.register(websocket, {
+    options: { maxPayload: config.wsMaxFrameBytes, perMessageDeflate: false },
+    // Errors thrown before the upgrade completes still answer with the catalogue's body.
+    errorHandler: (err, socket) => {
+      app.log.error({ err }, 'websocket handler failed');
+      socket.terminate();
+    },
+  });
+  await app.register(systemRoutes);
+  await app.register(chatRoutes);
+  await app.register(chatStreamRoutes);
+  await app.register(sessionRoutes);
+  await app.register(chatSocketRoutes);
+  if (router) {
+    await app.register(agentMessageRoutes);
+    await app.register(agentMessageStreamRoutes);
+  }
+
+  app.addHook('onReady', async () => router?.start());
+  // Shutdown order: refuse new work, let replies in flight finish (bounded), close sockets with 1001, close the store.
+  app.addHook('preClose', async () => {
+    herald.shuttingDown = true;
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
+    await Promise.race([chat.idle(), grace]);
+    for (const c of [...herald.connections]) c.close(1001, 'server shutting down');
+    router?.stop();
+  });
+  app.addHook('onClose', async () => {
+    await agent.close?.();
+    await store.close();
+  });
+  return app;
+}

@@ -1,0 +1,200 @@
+/**
+ * The chat flow, the same for every transport: rate limit, size check, sanitize, record the
+ * user message, agent messages about it, the model's streamed reply, record the reply.
+ * Transports resolve the session and render what this emits; nothing here knows a wire format.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { ulid } from 'ulid';
+import { needsSecurityAlert, needsSummary, sanitizationSummary, securityAlert, slowReplyStatus, upstreamError } from '../agent-messages/factories.js';
+import type { AgentMessageRouter } from '../agent-messages/router.js';
+import { type AgentMessageInput, withDefaults } from '../agent-messages/schema.js';
+import type { AgentMessage } from '../agent-messages/types.js';
+import type { ChatTurn, ModelAgent } from '../agents/model-agent.js';
+import type { Principal } from '../auth/principal.js';
+import { HeraldError } from '../errors/catalogue.js';
+import type { Metrics, Transport } from '../observability/metrics.js';
+import type { SanitizeResult } from '../sanitize/types.js';
+import type { Session, Store } from '../store/store.js';
+import type { ChatRateLimiter } from './chat-rate-limiter.js';
+
+export interface ChatRequest {
+  principal: Principal;
+  session: Session;
+  transport: Transport;
+  /** The raw user text. */
+  message: string;
+  /** The client's message id; the server makes one when absent. */
+  messageId?: string;
+  signal: AbortSignal;
+}
+
+/** What a transport renders while a reply is made. */
+export interface ReplySink {
+  /** Called once the message is accepted (rate limit and size checked), before anything else is emitted. */
+  begin?(messageId: string): Promise<void> | void;
+  typing?(on: boolean): void;
+  chunk(text: string, replyTo: string): void;
+  /** An agent message made during this call (already dispatched to the session's live channels). */
+  agentMessage?(message: AgentMessage): void;
+}
+
+export interface ChatResult {
+  messageId: string;
+  reply: string;
+  /** Agent messages made during this call, in seq order (best-effort ones included). */
+  agentMessages: AgentMessage[];
+}
+
+export interface ChatServiceOptions {
+  store: Store;
+  sanitize: (text: string) => SanitizeResult;
+  agent: ModelAgent;
+  router: AgentMessageRouter | undefined;
+  rateLimiter: ChatRateLimiter;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  maxMessageChars: number;
+  summaryThreshold: number;
+  slowReplyMs: number;
+  /** Earlier turns sent to the model as context (0 for agents that do not use them). */
+  historyTurns: number;
+}
+
+export class ChatService {
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly opts: ChatServiceOptions) {}
+
+  /** Replies being made now (graceful shutdown waits for them). */
+  get active(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves when no reply is in flight. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async handle(request: ChatRequest, sink: ReplySink): Promise<ChatResult> {
+    const started = process.hrtime.bigint();
+    const { transport } = request;
+    this.inFlight++;
+    try {
+      const result = await this.run(request, sink);
+      this.opts.metrics.chats.inc({ transport, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      const code = err instanceof HeraldError ? err.code : 'internal';
+      this.opts.metrics.chats.inc({ transport, outcome: code });
+      throw err;
+    } finally {
+      this.opts.metrics.chatDuration.observe({ transport }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (--this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async run(request: ChatRequest, sink: ReplySink): Promise<ChatResult> {
+    const { opts } = this;
+    const { session, principal } = request;
+    await opts.rateLimiter.consume(principal.sub);
+    if (request.message.length > opts.maxMessageChars)
+      throw new HeraldError('too_large', `message is over the limit of ${opts.maxMessageChars} characters`);
+
+    const messageId = request.messageId ?? `m_${ulid()}`;
+    await sink.begin?.(messageId);
+    const clean = opts.sanitize(request.message);
+    for (const stage of clean.stages)
+      if (stage.count > 0) opts.metrics.sanitizerActions.inc({ stage: stage.stage }, stage.count);
+
+    const history = opts.historyTurns > 0 ? await this.history(session.id) : [];
+    await opts.store.appendTimeline(session.id, {
+      kind: 'user',
+      id: messageId,
+      text: clean.text,
+      timestamp: new Date().toISOString(),
+    });
+
+    const made: AgentMessage[] = [];
+    const emit = async (input: AgentMessageInput) => {
+      const message = await this.publish(session.id, input);
+      if (message) {
+        made.push(message);
+        sink.agentMessage?.(message);
+      }
+    };
+    // Summary and alert go out before the first chunk, on every channel (contract 3, "order").
+    if (opts.router) {
+      if (needsSummary(clean, opts.summaryThreshold)) await emit(sanitizationSummary(clean, messageId));
+      if (needsSecurityAlert(clean)) await emit(securityAlert(clean, messageId));
+    }
+
+    sink.typing?.(true);
+    let reply = '';
+    let slowTimer: NodeJS.Timeout | undefined;
+    if (opts.router && opts.slowReplyMs > 0) {
+      const startedAt = Date.now();
+      slowTimer = setTimeout(() => void emit(slowReplyStatus(messageId, Date.now() - startedAt)), opts.slowReplyMs);
+    }
+    try {
+      for await (const delta of opts.agent.reply({
+        sessionId: session.id,
+        messageId,
+        text: clean.text,
+        history,
+        sanitization: clean,
+        signal: request.signal,
+      })) {
+        if (slowTimer) {
+          clearTimeout(slowTimer);
+          slowTimer = undefined;
+        }
+        if (delta.length === 0) continue;
+        reply += delta;
+        sink.chunk(delta, messageId);
+      }
+    } catch (err) {
+      clearTimeout(slowTimer);
+      sink.typing?.(false);
+      const failure =
+        err instanceof HeraldError && err.code === 'upstream_failed'
+          ? err
+          : new HeraldError('upstream_failed', undefined, { cause: err });
+      opts.log.warn({ err, sessionId: session.id }, 'model agent failed');
+      if (opts.router) await emit(upstreamError(messageId, failure.message));
+      throw failure;
+    }
+    clearTimeout(slowTimer);
+    sink.typing?.(false);
+    await opts.store.appendTimeline(session.id, {
+      kind: 'reply',
+      replyTo: messageId,
+      text: reply,
+      timestamp: new Date().toISOString(),
+    });
+    return { messageId, reply, agentMessages: made };
+  }
+
+  /** Admits one message made by Herald itself; a rate-limited one is counted by the router, not an error here. */
+  private async publish(sessionId: string, input: AgentMessageInput): Promise<AgentMessage | undefined> {
+    try {
+      const result = await this.opts.router!.publish(sessionId, withDefaults(input));
+      return result.duplicate ? undefined : result.message;
+    } catch (err) {
+      if (err instanceof HeraldError && err.code === 'rate_limited') return undefined;
+      this.opts.log.error({ err, sessionId }, 'agent message could not be admitted');
+      return undefined;
+    }
+  }
+
+  private async history(sessionId: string): Promise<ChatTurn[]> {
+    const timeline = await this.opts.store.readTimeline(sessionId);
+    const turns: ChatTurn[] = [];
+    for (const entry of timeline) {
+      if (entry.kind === 'user') turns.push({ role: 'user', content: entry.text });
+      else if (entry.kind === 'reply') turns.push({ role: 'assistant', content: entry.text });
+    }
+    return turns.slice(-this.opts.historyTurns);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Session lookup with ownership: a principal never sees another principal's session; every
+ * such attempt answers exactly like an unknown session (contract section 1).
+ */
+import { ulid } from 'ulid';
+import type { Principal } from '../auth/principal.js';
+import { HeraldError } from '../errors/catalogue.js';
+import type { Session, Store } from '../store/store.js';
+
+export const SESSION_ID_PATTERN = /^sess_[0-9A-Za-z]{1,64}$/;
+
+export const newSessionId = (): string => `sess_${ulid()}`;
+
+export class Sessions {
+  constructor(private readonly store: Store) {}
+
+  /** The principal's session, or session_not_found for unknown, malformed and foreign ids alike. */
+  async get(principal: Principal, sessionId: string): Promise<Session> {
+    const session = SESSION_ID_PATTERN.test(sessionId) ? await this.store.getSession(sessionId) : undefined;
+    if (!session || session.owner !== principal.sub) throw new HeraldError('session_not_found');
+    return session;
+  }
+
+  /** The named session (owned), or a new one; `chatKey` maps an AI SDK chat id to one session. */
+  async resolve(principal: Principal, sessionId?: string, chatKey?: string): Promise<Session> {
+    if (sessionId !== undefined) return this.get(principal, sessionId);
+    if (chatKey !== undefined) {
+      const known = await this.store.findSessionByChatKey(principal.sub, chatKey);
+      if (known) return known;
+    }
+    return this.store.createSession(
+      { id: newSessionId(), owner: principal.sub, createdAt: new Date().toISOString() },
+      chatKey,
+    );
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Prometheus metrics (prom-client), one registry per app so tests can run several apps in
+ * one process. Labels are bounded sets (transport, agentType, reason): never ids or text.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Transport = 'http' | 'ws' | 'sse' | 'stream';
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+
+  const chats = new Counter({
+    name: 'herald_chat_messages_total',
+    help: 'Chat messages handled, by transport and outcome',
+    labelNames: ['transport', 'outcome'] as const,
+    registers: [registry],
+  });
+  const chatDuration = new Histogram({
+    name: 'herald_chat_duration_seconds',
+    help: 'Time from receiving a chat message to the complete reply, by transport',
+    labelNames: ['transport'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const connections = new Gauge({
+    name: 'herald_open_connections',
+    help: 'Open WebSocket and SSE connections',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const sanitizerActions = new Counter({
+    name: 'herald_sanitizer_actions_total',
+    help: 'Changes made by the sanitization pipeline, by stage',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+  });
+  const agentMessages = {
+    created: new Counter({
+      name: 'herald_agent_messages_created_total',
+      help: 'Agent messages admitted',
+      labelNames: ['agentType'] as const,
+      registers: [registry],
+    }),
+    delivered: new Counter({
+      name: 'herald_agent_messages_delivered_total',
+      help: 'Agent message sends, by transport (redeliveries included)',
+      labelNames: ['agentType', 'transport'] as const,
+      registers: [registry],
+    }),
+    acked: new Counter({
+      name: 'herald_agent_messages_acked_total',
+      help: 'Agent messages acknowledged',
+      registers: [registry],
+    }),
+    redelivered: new Counter({
+      name: 'herald_agent_messages_redelivered_total',
+      help: 'Agent messages sent again after no ack within the ack timeout',
+      labelNames: ['agentType'] as const,
+      registers: [registry],
+    }),
+    expired: new Counter({
+      name: 'herald_agent_messages_expired_total',
+      help: 'Agent messages purged unacked after their ttl',
+      labelNames: ['agentType'] as const,
+      registers: [registry],
+    }),
+    dropped: new Counter({
+      name: 'herald_agent_messages_dropped_total',
+      help: 'Agent messages not admitted or not sent, by reason',
+      labelNames: ['agentType', 'reason'] as const,
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'herald_agent_messages_dead_lettered_total',
+      help: 'Agent messages a connection gave up on after the last try',
+      labelNames: ['agentType'] as const,
+      registers: [registry],
+    }),
+    pending: new Gauge({
+      name: 'herald_agent_messages_pending',
+      help: 'Stored agent messages admitted by this instance and not yet acked or expired',
+      registers: [registry],
+    }),
+    firstSend: new Histogram({
+      name: 'herald_agent_message_first_send_seconds',
+      help: 'Time from admission to the first send',
+      labelNames: ['agentType'] as const,
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+  };
+  return { registry, chats, chatDuration, connections, sanitizerActions, agentMessages };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

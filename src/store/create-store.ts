@@ -1,0 +1,35 @@
+/**
+ * Picks the store named by `HERALD_STORE` (contract section 9). Async because the Redis store
+ * will need to connect before it is usable.
+ */
+import path from 'node:path';
+import type { HeraldConfig } from '../config/config.js';
+import { createMemoryStore } from './memory-store.js';
+import { createSqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
+
+/** The SQLite file's name inside `HERALD_DATA_DIR`. */
+export const SQLITE_FILE_NAME = 'herald.db';
+
+/**
+ * Opens the configured store.
+ *
+ * @example
+ * const store = await createStore({ store: 'sqlite', dataDir: './data', redisUrl: '' });
+ */
+export async function createStore(
+  config: Pick<HeraldConfig, 'store' | 'dataDir' | 'redisUrl'>,
+): Promise<Store> {
+  switch (config.store) {
+    case 'sqlite':
+      return createSqliteStore({ file: path.join(config.dataDir, SQLITE_FILE_NAME) });
+    case 'memory':
+      return createMemoryStore();
+    case 'redis':
+      throw new Error('HERALD_STORE=redis is not available yet');
+    default: {
+      const unknown: never = config.store;
+      throw new Error(`unknown HERALD_STORE ${String(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The reference store: everything in process memory, gone on exit. Every other store must
+ * behave like this one (`test/store/conformance.ts` holds them all to it).
+ *
+ * Each session keeps its own structures, so the hot paths touch one session only: pending
+ * messages live in a Map by id whose insertion order is seq order (seqs only grow), which
+ * makes `ack` O(ids) and `listPending` one ordered walk of that session's unacked messages.
+ *
+ * Stored values are deep copies, frozen, and handed out as they are: the caller's later
+ * changes to a draft never reach the store, reads cost no copy, and code that mutates
+ * what a store returned fails loudly here (a TypeError) instead of silently in production.
+ */
+import type { AgentMessage } from '../agent-messages/types.js';
+import { expiresAtMs, UnknownSessionError } from './shared.js';
+import type {
+  AgentMessageDraft,
+  DeadLetter,
+  IdempotencyRecord,
+  Session,
+  Store,
+  TimelineEntry,
+} from './store.js';
+
+interface Expiring<T> {
+  value: T;
+  expiresAtMs: number;
+}
+
+interface SessionState {
+  session: Session;
+  lastSeq: number;
+  timeline: TimelineEntry[];
+  /** Unacked, unpurged messages by id; insertion order is seq order. */
+  pending: Map<string, Expiring<AgentMessage>>;
+  idempotency: Map<string, Expiring<IdempotencyRecord>>;
+}
+
+interface OwnerState {
+  /** In creation order. */
+  sessions: SessionState[];
+  byChatKey: Map<string, SessionState>;
+}
+
+/** Creates an empty in-memory store. */
+export function createMemoryStore(): Store {
+  const sessions = new Map<string, SessionState>();
+  const owners = new Map<string, OwnerState>();
+  /** Oldest last; listed newest first. */
+  const deadLetters: DeadLetter[] = [];
+
+  const writable = (sessionId: string): SessionState => {
+    const state = sessions.get(sessionId);
+    if (!state) throw new UnknownSessionError(sessionId);
+    return state;
+  };
+
+  return {
+    async createSession(session, chatKey) {
+      const owner: OwnerState = owners.get(session.owner) ?? { sessions: [], byChatKey: new Map() };
+      const earlier = chatKey === undefined ? undefined : owner.byChatKey.get(chatKey);
+      if (earlier) return earlier.session;
+      if (sessions.has(session.id)) throw new Error(`session ${session.id} already exists`);
+
+      const state: SessionState = {
+        session: frozenCopy(session),
+        lastSeq: 0,
+        timeline: [],
+        pending: new Map(),
+        idempotency: new Map(),
+      };
+      sessions.set(session.id, state);
+      owners.set(session.owner, owner);
+      owner.sessions.push(state);
+      if (chatKey !== undefined) owner.byChatKey.set(chatKey, state);
+      return state.session;
+    },
+
+    async getSession(id) {
+      return sessions.get(id)?.session;
+    },
+
+    async findSessionByChatKey(owner, chatKey) {
+      return owners.get(owner)?.byChatKey.get(chatKey)?.session;
+    },
+
+    async listSessionIds(owner) {
+      const list = owners.get(owner)?.sessions ?? [];
+      // Array#sort is stable: equal createdAt keeps creation order, as the SQLite store does.
+      return list
+        .map((s) => s.session)
+        .sort((a, b) => compare(a.createdAt, b.createdAt))
+        .map((s) => s.id);
+    },
+
+    async appendTimeline(sessionId, entry) {
+      writable(sessionId).timeline.push(frozenCopy(entry));
+    },
+
+    async readTimeline(sessionId) {
+      return [...(sessions.get(sessionId)?.timeline ?? [])];
+    },
+
+    async appendAgentMessage(draft: AgentMessageDraft, pending: boolean) {
+      const state = writable(draft.sessionId);
+      const expiry = expiresAtMs(draft);
+      state.lastSeq += 1;
+      const message = frozenCopy<AgentMessage>({ ...draft, seq: state.lastSeq });
+      state.timeline.push(Object.freeze({ kind: 'agent_message', message, timestamp: message.timestamp }));
+      if (pending) state.pending.set(message.id, { value: message, expiresAtMs: expiry });
+      return message;
+    },
+
+    async listPending(sessionId, afterSeq, limit, nowMs) {
+      const out: AgentMessage[] = [];
+      const pending = sessions.get(sessionId)?.pending;
+      if (!pending || limit < 1) return out;
+      for (const { value, expiresAtMs } of pending.values()) {
+        if (value.seq <= afterSeq || expiresAtMs <= nowMs) continue;
+        out.push(value);
+        if (out.length >= limit) break;
+      }
+      return out;
+    },
+
+    async pendingIds(sessionId, ids) {
+      const found = new Set<string>();
+      const pending = sessions.get(sessionId)?.pending;
+      if (pending) for (const id of ids) if (pending.has(id)) found.add(id);
+      return found;
+    },
+
+    async ack(sessionId, ids) {
+      const pending = sessions.get(sessionId)?.pending;
+      if (!pending) return 0;
+      let acked = 0;
+      for (const id of ids) if (pending.delete(id)) acked += 1;
+      return acked;
+    },
+
+    async purgeExpired(nowMs) {
+      const purged: AgentMessage[] = [];
+      for (const state of sessions.values()) {
+        for (const [id, entry] of state.pending) {
+          if (entry.expiresAtMs <= nowMs) {
+            state.pending.delete(id);
+            purged.push(entry.value);
+          }
+        }
+        for (const [key, entry] of state.idempotency) {
+          if (entry.expiresAtMs <= nowMs) state.idempotency.delete(key);
+        }
+      }
+      return purged;
+    },
+
+    async getIdempotency(sessionId, key, nowMs) {
+      const entry = sessions.get(sessionId)?.idempotency.get(key);
+      return entry && entry.expiresAtMs > nowMs ? entry.value : undefined;
+    },
+
+    async putIdempotency(sessionId, key, record, expiresAtMs) {
+      writable(sessionId).idempotency.set(key, { value: frozenCopy(record), expiresAtMs });
+    },
+
+    async addDeadLetter(letter) {
+      deadLetters.push(frozenCopy(letter));
+    },
+
+    async listDeadLetters(limit) {
+      return limit < 1 ? [] : deadLetters.slice(-limit).reverse();
+    },
+
+    async close() {},
+  };
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A deep copy of `value`, frozen all the way down. */
+function frozenCopy<T>(value: T): T {
+  return deepFreeze(structuredClone(value));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,41 @@
+/**
+ * Authentication at the edge: an onRequest hook that runs before body parsing, for every
+ * route whose config names a scope. WebSocket routes keep the outcome for the handler, which
+ * must answer with an error frame and close 1008 rather than an HTTP status (contract 4).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requireScope } from '../../auth/authenticator.js';
+import type { Principal } from '../../auth/principal.js';
+import { HeraldError } from '../../errors/catalogue.js';
+
+const wsAuthResults = new WeakMap<FastifyRequest, Principal | HeraldError>();
+
+export function registerAuth(app: FastifyInstance): void {
+  app.decorateRequest('principal', undefined as unknown as Principal);
+  app.addHook('onRequest', async (request) => {
+    const { scope, wsAuth } = request.routeOptions.config;
+    if (!scope) return;
+    try {
+      const principal = await authenticateRequest(app, request);
+      requireScope(principal, scope);
+      request.principal = principal;
+      if (wsAuth) wsAuthResults.set(request, principal);
+    } catch (err) {
+      if (!wsAuth) throw err;
+      wsAuthResults.set(request, err instanceof HeraldError ? err : new HeraldError('unauthorized'));
+    }
+  });
+}
+
+/** A WebSocket ticket (`?ticket=`) or the Authorization header. Tokens never come in the query. */
+async function authenticateRequest(app: FastifyInstance, request: FastifyRequest): Promise<Principal> {
+  const { auth } = app.herald;
+  const ticket = request.routeOptions.config.wsAuth ? (request.query as { ticket?: unknown }).ticket : undefined;
+  if (typeof ticket === 'string' && ticket !== '' && !auth.openMode) return auth.redeemTicket(ticket);
+  return auth.authenticate(request.headers.authorization);
+}
+
+/** What the auth hook decided for a WebSocket upgrade. */
+export function wsAuthResult(request: FastifyRequest): Principal | HeraldError {
+  return wsAuthResults.get(request) ?? new HeraldError('unauthorized');
+}

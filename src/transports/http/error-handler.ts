@@ -1,0 +1,59 @@
+/**
+ * Every HTTP error leaves as `{"success":false,"error","code"}` with a code from the catalogue.
+ * Fastify's own errors (bad JSON, body too large, schema validation) are mapped here; anything
+ * unknown becomes `internal` with no details, and is logged with its stack.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { HeraldError, invalidRequest } from '../../errors/catalogue.js';
+
+interface ValidationIssue {
+  instancePath?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+  message?: string;
+}
+
+function fieldOf(issue: ValidationIssue, context: string | undefined): string {
+  const path = (issue.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+  const child = issue.params?.missingProperty ?? issue.params?.additionalProperty;
+  const field = [path, child].filter(Boolean).join('.');
+  return field || context || 'body';
+}
+
+/** Turns anything thrown in a route into the HeraldError the client sees. */
+export function toClientError(err: unknown): HeraldError {
+  if (err instanceof HeraldError) return err;
+  const e = err as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
+  if (e.validation && e.validation.length > 0) {
+    const issue = e.validation[0]!;
+    const field = fieldOf(issue, e.validationContext);
+    return invalidRequest(field, issue.message ?? 'is invalid');
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HeraldError('bad_json', 'The body is not valid JSON.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HeraldError('too_large', 'The body is over the size limit.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return invalidRequest('content-type', 'must be application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return invalidRequest('content-length', 'does not match the body');
+  }
+  if (e instanceof SyntaxError && e.statusCode === 400) return new HeraldError('bad_json');
+  if (e.statusCode === 429) return new HeraldError('rate_limited', undefined, { retryAfter: 60 });
+  return new HeraldError('internal', undefined, { cause: err });
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const error = toClientError(err);
+    if (error.code === 'internal') request.log.error({ err }, 'internal error');
+    else request.log.debug({ code: error.code }, 'request refused');
+    if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
+    return reply.code(error.status).send(error.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new HeraldError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`);
+    return reply.code(404).send(error.toBody());
+  });
+}

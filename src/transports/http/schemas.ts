@@ -1,0 +1,35 @@
+/** TypeBox schemas of the HTTP bodies and queries (contract section 5), used for validation and types. */
+import { type Static, Type } from '@sinclair/typebox';
+
+export const MessageId = Type.String({ minLength: 1, maxLength: 128 });
+export const SessionId = Type.String({ minLength: 1, maxLength: 80 });
+export const AckIds = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 });
+/** Query numbers arrive as strings: checked by pattern, parsed by the route. */
+export const SeqQuery = Type.String({ pattern: '^[0-9]{1,15}$' });
+
+export const ChatBody = Type.Object({
+  message: Type.String(),
+  context: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  sessionId: Type.Optional(SessionId),
+  id: Type.Optional(MessageId),
+  ack: Type.Optional(AckIds),
+});
+export type ChatBody = Static<typeof ChatBody>;
+
+export const SessionParams = Type.Object({ id: SessionId });
+
+export const ListQuery = Type.Object({
+  sessionId: SessionId,
+  after: Type.Optional(SeqQuery),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+});
+
+export const StreamQuery = Type.Object({
+  sessionId: SessionId,
+  after: Type.Optional(SeqQuery),
+});
+
+export const AckBody = Type.Object({ sessionId: SessionId, ids: AckIds });
+export type AckBody = Static<typeof AckBody>;
+
+export const DeadLetterQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) });

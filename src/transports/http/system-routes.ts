@@ -1,0 +1,33 @@
+/** GET /health (no auth), GET /metrics (admin), POST /api/ws-ticket (any scope), GET / (the page). */
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+
+const PAGE_URL = new URL('../../web/index.html', import.meta.url);
+
+export async function systemRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/health', async () => ({
+    status: app.herald.shuttingDown ? 'shutting_down' : 'ok',
+    store: app.herald.config.store,
+    agent: app.herald.config.agent,
+    agentMessages: app.herald.router ? 'on' : 'off',
+  }));
+
+  app.get('/metrics', { config: { scope: 'admin' } }, async (_request, reply) => {
+    const { registry } = app.herald.metrics;
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+
+  app.post('/api/ws-ticket', { config: { scope: 'chat' } }, async (request) =>
+    app.herald.auth.issueTicket(request.principal),
+  );
+
+  // Read once at start-up; the page is small and never changes while running.
+  const page = await readFile(PAGE_URL, 'utf8');
+  app.get('/', async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:")
+      .header('x-content-type-options', 'nosniff')
+      .send(page),
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * GET /api/agent-messages/stream: the session's agent messages as Server-Sent Events, one
+ * `agent_message` event per message with `id: <seq>`. A reconnect with Last-Event-ID (or
+ * `?after=`) resumes after that seq; comment heartbeats keep idle streams open.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ulid } from 'ulid';
+import type { DeliveryChannel } from '../../agent-messages/channel.js';
+import { HeraldError } from '../../errors/catalogue.js';
+import { StreamQuery } from '../http/schemas.js';
+import { SseWriter } from './sse-writer.js';
+
+export async function agentMessageStreamRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Querystring: { sessionId: string; after?: string } }>(
+    '/api/agent-messages/stream',
+    { schema: { querystring: StreamQuery }, config: { scope: 'chat' } },
+    async (request, reply) => {
+      const { sessions, router, config, metrics, connections } = app.herald;
+      const session = await sessions.get(request.principal, request.query.sessionId);
+      const lastEventId = request.headers['last-event-id'];
+      const cursor = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : (request.query.after ?? '0');
+      if (!/^[0-9]{1,15}$/.test(cursor)) throw new HeraldError('invalid_request', 'Last-Event-ID must be a seq', { fields: ['Last-Event-ID'] });
+
+      const sse = new SseWriter(reply);
+      const maxBuffered = config.wsMaxBufferedBytes;
+      const channel: DeliveryChannel = {
+        id: `sse_${ulid()}`,
+        sessionId: session.id,
+        transport: 'sse',
+        redeliver: false,
+        send(message, json) {
+          if (sse.closed) return 'closed';
+          // A slow reader: shed what may be lost; stored messages come back on reconnect.
+          if (sse.buffered > maxBuffered && (message.priority === 'low' || message.deliveryGuarantee === 'best-effort'))
+            return 'shed';
+          return sse.event(json, { event: 'agent_message', id: message.seq }) ? 'sent' : 'closed';
+        },
+      };
+      const connection = { close: () => sse.end() };
+      connections.add(connection);
+      metrics.connections.inc({ transport: 'sse' });
+      sse.write(': connected\n\n');
+      sse.startHeartbeat(config.sseHeartbeatMs);
+      const detach = await router!.attach(channel, Number(cursor));
+      sse.onClose(() => {
+        detach();
+        connections.delete(connection);
+        metrics.connections.dec({ transport: 'sse' });
+      });
+      return reply;
+    },
+  );
+}

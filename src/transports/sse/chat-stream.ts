@@ -1,0 +1,115 @@
+/**
+ * POST /api/chat/stream: the reply as a Vercel AI SDK UI message stream (protocol v1).
+ * Takes the /api/chat body or the body of the AI SDK's DefaultChatTransport; without a
+ * sessionId, one session per (principal, chat id) keeps a useChat conversation together.
+ * Agent messages travel as `data-agent-message` parts whose id is the agent message id,
+ * so a repeat replaces the earlier part instead of adding one.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AgentMessage } from '../../agent-messages/types.js';
+import { invalidRequest, toHeraldError } from '../../errors/catalogue.js';
+import { SseWriter } from './sse-writer.js';
+
+interface StreamInput {
+  message: string;
+  messageId?: string;
+  sessionId?: string;
+  chatKey?: string;
+  ack?: string[];
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (!isString(v) || v.length === 0 || v.length > max) throw invalidRequest(field, `must be a string of 1 to ${max} characters`);
+  return v;
+}
+
+/** Reads either body shape, naming the field at fault. */
+export function parseStreamBody(body: unknown): StreamInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('body', 'must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const sessionId = optionalString(b, 'sessionId', 80);
+  let ack: string[] | undefined;
+  if (b.ack !== undefined) {
+    if (!Array.isArray(b.ack) || b.ack.length > 1000 || !b.ack.every((id) => isString(id) && id.length <= 64))
+      throw invalidRequest('ack', 'must be an array of at most 1000 agent message ids');
+    ack = b.ack as string[];
+  }
+  if (Array.isArray(b.messages)) {
+    const chatKey = optionalString(b, 'id', 128);
+    const last = [...b.messages].reverse().find((m) => (m as { role?: unknown } | null)?.role === 'user') as
+      | { id?: unknown; parts?: unknown }
+      | undefined;
+    if (!last) throw invalidRequest('messages', 'must contain a user message');
+    if (!Array.isArray(last.parts)) throw invalidRequest('messages.parts', 'must be an array');
+    const text = last.parts
+      .filter((p): p is { type: 'text'; text: string } => (p as { type?: unknown })?.type === 'text' && isString((p as { text?: unknown }).text))
+      .map((p) => p.text)
+      .join('');
+    const messageId = isString(last.id) && last.id.length > 0 && last.id.length <= 128 ? last.id : undefined;
+    return { message: text, messageId, sessionId, chatKey, ack };
+  }
+  if (!isString(b.message)) throw invalidRequest('message', 'must be a string');
+  return { message: b.message, messageId: optionalString(b, 'id', 128), sessionId, ack };
+}
+
+export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
+  app.post('/api/chat/stream', { config: { scope: 'chat' } }, async (request, reply) => {
+    const { sessions, chat, router } = app.herald;
+    const input = parseStreamBody(request.body);
+    const session = await sessions.resolve(request.principal, input.sessionId, input.chatKey);
+    if (input.ack && input.ack.length > 0 && router) await router.ack(session.id, input.ack);
+
+    let sse: SseWriter | undefined;
+    const part = (value: Record<string, unknown>) => sse?.event(JSON.stringify(value));
+    const agentPart = (m: AgentMessage) => part({ type: 'data-agent-message', id: m.id, data: m });
+    const abort = new AbortController();
+    let textId: string | undefined;
+
+    try {
+      await chat.handle(
+        {
+          principal: request.principal,
+          session,
+          transport: 'stream',
+          message: input.message,
+          messageId: input.messageId,
+          signal: abort.signal,
+        },
+        {
+          // Only now is the message accepted: earlier errors still answer with an HTTP status.
+          async begin(messageId) {
+            const pending = router ? await router.listPending(session.id, 0, 1000) : [];
+            sse = new SseWriter(reply, { 'x-vercel-ai-ui-message-stream': 'v1' });
+            sse.onClose(() => abort.abort());
+            part({ type: 'start', messageMetadata: { sessionId: session.id, messageId } });
+            for (const m of pending) agentPart(m);
+          },
+          agentMessage: agentPart,
+          chunk(text, replyTo) {
+            if (!textId) {
+              textId = `txt_${replyTo}`;
+              part({ type: 'text-start', id: textId });
+            }
+            part({ type: 'text-delta', id: textId, delta: text });
+          },
+        },
+      );
+      if (textId) part({ type: 'text-end', id: textId });
+      part({ type: 'finish', finishReason: 'stop' });
+    } catch (err) {
+      const error = toHeraldError(err);
+      if (!sse) throw error;
+      if (error.code === 'internal') request.log.error({ err }, 'chat stream failed');
+      if (textId) part({ type: 'text-end', id: textId });
+      part({ type: 'error', errorText: `${error.code}: ${error.message}` });
+      part({ type: 'finish', finishReason: 'error' });
+    }
+    sse?.write('data: [DONE]\n\n');
+    sse?.end();
+    return reply;
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * GET /ws/chat: one conversation over a WebSocket (contract section 4). The auth hook has
+ * already run on the upgrade; here the socket gets `ready`, the replay of stored unacked
+ * messages, then chat/ack/resume/ping frames. Chats on one socket are answered one at a time,
+ * in order; acks, resumes and pings are answered at once.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type WebSocket from 'ws';
+import type { Principal } from '../../auth/principal.js';
+import type { Session } from '../../store/store.js';
+import { CLOSE, HeraldError, toHeraldError } from '../../errors/catalogue.js';
+import { wsAuthResult } from '../http/auth-hook.js';
+import { type ClientFrame, frame, parseClientFrame } from './frames.js';
+import { WsChannel } from './ws-channel.js';
+
+interface WsQuery {
+  sessionId?: string;
+  after?: string;
+}
+
+export async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/ws/chat', { websocket: true, config: { scope: 'chat', wsAuth: true } }, (socket, request) => {
+    void openConnection(app, socket, request);
+  });
+}
+
+async function openConnection(app: FastifyInstance, socket: WebSocket, request: FastifyRequest): Promise<void> {
+  const { herald } = app;
+  const log = request.log;
+  socket.on('error', (err) => log.debug({ err }, 'websocket error'));
+
+  const sendError = (error: HeraldError, replyTo?: string) => {
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(frame({ ...error.toFrame(), ...(replyTo !== undefined && { replyTo }) }));
+    if (error.closeCode) socket.close(error.closeCode, error.code);
+  };
+
+  // Frames that arrive while the session is being resolved wait here, in order.
+  const early: Array<WebSocket.RawData | { binary: true }> = [];
+  const onEarly = (data: WebSocket.RawData, isBinary: boolean) => early.push(isBinary ? { binary: true } : data);
+  socket.on('message', onEarly);
+
+  const auth = wsAuthResult(request);
+  if (auth instanceof HeraldError) return sendError(auth);
+  const principal: Principal = auth;
+
+  let session: Session;
+  let after = 0;
+  try {
+    const query = request.query as WsQuery;
+    if (query.after !== undefined) {
+      if (!/^[0-9]{1,15}$/.test(query.after)) throw new HeraldError('invalid_request', 'after must be a seq', { fields: ['after'] });
+      after = Number(query.after);
+    }
+    session = await herald.sessions.resolve(principal, query.sessionId || undefined);
+  } catch (err) {
+    const error = toHeraldError(err);
+    sendError(error);
+    if (!error.closeCode) socket.close(CLOSE.policyViolation, error.code);
+    return;
+  }
+  if (socket.readyState !== socket.OPEN) return;
+
+  herald.metrics.connections.inc({ transport: 'ws' });
+  const connection = { close: (code: number, reason: string) => socket.close(code, reason) };
+  herald.connections.add(connection);
+  const abort = new AbortController();
+
+  // Liveness: a ping every interval; a peer that has not answered the previous one is dropped.
+  let alive = true;
+  socket.on('pong', () => {
+    alive = true;
+  });
+  const pinger = setInterval(() => {
+    if (!alive) return socket.terminate();
+    alive = false;
+    socket.ping();
+  }, herald.config.wsPingIntervalMs);
+  pinger.unref();
+
+  // The socket keeps the principal it opened with; an expiring JWT closes it (contract 7).
+  let expiry: NodeJS.Timeout | undefined;
+  if (principal.expiresAt !== undefined) {
+    expiry = setTimeout(
+      () => sendError(new HeraldError('unauthorized', 'The token expired.')),
+      Math.max(0, principal.expiresAt - Date.now()),
+    );
+    expiry.unref();
+  }
+
+  socket.send(frame({ type: 'ready', sessionId: session.id, protocol: 1 }));
+  const channel = new WsChannel(socket, session.id, herald.config.wsMaxBufferedBytes);
+  let detach: (() => void) | undefined;
+
+  let chats: Promise<void> = Promise.resolve();
+  const handleFrame = (data: WebSocket.RawData | { binary: true }) => {
+    if ('binary' in data && data.binary === true) return socket.close(CLOSE.unsupportedData, 'binary frames are not supported');
+    let parsed: ClientFrame;
+    try {
+      parsed = parseClientFrame(data.toString());
+    } catch (err) {
+      return sendError(toHeraldError(err));
+    }
+    switch (parsed.type) {
+      case 'ping':
+        socket.send(frame({ type: 'pong' }));
+        return;
+      case 'ack':
+        void herald.router?.ack(session.id, parsed.ids).catch((err) => sendError(toHeraldError(err)));
+        return;
+      case 'resume':
+        void herald.router?.resume(channel, parsed.after).catch((err) => sendError(toHeraldError(err)));
+        return;
+      case 'chat': {
+        const chatFrame = parsed;
+        chats = chats.then(() => runChat(chatFrame));
+        return;
+      }
+    }
+  };
+
+  const runChat = async (f: Extract<ClientFrame, { type: 'chat' }>) => {
+    if (socket.readyState !== socket.OPEN) return;
+    try {
+      const result = await herald.chat.handle(
+        { principal, session, transport: 'ws', message: f.message, messageId: f.id, signal: abort.signal },
+        {
+          typing: (status) => socket.readyState === socket.OPEN && socket.send(frame({ type: 'typing', status })),
+          chunk: (content, replyTo) => socket.readyState === socket.OPEN && socket.send(frame({ type: 'chunk', content, replyTo })),
+        },
+      );
+      if (socket.readyState === socket.OPEN) socket.send(frame({ type: 'complete', replyTo: result.messageId }));
+    } catch (err) {
+      const error = toHeraldError(err);
+      if (error.code === 'internal') log.error({ err }, 'websocket chat failed');
+      sendError(error, f.id);
+    }
+  };
+
+  socket.on('close', () => {
+    clearInterval(pinger);
+    clearTimeout(expiry);
+    abort.abort();
+    detach?.();
+    herald.connections.delete(connection);
+    herald.metrics.connections.dec({ transport: 'ws' });
+  });
+
+  if (herald.router) {
+    try {
+      detach = await herald.router.attach(channel, after);
+    } catch (err) {
+      log.error({ err }, 'agent message replay failed');
+    }
+    if (socket.readyState !== socket.OPEN) detach?.();
+  }
+  // Frames sent before the replay finished are handled now, in the order they came.
+  for (const data of early.splice(0)) handleFrame(data);
+  socket.off('message', onEarly);
+  socket.on('message', (data, isBinary) => handleFrame(isBinary ? { binary: true } : data));
+}

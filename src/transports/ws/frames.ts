@@ -1,0 +1,70 @@
+/**
+ * WebSocket frames of contract section 4 as discriminated unions, and the parser of client
+ * frames. Parsing never throws anything but a HeraldError naming what is wrong, so a bad
+ * frame gets an error frame and the connection stays open.
+ */
+import { HeraldError, invalidRequest } from '../../errors/catalogue.js';
+
+export type ClientFrame =
+  | { type: 'chat'; id?: string; message: string; context?: Record<string, unknown> }
+  | { type: 'ack'; ids: string[] }
+  | { type: 'resume'; after: number }
+  | { type: 'ping' };
+
+export type ServerFrame =
+  | { type: 'ready'; sessionId: string; protocol: 1 }
+  | { type: 'typing'; status: boolean }
+  | { type: 'chunk'; content: string; replyTo: string }
+  | { type: 'complete'; replyTo: string }
+  | { type: 'error'; error: string; code: string; fields?: string[]; retryAfter?: number; replyTo?: string }
+  | { type: 'pong' };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseClientFrame(text: string): ClientFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HeraldError('bad_json', 'The frame is not valid JSON.');
+  }
+  if (!isObject(value)) throw invalidRequest('frame', 'must be a JSON object');
+  // The older protocol: a chat message without `type`.
+  const type = value.type ?? ('message' in value ? 'chat' : undefined);
+  switch (type) {
+    case 'chat': {
+      if (typeof value.message !== 'string') throw invalidRequest('message', 'must be a string');
+      if (value.id !== undefined && (typeof value.id !== 'string' || value.id.length < 1 || value.id.length > 128))
+        throw invalidRequest('id', 'must be a string of 1 to 128 characters');
+      if (value.context !== undefined && !isObject(value.context)) throw invalidRequest('context', 'must be an object');
+      return {
+        type: 'chat',
+        message: value.message,
+        ...(value.id !== undefined && { id: value.id as string }),
+        ...(value.context !== undefined && { context: value.context as Record<string, unknown> }),
+      };
+    }
+    case 'ack':
+      if (
+        !Array.isArray(value.ids) ||
+        value.ids.length > 1000 ||
+        !value.ids.every((id) => typeof id === 'string' && id.length <= 64)
+      )
+        throw invalidRequest('ids', 'must be an array of at most 1000 agent message ids');
+      return { type: 'ack', ids: value.ids as string[] };
+    case 'resume':
+      if (typeof value.after !== 'number' || !Number.isInteger(value.after) || value.after < 0)
+        throw invalidRequest('after', 'must be an integer >= 0');
+      return { type: 'resume', after: value.after };
+    case 'ping':
+      return { type: 'ping' };
+    default:
+      throw invalidRequest('type', 'must be one of chat, ack, resume, ping');
+  }
+}
+
+export const frame = (f: ServerFrame): string => JSON.stringify(f);
+
+/** The agent_message frame, built around the message JSON made once per message. */
+export const agentMessageFrame = (json: string, attempt: number): string =>
+  `{"type":"agent_message","message":${json},"attempt":${attempt}}`;

@@ -1,0 +1,55 @@
+/**
+ * A DeliveryChannel over one WebSocket, with back-pressure: past `maxBuffered` bytes waiting
+ * in the socket, best-effort and low messages are shed and stored ones wait in order until
+ * the socket drains. ws.send never blocks, so one slow socket never delays another user.
+ */
+import { ulid } from 'ulid';
+import WebSocket from 'ws';
+import type { DeliveryChannel, SendOutcome } from '../../agent-messages/channel.js';
+import type { AgentMessage } from '../../agent-messages/types.js';
+import { agentMessageFrame } from './frames.js';
+
+export class WsChannel implements DeliveryChannel {
+  readonly id = `ws_${ulid()}`;
+  readonly transport = 'ws' as const;
+  readonly redeliver = true;
+  private readonly waiting: string[] = [];
+  private draining = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly sessionId: string,
+    private readonly maxBuffered: number,
+  ) {}
+
+  send(message: AgentMessage, json: string, attempt: number): SendOutcome {
+    if (this.socket.readyState !== WebSocket.OPEN) return 'closed';
+    const data = agentMessageFrame(json, attempt);
+    if (this.waiting.length > 0 || this.socket.bufferedAmount > this.maxBuffered) {
+      if (message.deliveryGuarantee === 'best-effort' || message.priority === 'low') return 'shed';
+      this.waiting.push(data);
+      this.scheduleDrain();
+      return 'queued';
+    }
+    this.socket.send(data);
+    return 'sent';
+  }
+
+  /** Writes waiting frames once the socket's buffer is below the bound again. */
+  private scheduleDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    // A ping's callback fires once everything queued before it is handed to the OS: a drain
+    // signal without reaching into ws's private socket. Clients answer pings by themselves.
+    this.socket.ping(undefined, undefined, () => {
+      this.draining = false;
+      if (this.socket.readyState !== WebSocket.OPEN) {
+        this.waiting.length = 0;
+        return;
+      }
+      while (this.waiting.length > 0 && this.socket.bufferedAmount <= this.maxBuffered)
+        this.socket.send(this.waiting.shift()!);
+      if (this.waiting.length > 0) this.scheduleDrain();
+    });
+  }
+}

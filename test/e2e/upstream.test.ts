@@ -1,0 +1,93 @@
+/** The openai agent wired into Herald, against a fake OpenAI-compatible service on loopback. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeMode, type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { connect, type WsClient } from '../support/ws-client.js';
+
+let fake: FakeOpenAI;
+let server: TestServer;
+let client: WsClient | undefined;
+
+beforeEach(async () => {
+  fake = await startFakeOpenAI();
+  server = await startServer({
+    HERALD_AGENT: 'openai',
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_API_KEY: 'sk-test-upstream-key-0000000000',
+    HERALD_MODEL: 'fake-model',
+    HERALD_MODEL_TIMEOUT_MS: '300',
+  });
+});
+afterEach(async () => {
+  await client?.close();
+  client = undefined;
+  await server.close();
+  await fake.close();
+});
+
+const FAILURES: FakeMode[] = ['http500', 'hang', 'cut'];
+
+describe('openai agent through /api/chat', () => {
+  it('streams the model reply and sends the session history as context', async () => {
+    const first = await server.request('POST', '/api/chat', { body: { message: 'first question' } });
+    expect(first.status).toBe(200);
+    expect(first.body.response).toBe('You said: first question');
+    const second = await server.request('POST', '/api/chat', {
+      body: { message: 'second question', sessionId: first.body.sessionId },
+    });
+    expect(second.body.response).toBe('You said: second question');
+    const sent = fake.requests[1]!.body as { model: string; messages: Array<{ role: string; content: string }> };
+    expect(sent.model).toBe('fake-model');
+    const turns = sent.messages.filter((m) => m.role !== 'system');
+    expect(turns).toEqual([
+      { role: 'user', content: 'first question' },
+      { role: 'assistant', content: 'You said: first question' },
+      { role: 'user', content: 'second question' },
+    ]);
+  });
+
+  for (const mode of FAILURES) {
+    it(`answers upstream_failed (502) on ${mode}, and the session works for the next message`, async () => {
+      const ok = await server.request('POST', '/api/chat', { body: { message: 'hello' } });
+      fake.setMode(mode, { once: true });
+      const failed = await server.request('POST', '/api/chat', {
+        body: { message: 'this one fails', sessionId: ok.body.sessionId },
+      });
+      expect(failed.status).toBe(502);
+      expect(failed.body).toMatchObject({ success: false, code: 'upstream_failed' });
+      expect(JSON.stringify(failed.body)).not.toContain('sk-test-upstream-key');
+      const next = await server.request('POST', '/api/chat', {
+        body: { message: 'and now?', sessionId: ok.body.sessionId },
+      });
+      expect(next.status).toBe(200);
+      expect(next.body.response).toBe('You said: and now?');
+      // The error agent message tells the user what happened (exactly-once, so it is piggybacked).
+      const errors = next.body.agent_messages.filter((m: { agentType: string }) => m.agentType === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0].content).toContain('model service failed');
+    });
+  }
+});
+
+describe('openai agent through /ws/chat', () => {
+  for (const mode of FAILURES) {
+    it(`sends an upstream_failed error frame on ${mode} and the socket stays usable`, async () => {
+      ({ client } = await connect(server.wsUrl));
+      fake.setMode(mode, { once: true });
+      client.send({ type: 'chat', id: 'm_fail', message: 'fail please' });
+      const error = await client.next((f) => f.type === 'error');
+      expect(error).toMatchObject({ code: 'upstream_failed', replyTo: 'm_fail' });
+      const agentError = await client.next((f) => f.type === 'agent_message' && f.message.agentType === 'error');
+      expect(agentError.message.correlationId).toBe('m_fail');
+      client.send({ type: 'chat', id: 'm_next', message: 'next' });
+      const complete = await client.next((f) => f.type === 'complete' && f.replyTo === 'm_next');
+      expect(complete).toBeTruthy();
+      const reply = client.frames
+        .filter((f) => f.type === 'chunk' && f.replyTo === 'm_next')
+        .map((f) => f.content)
+        .join('');
+      expect(reply).toBe('You said: next');
+      expect(client.closeCode).toBeUndefined();
+    });
+  }
+});

@@ -1,0 +1,456 @@
+/**
+ * The one conformance suite every Store runs (memory, SQLite, later Redis): what the router
+ * may rely on, written once. Each test gets a fresh store from `make`, closed afterwards.
+ */
+import fc from 'fast-check';
+import { ulid } from 'ulid';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentMessage } from '../../src/agent-messages/types.js';
+import { UnknownSessionError } from '../../src/store/shared.js';
+import type { AgentMessageDraft, DeadLetter, Session, Store, TimelineEntry } from '../../src/store/store.js';
+
+/** The clock of every test: drafts are stamped at T0 unless told otherwise. */
+export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function newSession(owner = 'alice', createdAtMs = T0): Session {
+  return { id: `sess_${ulid()}`, owner, createdAt: iso(createdAtMs) };
+}
+
+export interface DraftOptions extends Partial<AgentMessageDraft> {
+  /** When the message was made, epoch ms; default T0. `expiresAt` = this + ttl unless given. */
+  atMs?: number;
+}
+
+/** A valid draft (contract section 2) for `sessionId`; ttl 5 minutes unless overridden. */
+export function draft(sessionId: string, options: DraftOptions = {}): AgentMessageDraft {
+  const { atMs = T0, ...fields } = options;
+  const ttl = fields.ttl ?? 300_000;
+  return {
+    id: `am_${ulid()}`,
+    role: 'assistant',
+    content: '🛡️ **Sanitization Summary**: 3 characters removed.',
+    timestamp: iso(atMs),
+    agentType: 'sanitization',
+    priority: 'medium',
+    ttl,
+    expiresAt: iso(atMs + ttl),
+    deliveryGuarantee: 'at-least-once',
+    source: 'sanitization-pipeline',
+    sessionId,
+    ...fields,
+  };
+}
+
+const ids = (messages: readonly AgentMessage[]): string[] => messages.map((m) => m.id);
+const seqs = (messages: readonly AgentMessage[]): number[] => messages.map((m) => m.seq);
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+export function storeConformance(
+  name: string,
+  make: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>,
+): void {
+  describe(name, () => {
+    let store: Store;
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await make());
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup?.();
+    });
+
+    const session = (owner = 'alice', createdAtMs = T0): Promise<Session> =>
+      store.createSession(newSession(owner, createdAtMs));
+    const admit = (sessionId: string, pending = true, options: DraftOptions = {}): Promise<AgentMessage> =>
+      store.appendAgentMessage(draft(sessionId, options), pending);
+    const pendingNow = (sessionId: string, afterSeq = 0): Promise<AgentMessage[]> =>
+      store.listPending(sessionId, afterSeq, 1000, T0);
+
+    describe('sessions', () => {
+      it('creates a session and reads it back', async () => {
+        const s = newSession();
+        expect(await store.createSession(s)).toEqual(s);
+        expect(await store.getSession(s.id)).toEqual(s);
+      });
+
+      it('answers undefined for an unknown session', async () => {
+        expect(await store.getSession('sess_unknown')).toBeUndefined();
+      });
+
+      it('rejects a second session with the same id', async () => {
+        const s = await session();
+        await expect(store.createSession({ ...s, owner: 'bob' })).rejects.toThrow();
+        expect(await store.getSession(s.id)).toEqual(s);
+      });
+
+      it('finds a session by chat key within its owner only', async () => {
+        const alices = newSession('alice');
+        await store.createSession(alices, 'chat_1');
+        await session('alice'); // no chat key: never found by one
+
+        expect(await store.findSessionByChatKey('alice', 'chat_1')).toEqual(alices);
+        expect(await store.findSessionByChatKey('bob', 'chat_1')).toBeUndefined();
+        expect(await store.findSessionByChatKey('alice', 'chat_2')).toBeUndefined();
+
+        const bobs = newSession('bob');
+        expect(await store.createSession(bobs, 'chat_1')).toEqual(bobs);
+        expect(await store.findSessionByChatKey('bob', 'chat_1')).toEqual(bobs);
+        expect(await store.findSessionByChatKey('alice', 'chat_1')).toEqual(alices);
+      });
+
+      it("returns the owner's earlier session for a chat key already used, creating nothing", async () => {
+        const first = newSession('alice');
+        await store.createSession(first, 'chat_1');
+        const second = newSession('alice');
+        expect(await store.createSession(second, 'chat_1')).toEqual(first);
+        expect(await store.getSession(second.id)).toBeUndefined();
+        expect(await store.listSessionIds('alice')).toEqual([first.id]);
+      });
+
+      it("lists only the owner's session ids, oldest first", async () => {
+        const b = await session('alice', T0 + 2000);
+        const a = await session('alice', T0 + 1000);
+        await session('bob', T0);
+        const c = await session('alice', T0 + 3000);
+        const c2 = await session('alice', T0 + 3000); // same instant: creation order
+        expect(await store.listSessionIds('alice')).toEqual([a.id, b.id, c.id, c2.id]);
+        expect(await store.listSessionIds('carol')).toEqual([]);
+      });
+    });
+
+    describe('timeline', () => {
+      it('keeps every kind in the order things happened', async () => {
+        const s = await session();
+        const user: TimelineEntry = { kind: 'user', id: 'm_1', text: 'hello', timestamp: iso(T0) };
+        await store.appendTimeline(s.id, user);
+        const summary = await admit(s.id, true);
+        const reply: TimelineEntry = { kind: 'reply', replyTo: 'm_1', text: 'hi', timestamp: iso(T0 + 5) };
+        await store.appendTimeline(s.id, reply);
+        const status = await admit(s.id, false, { agentType: 'status', deliveryGuarantee: 'best-effort' });
+
+        expect(await store.readTimeline(s.id)).toEqual([
+          user,
+          { kind: 'agent_message', message: summary, timestamp: summary.timestamp },
+          reply,
+          { kind: 'agent_message', message: status, timestamp: status.timestamp },
+        ]);
+      });
+
+      it('keeps sessions apart', async () => {
+        const a = await session();
+        const b = await session();
+        const inA: TimelineEntry = { kind: 'user', id: 'm_a', text: 'in a', timestamp: iso(T0) };
+        const inB: TimelineEntry = { kind: 'user', id: 'm_b', text: 'in b', timestamp: iso(T0) };
+        await store.appendTimeline(a.id, inA);
+        await store.appendTimeline(b.id, inB);
+        const m = await admit(b.id);
+        expect(await store.readTimeline(a.id)).toEqual([inA]);
+        expect(await store.readTimeline(b.id)).toEqual([
+          inB,
+          { kind: 'agent_message', message: m, timestamp: m.timestamp },
+        ]);
+      });
+
+      it('reads an unknown session as empty and rejects writes to it', async () => {
+        expect(await store.readTimeline('sess_unknown')).toEqual([]);
+        const entry: TimelineEntry = { kind: 'user', id: 'm_1', text: 'x', timestamp: iso(T0) };
+        await expect(store.appendTimeline('sess_unknown', entry)).rejects.toBeInstanceOf(UnknownSessionError);
+      });
+    });
+
+    describe('appendAgentMessage', () => {
+      it('gives each session its own seq 1, 2, 3', async () => {
+        const a = await session();
+        const b = await session();
+        const order = [a, a, b, a, b, b];
+        const got: number[] = [];
+        for (const s of order) got.push((await admit(s.id)).seq);
+        expect(got).toEqual([1, 2, 1, 3, 2, 3]);
+      });
+
+      it('returns the draft with its seq', async () => {
+        const s = await session();
+        const d = draft(s.id, { correlationId: 'm_42', data: { originalLength: 120, finalLength: 97 } });
+        expect(await store.appendAgentMessage(d, true)).toEqual({ ...d, seq: 1 });
+      });
+
+      it('gives 50 concurrent appends distinct, gap-free seqs', async () => {
+        const a = await session();
+        const b = await session();
+        const made = await Promise.all(range(1, 100).map((i) => admit(i % 2 ? a.id : b.id)));
+        for (const s of [a, b]) {
+          const mine = made.filter((m) => m.sessionId === s.id);
+          expect(seqs(mine).sort((x, y) => x - y)).toEqual(range(1, 50));
+          expect(seqs(await pendingNow(s.id))).toEqual(range(1, 50));
+        }
+      });
+
+      it('puts a non-pending message in the timeline only, still using a seq', async () => {
+        const s = await session();
+        const bestEffort = await admit(s.id, false, { deliveryGuarantee: 'best-effort' });
+        const next = await admit(s.id, true);
+        expect([bestEffort.seq, next.seq]).toEqual([1, 2]);
+        expect(ids(await pendingNow(s.id))).toEqual([next.id]);
+        expect(await store.pendingIds(s.id, [bestEffort.id, next.id])).toEqual(new Set([next.id]));
+        expect(
+          (await store.readTimeline(s.id)).map((e) => e.kind === 'agent_message' && e.message.id),
+        ).toEqual([bestEffort.id, next.id]);
+      });
+
+      it('rejects a message for a missing session and changes nothing', async () => {
+        const d = draft('sess_missing');
+        await expect(store.appendAgentMessage(d, true)).rejects.toBeInstanceOf(UnknownSessionError);
+        expect(await store.readTimeline('sess_missing')).toEqual([]);
+        expect(await store.pendingIds('sess_missing', [d.id])).toEqual(new Set());
+        expect(await store.purgeExpired(Number.MAX_SAFE_INTEGER)).toEqual([]);
+      });
+
+      it("keeps its own copy: later changes to the draft or the result don't reach the store", async () => {
+        const s = await session();
+        const d = draft(s.id, { data: { nested: { n: 1 } } });
+        const expected = { ...structuredClone(d), seq: 1 };
+        const m = await store.appendAgentMessage(d, true);
+        d.content = 'changed';
+        (d.data as { nested: { n: number } }).nested.n = 2;
+        try {
+          (m as { content: string }).content = 'changed'; // the memory store freezes what it returns
+        } catch {
+          // a frozen result is fine too
+        }
+        expect(await pendingNow(s.id)).toEqual([expected]);
+        expect(await store.readTimeline(s.id)).toEqual([
+          { kind: 'agent_message', message: expected, timestamp: expected.timestamp },
+        ]);
+      });
+    });
+
+    describe('listPending', () => {
+      it('lists after a seq, in seq order, up to a limit', async () => {
+        const s = await session();
+        const made: AgentMessage[] = [];
+        for (let i = 0; i < 6; i++) made.push(await admit(s.id));
+        expect(seqs(await store.listPending(s.id, 0, 100, T0))).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(seqs(await store.listPending(s.id, 2, 100, T0))).toEqual([3, 4, 5, 6]);
+        expect(seqs(await store.listPending(s.id, 2, 3, T0))).toEqual([3, 4, 5]);
+        expect(await store.listPending(s.id, 6, 100, T0)).toEqual([]);
+        expect(await store.listPending(s.id, 0, 0, T0)).toEqual([]);
+        expect(await store.listPending(s.id, 0, 100, T0)).toEqual(made);
+      });
+
+      it('skips messages that expire at or before now', async () => {
+        const s = await session();
+        const short = await admit(s.id, true, { ttl: 1000 });
+        const long = await admit(s.id, true, { ttl: 2000 });
+        expect(ids(await store.listPending(s.id, 0, 10, T0 + 999))).toEqual([short.id, long.id]);
+        expect(ids(await store.listPending(s.id, 0, 10, T0 + 1000))).toEqual([long.id]);
+        expect(ids(await store.listPending(s.id, 0, 1, T0 + 1000))).toEqual([long.id]);
+        expect(await store.listPending(s.id, 0, 10, T0 + 2000)).toEqual([]);
+      });
+
+      it('keeps sessions apart and lists an unknown session as empty', async () => {
+        const a = await session();
+        const b = await session();
+        const inA = await admit(a.id);
+        const inB = await admit(b.id);
+        expect(await pendingNow(a.id)).toEqual([inA]);
+        expect(await pendingNow(b.id)).toEqual([inB]);
+        expect(await pendingNow('sess_unknown')).toEqual([]);
+      });
+    });
+
+    describe('pendingIds and ack', () => {
+      it('says which ids are still pending in the session', async () => {
+        const a = await session();
+        const b = await session();
+        const [m1, m2] = [await admit(a.id), await admit(a.id)];
+        const other = await admit(b.id);
+        expect(await store.pendingIds(a.id, [m1.id, m2.id, other.id, 'am_unknown'])).toEqual(
+          new Set([m1.id, m2.id]),
+        );
+        expect(await store.pendingIds(a.id, [])).toEqual(new Set());
+        await store.ack(a.id, [m1.id]);
+        expect(await store.pendingIds(a.id, [m1.id, m2.id])).toEqual(new Set([m2.id]));
+      });
+
+      it('counts expired messages not yet purged as pending', async () => {
+        const s = await session();
+        const m = await admit(s.id, true, { ttl: 1000 });
+        expect(await store.pendingIds(s.id, [m.id])).toEqual(new Set([m.id]));
+        expect(await store.ack(s.id, [m.id])).toBe(1);
+      });
+
+      it('acks only pending ids of the session and returns how many', async () => {
+        const a = await session();
+        const b = await session();
+        const [m1, m2, m3] = [await admit(a.id), await admit(a.id), await admit(a.id)];
+        const other = await admit(b.id);
+
+        expect(await store.ack(a.id, [m1.id, m3.id, m1.id, 'am_unknown', other.id])).toBe(2);
+        expect(ids(await pendingNow(a.id))).toEqual([m2.id]);
+        expect(ids(await pendingNow(b.id))).toEqual([other.id]); // not acked through session a
+        expect(await store.ack(a.id, [m1.id])).toBe(0); // already acked
+        expect(await store.ack(a.id, [])).toBe(0);
+        expect(await store.ack('sess_unknown', [m2.id])).toBe(0);
+        expect(ids(await pendingNow(a.id, 0))).toEqual([m2.id]);
+      });
+
+      it('never lists an acked message again, while the timeline keeps it', async () => {
+        const s = await session();
+        const m = await admit(s.id);
+        expect(await store.ack(s.id, [m.id])).toBe(1);
+        expect(await pendingNow(s.id)).toEqual([]);
+        expect(await store.listPending(s.id, 0, 10, 0)).toEqual([]);
+        expect(await store.purgeExpired(Number.MAX_SAFE_INTEGER)).toEqual([]);
+        expect(await store.readTimeline(s.id)).toEqual([
+          { kind: 'agent_message', message: m, timestamp: m.timestamp },
+        ]);
+      });
+
+      it('takes id lists longer than any bound-variable limit', async () => {
+        const s = await session();
+        const made = [await admit(s.id), await admit(s.id), await admit(s.id)];
+        const many = [...range(1, 40_000).map((i) => `am_${i}`), made[0]!.id, made[2]!.id];
+        expect(await store.pendingIds(s.id, many)).toEqual(new Set([made[0]!.id, made[2]!.id]));
+        expect(await store.ack(s.id, many)).toBe(2);
+        expect(ids(await pendingNow(s.id))).toEqual([made[1]!.id]);
+      });
+    });
+
+    describe('purgeExpired', () => {
+      it('returns and removes expired messages of every session, keeping the timeline copy', async () => {
+        const a = await session();
+        const b = await session();
+        const expiredA = await admit(a.id, true, { ttl: 1000 });
+        const liveA = await admit(a.id, true, { ttl: 5000 });
+        const expiredB = await admit(b.id, true, { ttl: 2000 });
+        await admit(b.id, false, { ttl: 1000 }); // never pending: never purged
+
+        const purged = await store.purgeExpired(T0 + 2000);
+        expect(purged.sort((x, y) => x.id.localeCompare(y.id))).toEqual(
+          [expiredA, expiredB].sort((x, y) => x.id.localeCompare(y.id)),
+        );
+        expect(await store.pendingIds(a.id, [expiredA.id, liveA.id])).toEqual(new Set([liveA.id]));
+        expect(await store.pendingIds(b.id, [expiredB.id])).toEqual(new Set());
+        expect(await store.listPending(a.id, 0, 10, 0)).toEqual([liveA]);
+        expect(await store.purgeExpired(T0 + 2000)).toEqual([]);
+        const timeline = await store.readTimeline(a.id);
+        expect(timeline.map((e) => e.kind === 'agent_message' && e.message.id)).toEqual([
+          expiredA.id,
+          liveA.id,
+        ]);
+      });
+
+      it('removes expired idempotency keys', async () => {
+        const s = await session();
+        await store.putIdempotency(s.id, 'old', { id: 'am_1', seq: 1 }, T0 + 1000);
+        await store.putIdempotency(s.id, 'new', { id: 'am_2', seq: 2 }, T0 + 5000);
+        await store.purgeExpired(T0 + 1000);
+        // Asked with an earlier clock: gone, not just filtered out.
+        expect(await store.getIdempotency(s.id, 'old', T0)).toBeUndefined();
+        expect(await store.getIdempotency(s.id, 'new', T0)).toEqual({ id: 'am_2', seq: 2 });
+      });
+    });
+
+    describe('idempotency', () => {
+      it('stores a record per session and key until it expires', async () => {
+        const a = await session();
+        const b = await session();
+        expect(await store.getIdempotency(a.id, 'k', T0)).toBeUndefined();
+        await store.putIdempotency(a.id, 'k', { id: 'am_1', seq: 7 }, T0 + 1000);
+        expect(await store.getIdempotency(a.id, 'k', T0)).toEqual({ id: 'am_1', seq: 7 });
+        expect(await store.getIdempotency(a.id, 'k', T0 + 999)).toEqual({ id: 'am_1', seq: 7 });
+        expect(await store.getIdempotency(a.id, 'k', T0 + 1000)).toBeUndefined();
+        expect(await store.getIdempotency(b.id, 'k', T0)).toBeUndefined();
+        expect(await store.getIdempotency(a.id, 'other', T0)).toBeUndefined();
+      });
+
+      it('replaces the record of a key put again', async () => {
+        const s = await session();
+        await store.putIdempotency(s.id, 'k', { id: 'am_1', seq: 1 }, T0 + 1000);
+        await store.putIdempotency(s.id, 'k', { id: 'am_2', seq: 2 }, T0 + 9000);
+        expect(await store.getIdempotency(s.id, 'k', T0 + 5000)).toEqual({ id: 'am_2', seq: 2 });
+      });
+
+      it('rejects a key for a missing session', async () => {
+        await expect(
+          store.putIdempotency('sess_missing', 'k', { id: 'am_1', seq: 1 }, T0 + 1000),
+        ).rejects.toBeInstanceOf(UnknownSessionError);
+      });
+    });
+
+    describe('dead letters', () => {
+      it('lists newest first, up to the limit', async () => {
+        const s = await session();
+        const letters: DeadLetter[] = [];
+        for (let i = 0; i < 3; i++) {
+          const letter = { message: await admit(s.id), attempts: 5, reason: 'no ack', at: iso(T0 + i) };
+          letters.push(letter);
+          await store.addDeadLetter(letter);
+        }
+        expect(await store.listDeadLetters(10)).toEqual([...letters].reverse());
+        expect(await store.listDeadLetters(2)).toEqual([letters[2], letters[1]]);
+        expect(await store.listDeadLetters(0)).toEqual([]);
+      });
+
+      it('lists none in a new store', async () => {
+        expect(await store.listDeadLetters(10)).toEqual([]);
+      });
+    });
+
+    it('closes more than once', async () => {
+      await store.close();
+      await store.close();
+    });
+
+    it('lists exactly what a simple model of the delivery store says (property)', async () => {
+      type Op =
+        | { op: 'append'; pending: boolean; ttl: number }
+        | { op: 'ack'; picks: number[] }
+        | { op: 'list'; after: number; limit: number; now: number };
+      const op = fc.oneof(
+        fc.record({
+          op: fc.constant('append' as const),
+          pending: fc.boolean(),
+          ttl: fc.integer({ min: 1, max: 10 }),
+        }),
+        fc.record({ op: fc.constant('ack' as const), picks: fc.array(fc.nat(40), { maxLength: 4 }) }),
+        fc.record({
+          op: fc.constant('list' as const),
+          after: fc.nat(20),
+          limit: fc.integer({ min: 1, max: 8 }),
+          now: fc.nat(11),
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops: Op[]) => {
+          const s = await session();
+          const model: { message: AgentMessage; stored: boolean; expiresAtMs: number }[] = [];
+          for (const o of ops) {
+            if (o.op === 'append') {
+              const m = await admit(s.id, o.pending, { ttl: o.ttl * 1000 });
+              expect(m.seq).toBe(model.length + 1);
+              model.push({ message: m, stored: o.pending, expiresAtMs: T0 + o.ttl * 1000 });
+            } else if (o.op === 'ack') {
+              const named = o.picks.map((i) => model[i]?.message.id ?? `am_none_${i}`);
+              const hit = new Set(named.filter((id) => model.some((e) => e.stored && e.message.id === id)));
+              for (const e of model) if (hit.has(e.message.id)) e.stored = false;
+              expect(await store.ack(s.id, named)).toBe(hit.size);
+            } else {
+              const now = T0 + o.now * 1000;
+              const expected = model
+                .filter((e) => e.stored && e.message.seq > o.after && e.expiresAtMs > now)
+                .slice(0, o.limit)
+                .map((e) => e.message);
+              expect(await store.listPending(s.id, o.after, o.limit, now)).toEqual(expected);
+            }
+          }
+        }),
+        { numRuns: 40 },
+      );
+    });
+  });
+}
