@@ -9,8 +9,8 @@ import { AgentMessageRouter } from './agent-messages/router.js';
 import { createModelAgent } from './agents/create-agent.js';
 import type { ModelAgent } from './agents/model-agent.js';
 import { createAuthenticator } from './auth/authenticator.js';
-import { ChatService } from './chat/chat-service.js';
 import { createChatRateLimiter } from './chat/chat-rate-limiter.js';
+import { ChatService } from './chat/chat-service.js';
 import { Sessions } from './chat/sessions.js';
 import type { HeraldConfig } from './config/config.js';
 import type { HeraldContext } from './context.js';
@@ -36,6 +36,8 @@ export interface AppOverrides {
   logger?: boolean | object;
   /** Collect prom-client's process metrics (off in tests that build many apps). */
   defaultMetrics?: boolean;
+  /** The agent message clock (tests move it to test TTL and rate windows). */
+  now?: () => number;
 }
 
 export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {}): Promise<FastifyInstance> {
@@ -62,6 +64,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
         ackTimeoutMs: config.ackTimeoutMs,
         maxAttempts: config.maxDeliveryAttempts,
         purgeIntervalMs: config.purgeIntervalMs,
+        now: overrides.now,
       })
     : undefined;
   const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });
@@ -95,8 +98,20 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
 
   registerErrorHandling(app);
   registerAuth(app);
+  // Shutdown order: refuse new work, let replies in flight finish (bounded), close sockets with
+  // 1001, then (onClose) close the store. It replaces @fastify/websocket's preClose, which
+  // would close every socket at once without a code.
+  const preClose = async function (this: FastifyInstance) {
+    herald.shuttingDown = true;
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
+    await Promise.race([chat.idle(), grace]);
+    for (const c of [...herald.connections]) c.close(1001, 'server shutting down');
+    router?.stop();
+    for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down');
+  };
   await app.register(websocket, {
     options: { maxPayload: config.wsMaxFrameBytes, perMessageDeflate: false },
+    preClose,
     // Errors thrown before the upgrade completes still answer with the catalogue's body.
     errorHandler: (err, socket) => {
       app.log.error({ err }, 'websocket handler failed');
@@ -114,14 +129,6 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   }
 
   app.addHook('onReady', async () => router?.start());
-  // Shutdown order: refuse new work, let replies in flight finish (bounded), close sockets with 1001, close the store.
-  app.addHook('preClose', async () => {
-    herald.shuttingDown = true;
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
-    await Promise.race([chat.idle(), grace]);
-    for (const c of [...herald.connections]) c.close(1001, 'server shutting down');
-    router?.stop();
-  });
   app.addHook('onClose', async () => {
     await agent.close?.();
     await store.close();

@@ -30,7 +30,10 @@ function stageLine(report: StageReport): string {
 /** True when contract section 8 asks for a sanitization summary. */
 export function needsSummary(result: SanitizeResult, threshold: number): boolean {
   return (
-    result.changedShare > threshold || result.counts.markup > 0 || result.counts.pii > 0 || result.counts.secrets > 0
+    result.changedShare > threshold ||
+    result.counts.markup > 0 ||
+    result.counts.pii > 0 ||
+    result.counts.secrets > 0
   );
 }
 

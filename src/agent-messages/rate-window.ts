@@ -14,7 +14,11 @@ export class SlidingWindows {
   private readonly windows = new Map<string, Window>();
 
   /** Admits one event at `now` unless `limit` were admitted in the last 60 s. */
-  tryAdmit(key: string, limit: number, now: number): { ok: true; suppressed: number } | { ok: false; retryAfterMs: number } {
+  tryAdmit(
+    key: string,
+    limit: number,
+    now: number,
+  ): { ok: true; suppressed: number } | { ok: false; retryAfterMs: number } {
     let w = this.windows.get(key);
     if (!w) {
       w = { times: [], suppressed: 0 };

@@ -3,6 +3,7 @@
  * and dispatch to every live channel of the session, in seq order. It owns ordering,
  * cursors, TTL, dedup, attempts and redelivery once; stores and transports only do I/O.
  */
+import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { ulid } from 'ulid';
 import { HeraldError } from '../errors/catalogue.js';
@@ -44,7 +45,13 @@ interface ChannelState {
 
 const REPLAY_PAGE = 500;
 
+/** Lifecycle events, for observers and tests: `dead-letter` (message, attempts). */
+export interface RouterEvents {
+  'dead-letter': [message: AgentMessage, attempts: number];
+}
+
 export class AgentMessageRouter {
+  readonly events = new EventEmitter<RouterEvents>();
   private readonly store: Store;
   private readonly metrics: Metrics['agentMessages'];
   private readonly log: FastifyBaseLogger;
@@ -157,7 +164,10 @@ export class AgentMessageRouter {
       const purged = await this.store.purgeExpired(now);
       for (const m of purged) {
         this.metrics.expired.inc({ agentType: m.agentType });
-        this.log.info({ agentMessageId: m.id, agentType: m.agentType, sessionId: m.sessionId }, 'agent message expired');
+        this.log.info(
+          { agentMessageId: m.id, agentType: m.agentType, sessionId: m.sessionId },
+          'agent message expired',
+        );
       }
       if (purged.length > 0) this.metrics.pending.dec(purged.length);
       this.windows.prune(now);
@@ -304,6 +314,7 @@ export class AgentMessageRouter {
             at: new Date(this.now()).toISOString(),
           });
           this.metrics.deadLettered.inc({ agentType: message.agentType });
+          this.events.emit('dead-letter', message, entry.attempt);
           this.log.warn(
             { agentMessageId: message.id, sessionId: message.sessionId, attempts: entry.attempt },
             'agent message dead-lettered',
@@ -319,7 +330,10 @@ export class AgentMessageRouter {
 
   private drop(agentType: AgentType, reason: string, where: { sessionId: string; id?: string }): void {
     this.metrics.dropped.inc({ agentType, reason });
-    this.log.info({ agentMessageId: where.id, sessionId: where.sessionId, agentType, reason }, 'agent message dropped');
+    this.log.info(
+      { agentMessageId: where.id, sessionId: where.sessionId, agentType, reason },
+      'agent message dropped',
+    );
   }
 
   private find(channel: DeliveryChannel): ChannelState | undefined {

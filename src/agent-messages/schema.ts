@@ -44,7 +44,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
  * string in data, so a producer cannot leak what the pipeline would have removed.
  */
 export function validateAgentMessageInput(body: unknown, scrub: (text: string) => string): ResolvedInput {
-  if (!isPlainObject(body)) throw new HeraldError('invalid_agent_message', 'body must be an object', { fields: ['body'] });
+  if (!isPlainObject(body))
+    throw new HeraldError('invalid_agent_message', 'body must be an object', { fields: ['body'] });
   const bad: string[] = [];
   const reasons: string[] = [];
   const fail = (field: string, why: string) => {
@@ -53,14 +54,18 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
   };
 
   const agentType = body.agentType;
-  if (!AGENT_TYPES.includes(agentType as AgentType)) fail('agentType', `must be one of ${AGENT_TYPES.join(', ')}`);
+  if (!AGENT_TYPES.includes(agentType as AgentType))
+    fail('agentType', `must be one of ${AGENT_TYPES.join(', ')}`);
 
   let content = '';
   if (typeof body.content !== 'string') fail('content', 'must be a string');
   else {
     content = stripControl(body.content);
     if (content.length < 1 || content.length > LIMITS.contentMaxChars)
-      fail('content', `must be 1 to ${LIMITS.contentMaxChars} characters after control characters are removed`);
+      fail(
+        'content',
+        `must be 1 to ${LIMITS.contentMaxChars} characters after control characters are removed`,
+      );
   }
 
   if (typeof body.source !== 'string' || !SOURCE_PATTERN.test(body.source))
@@ -78,7 +83,10 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
   )
     fail('ttl', `must be an integer number of milliseconds from ${LIMITS.ttlMinMs} to ${LIMITS.ttlMaxMs}`);
 
-  if (body.deliveryGuarantee !== undefined && !GUARANTEES.includes(body.deliveryGuarantee as DeliveryGuarantee))
+  if (
+    body.deliveryGuarantee !== undefined &&
+    !GUARANTEES.includes(body.deliveryGuarantee as DeliveryGuarantee)
+  )
     fail('deliveryGuarantee', `must be one of ${GUARANTEES.join(', ')}`);
 
   if (
@@ -108,7 +116,9 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
   }
 
   if (bad.length > 0)
-    throw new HeraldError('invalid_agent_message', `Invalid agent message: ${reasons.join('; ')}.`, { fields: bad });
+    throw new HeraldError('invalid_agent_message', `Invalid agent message: ${reasons.join('; ')}.`, {
+      fields: bad,
+    });
 
   const type = agentType as AgentType;
   const defaults = TYPE_DEFAULTS[type];
@@ -118,7 +128,8 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
     source: body.source as string,
     priority: (body.priority as Priority | undefined) ?? defaults.priority,
     ttl: (body.ttl as number | undefined) ?? defaults.ttl,
-    deliveryGuarantee: (body.deliveryGuarantee as DeliveryGuarantee | undefined) ?? defaults.deliveryGuarantee,
+    deliveryGuarantee:
+      (body.deliveryGuarantee as DeliveryGuarantee | undefined) ?? defaults.deliveryGuarantee,
     correlationId: body.correlationId as string | undefined,
     data,
     idempotencyKey: body.idempotencyKey as string | undefined,

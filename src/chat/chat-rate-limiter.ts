@@ -21,9 +21,13 @@ export function createChatRateLimiter(perMinute: number): ChatRateLimiter {
       } catch (err) {
         if (err instanceof RateLimiterRes) {
           const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-          throw new HeraldError('rate_limited', `Chat rate limit of ${perMinute} messages a minute reached.`, {
-            retryAfter,
-          });
+          throw new HeraldError(
+            'rate_limited',
+            `Chat rate limit of ${perMinute} messages a minute reached.`,
+            {
+              retryAfter,
+            },
+          );
         }
         throw err;
       }

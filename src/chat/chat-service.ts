@@ -5,7 +5,14 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { ulid } from 'ulid';
-import { needsSecurityAlert, needsSummary, sanitizationSummary, securityAlert, slowReplyStatus, upstreamError } from '../agent-messages/factories.js';
+import {
+  needsSecurityAlert,
+  needsSummary,
+  sanitizationSummary,
+  securityAlert,
+  slowReplyStatus,
+  upstreamError,
+} from '../agent-messages/factories.js';
 import type { AgentMessageRouter } from '../agent-messages/router.js';
 import { type AgentMessageInput, withDefaults } from '../agent-messages/schema.js';
 import type { AgentMessage } from '../agent-messages/types.js';
@@ -135,7 +142,10 @@ export class ChatService {
     let slowTimer: NodeJS.Timeout | undefined;
     if (opts.router && opts.slowReplyMs > 0) {
       const startedAt = Date.now();
-      slowTimer = setTimeout(() => void emit(slowReplyStatus(messageId, Date.now() - startedAt)), opts.slowReplyMs);
+      slowTimer = setTimeout(
+        () => void emit(slowReplyStatus(messageId, Date.now() - startedAt)),
+        opts.slowReplyMs,
+      );
     }
     try {
       for await (const delta of opts.agent.reply({

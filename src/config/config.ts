@@ -86,7 +86,8 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
   return n;
 }
 
@@ -103,7 +104,8 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const v = raw.trim().toLowerCase() as T;
-  if (!allowed.includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  if (!allowed.includes(v))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   return v;
 }
 
@@ -195,7 +197,9 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
   };
   if (config.port > 65535) throw new ConfigError('PORT must be at most 65535');
   if (config.agent === 'openai' && !config.openai.baseUrl)
-    throw new ConfigError('HERALD_AGENT=openai needs OPENAI_BASE_URL (for example https://api.openai.com/v1)');
+    throw new ConfigError(
+      'HERALD_AGENT=openai needs OPENAI_BASE_URL (for example https://api.openai.com/v1)',
+    );
   return config;
 }
 

@@ -1,7 +1,16 @@
 /** The sanitization pipeline's public types (contract section 8). */
 
 /** The fixed, ordered stage names. `injection` looks at the text as received and changes nothing. */
-export const STAGE_NAMES = ['unicode', 'ansi', 'invisible', 'markup', 'pii', 'secrets', 'injection', 'length'] as const;
+export const STAGE_NAMES = [
+  'unicode',
+  'ansi',
+  'invisible',
+  'markup',
+  'pii',
+  'secrets',
+  'injection',
+  'length',
+] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /** What one stage did. */

@@ -36,7 +36,10 @@ describe('openai agent through /api/chat', () => {
       body: { message: 'second question', sessionId: first.body.sessionId },
     });
     expect(second.body.response).toBe('You said: second question');
-    const sent = fake.requests[1]!.body as { model: string; messages: Array<{ role: string; content: string }> };
+    const sent = fake.requests[1]!.body as {
+      model: string;
+      messages: Array<{ role: string; content: string }>;
+    };
     expect(sent.model).toBe('fake-model');
     const turns = sent.messages.filter((m) => m.role !== 'system');
     expect(turns).toEqual([
@@ -77,7 +80,9 @@ describe('openai agent through /ws/chat', () => {
       client.send({ type: 'chat', id: 'm_fail', message: 'fail please' });
       const error = await client.next((f) => f.type === 'error');
       expect(error).toMatchObject({ code: 'upstream_failed', replyTo: 'm_fail' });
-      const agentError = await client.next((f) => f.type === 'agent_message' && f.message.agentType === 'error');
+      const agentError = await client.next(
+        (f) => f.type === 'agent_message' && f.message.agentType === 'error',
+      );
       expect(agentError.message.correlationId).toBe('m_fail');
       client.send({ type: 'chat', id: 'm_next', message: 'next' });
       const complete = await client.next((f) => f.type === 'complete' && f.replyTo === 'm_next');

@@ -11,7 +11,10 @@ afterEach(async () => {
 describe('POST /api/chat', () => {
   it('answers with the reply and a new session, then continues that session', async () => {
     server = await startServer(AUTH_ENV);
-    const first = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'Hello there' } });
+    const first = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { message: 'Hello there' },
+    });
     expect(first.status).toBe(200);
     expect(first.body.success).toBe(true);
     expect(first.body.response).toContain('Hello there');
@@ -26,9 +29,16 @@ describe('POST /api/chat', () => {
     expect(second.status).toBe(200);
     expect(second.body.sessionId).toBe(first.body.sessionId);
 
-    const timeline = await server.request('GET', `/api/sessions/${first.body.sessionId}/messages`, { token: KEYS.alice });
+    const timeline = await server.request('GET', `/api/sessions/${first.body.sessionId}/messages`, {
+      token: KEYS.alice,
+    });
     expect(timeline.status).toBe(200);
-    expect(timeline.body.messages.map((m: { kind: string }) => m.kind)).toEqual(['user', 'reply', 'user', 'reply']);
+    expect(timeline.body.messages.map((m: { kind: string }) => m.kind)).toEqual([
+      'user',
+      'reply',
+      'user',
+      'reply',
+    ]);
     expect(timeline.body.messages[2]).toMatchObject({ kind: 'user', id: 'm_2', text: 'Again' });
     expect(timeline.body.messages[3]).toMatchObject({ kind: 'reply', replyTo: 'm_2' });
   });
@@ -41,7 +51,9 @@ describe('POST /api/chat', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.response).not.toContain('jane.doe@example.com');
-    const timeline = await server.request('GET', `/api/sessions/${res.body.sessionId}/messages`, { token: KEYS.alice });
+    const timeline = await server.request('GET', `/api/sessions/${res.body.sessionId}/messages`, {
+      token: KEYS.alice,
+    });
     const user = timeline.body.messages.find((m: { kind: string }) => m.kind === 'user');
     expect(user.text).toContain('[EMAIL]');
     expect(user.text).not.toContain('jane.doe@example.com');
@@ -66,16 +78,25 @@ describe('POST /api/chat', () => {
     expect(wrongType.status).toBe(400);
     expect(wrongType.body).toMatchObject({ code: 'invalid_request', fields: ['message'] });
 
-    const badAck = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'x', ack: 'am_1' } });
+    const badAck = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { message: 'x', ack: 'am_1' },
+    });
     expect(badAck.body).toMatchObject({ code: 'invalid_request', fields: ['ack'] });
   });
 
   it('refuses a message over the limit with too_large, counted on the raw message', async () => {
     server = await startServer({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '50' });
-    const ok = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'a'.repeat(50) } });
+    const ok = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { message: 'a'.repeat(50) },
+    });
     expect(ok.status).toBe(200);
     // 51 characters of markup that would sanitize to nothing still count as 51.
-    const res = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: '<b>'.repeat(17) } });
+    const res = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { message: '<b>'.repeat(17) },
+    });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ success: false, code: 'too_large' });
   });
@@ -85,7 +106,10 @@ describe('POST /api/chat', () => {
     const none = await server.request('POST', '/api/chat', { body: { message: 'x' } });
     expect(none.status).toBe(401);
     expect(none.body).toMatchObject({ success: false, code: 'unauthorized' });
-    const wrong = await server.request('POST', '/api/chat', { token: 'not-a-key-at-all', body: { message: 'x' } });
+    const wrong = await server.request('POST', '/api/chat', {
+      token: 'not-a-key-at-all',
+      body: { message: 'x' },
+    });
     expect(wrong.status).toBe(401);
   });
 
@@ -110,18 +134,27 @@ describe('POST /api/chat', () => {
     expect(foreign.status).toBe(404);
     expect(foreign.body).toEqual(unknown.body);
     expect(foreign.body.code).toBe('session_not_found');
-    const timeline = await server.request('GET', `/api/sessions/${alice.body.sessionId}/messages`, { token: KEYS.bob });
+    const timeline = await server.request('GET', `/api/sessions/${alice.body.sessionId}/messages`, {
+      token: KEYS.bob,
+    });
     expect(timeline.status).toBe(404);
     // Alice's timeline did not change.
-    const own = await server.request('GET', `/api/sessions/${alice.body.sessionId}/messages`, { token: KEYS.alice });
+    const own = await server.request('GET', `/api/sessions/${alice.body.sessionId}/messages`, {
+      token: KEYS.alice,
+    });
     expect(own.body.messages).toHaveLength(2);
   });
 
   it('rate-limits chat per principal with Retry-After, without touching other users', async () => {
     server = await startServer({ ...AUTH_ENV, HERALD_CHAT_RATE_LIMIT: '2' });
     for (let i = 0; i < 2; i++)
-      expect((await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: `m${i}` } })).status).toBe(200);
-    const limited = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'one more' } });
+      expect(
+        (await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: `m${i}` } })).status,
+      ).toBe(200);
+    const limited = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { message: 'one more' },
+    });
     expect(limited.status).toBe(429);
     expect(limited.body.code).toBe('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -17,7 +17,11 @@ export interface TestServer {
   wsUrl: string;
   dataDir: string;
   /** fetch against the server with JSON in and out. */
-  request(method: string, route: string, options?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any }>;
+  request(
+    method: string,
+    route: string,
+    options?: { body?: unknown; token?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
 

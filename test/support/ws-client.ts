@@ -18,7 +18,10 @@ export class WsClient {
   private closeWaiters: Array<(code: number) => void> = [];
   private readonly opened: Promise<void>;
 
-  constructor(url: string, options: { token?: string; headers?: Record<string, string>; autoPong?: boolean } = {}) {
+  constructor(
+    url: string,
+    options: { token?: string; headers?: Record<string, string>; autoPong?: boolean } = {},
+  ) {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     this.socket = new WebSocket(url, { headers, autoPong: options.autoPong ?? true });
@@ -56,7 +59,8 @@ export class WsClient {
 
   /** The first frame (from index `from`, default 0) matching the predicate, now or when it comes. */
   next(match: (f: Frame) => boolean, from = 0): Promise<Frame> {
-    for (let i = from; i < this.frames.length; i++) if (match(this.frames[i]!)) return Promise.resolve(this.frames[i]!);
+    for (let i = from; i < this.frames.length; i++)
+      if (match(this.frames[i]!)) return Promise.resolve(this.frames[i]!);
     return new Promise((resolve) => this.waiters.push({ match, from, resolve }));
   }
 
@@ -70,13 +74,17 @@ export class WsClient {
   }
 
   close(): Promise<number> {
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close();
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
+      this.socket.close();
     return this.closed();
   }
 }
 
 /** Opens a client and waits for its `ready` frame. */
-export async function connect(url: string, options: { token?: string } = {}): Promise<{ client: WsClient; ready: Frame }> {
+export async function connect(
+  url: string,
+  options: { token?: string } = {},
+): Promise<{ client: WsClient; ready: Frame }> {
   const client = new WsClient(url, options);
   await client.open();
   const ready = await client.type('ready');

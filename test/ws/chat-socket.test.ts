@@ -1,5 +1,5 @@
-import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { AUTH_ENV, jwt, KEYS } from '../support/auth.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { connect, WsClient } from '../support/ws-client.js';

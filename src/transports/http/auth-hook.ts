@@ -30,7 +30,9 @@ export function registerAuth(app: FastifyInstance): void {
 /** A WebSocket ticket (`?ticket=`) or the Authorization header. Tokens never come in the query. */
 async function authenticateRequest(app: FastifyInstance, request: FastifyRequest): Promise<Principal> {
   const { auth } = app.herald;
-  const ticket = request.routeOptions.config.wsAuth ? (request.query as { ticket?: unknown }).ticket : undefined;
+  const ticket = request.routeOptions.config.wsAuth
+    ? (request.query as { ticket?: unknown }).ticket
+    : undefined;
   if (typeof ticket === 'string' && ticket !== '' && !auth.openMode) return auth.redeemTicket(ticket);
   return auth.authenticate(request.headers.authorization);
 }

@@ -53,7 +53,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return reply.code(error.status).send(error.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new HeraldError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`);
+    const error = new HeraldError(
+      'not_found',
+      `No route for ${request.method} ${request.url.split('?')[0]}.`,
+    );
     return reply.code(404).send(error.toBody());
   });
 }

@@ -32,4 +32,6 @@ export const StreamQuery = Type.Object({
 export const AckBody = Type.Object({ sessionId: SessionId, ids: AckIds });
 export type AckBody = Static<typeof AckBody>;
 
-export const DeadLetterQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) });
+export const DeadLetterQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+});

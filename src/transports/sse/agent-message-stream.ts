@@ -18,8 +18,12 @@ export async function agentMessageStreamRoutes(app: FastifyInstance): Promise<vo
       const { sessions, router, config, metrics, connections } = app.herald;
       const session = await sessions.get(request.principal, request.query.sessionId);
       const lastEventId = request.headers['last-event-id'];
-      const cursor = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : (request.query.after ?? '0');
-      if (!/^[0-9]{1,15}$/.test(cursor)) throw new HeraldError('invalid_request', 'Last-Event-ID must be a seq', { fields: ['Last-Event-ID'] });
+      const cursor =
+        typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : (request.query.after ?? '0');
+      if (!/^[0-9]{1,15}$/.test(cursor))
+        throw new HeraldError('invalid_request', 'Last-Event-ID must be a seq', {
+          fields: ['Last-Event-ID'],
+        });
 
       const sse = new SseWriter(reply);
       const maxBuffered = config.wsMaxBufferedBytes;
@@ -31,7 +35,10 @@ export async function agentMessageStreamRoutes(app: FastifyInstance): Promise<vo
         send(message, json) {
           if (sse.closed) return 'closed';
           // A slow reader: shed what may be lost; stored messages come back on reconnect.
-          if (sse.buffered > maxBuffered && (message.priority === 'low' || message.deliveryGuarantee === 'best-effort'))
+          if (
+            sse.buffered > maxBuffered &&
+            (message.priority === 'low' || message.deliveryGuarantee === 'best-effort')
+          )
             return 'shed';
           return sse.event(json, { event: 'agent_message', id: message.seq }) ? 'sent' : 'closed';
         },

@@ -23,13 +23,15 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (!isString(v) || v.length === 0 || v.length > max) throw invalidRequest(field, `must be a string of 1 to ${max} characters`);
+  if (!isString(v) || v.length === 0 || v.length > max)
+    throw invalidRequest(field, `must be a string of 1 to ${max} characters`);
   return v;
 }
 
 /** Reads either body shape, naming the field at fault. */
 export function parseStreamBody(body: unknown): StreamInput {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidRequest('body', 'must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalidRequest('body', 'must be a JSON object');
   const b = body as Record<string, unknown>;
   const sessionId = optionalString(b, 'sessionId', 80);
   let ack: string[] | undefined;
@@ -46,7 +48,10 @@ export function parseStreamBody(body: unknown): StreamInput {
     if (!last) throw invalidRequest('messages', 'must contain a user message');
     if (!Array.isArray(last.parts)) throw invalidRequest('messages.parts', 'must be an array');
     const text = last.parts
-      .filter((p): p is { type: 'text'; text: string } => (p as { type?: unknown })?.type === 'text' && isString((p as { text?: unknown }).text))
+      .filter(
+        (p): p is { type: 'text'; text: string } =>
+          (p as { type?: unknown })?.type === 'text' && isString((p as { text?: unknown }).text),
+      )
       .map((p) => p.text)
       .join('');
     const messageId = isString(last.id) && last.id.length > 0 && last.id.length <= 128 ? last.id : undefined;

@@ -7,8 +7,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type WebSocket from 'ws';
 import type { Principal } from '../../auth/principal.js';
-import type { Session } from '../../store/store.js';
 import { CLOSE, HeraldError, toHeraldError } from '../../errors/catalogue.js';
+import type { Session } from '../../store/store.js';
 import { wsAuthResult } from '../http/auth-hook.js';
 import { type ClientFrame, frame, parseClientFrame } from './frames.js';
 import { WsChannel } from './ws-channel.js';
@@ -24,7 +24,11 @@ export async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
   });
 }
 
-async function openConnection(app: FastifyInstance, socket: WebSocket, request: FastifyRequest): Promise<void> {
+async function openConnection(
+  app: FastifyInstance,
+  socket: WebSocket,
+  request: FastifyRequest,
+): Promise<void> {
   const { herald } = app;
   const log = request.log;
   socket.on('error', (err) => log.debug({ err }, 'websocket error'));
@@ -37,9 +41,11 @@ async function openConnection(app: FastifyInstance, socket: WebSocket, request: 
 
   // Frames that arrive while the session is being resolved wait here, in order.
   const early: Array<WebSocket.RawData | { binary: true }> = [];
-  const onEarly = (data: WebSocket.RawData, isBinary: boolean) => early.push(isBinary ? { binary: true } : data);
+  const onEarly = (data: WebSocket.RawData, isBinary: boolean) =>
+    early.push(isBinary ? { binary: true } : data);
   socket.on('message', onEarly);
 
+  if (herald.shuttingDown) return socket.close(CLOSE.goingAway, 'server shutting down');
   const auth = wsAuthResult(request);
   if (auth instanceof HeraldError) return sendError(auth);
   const principal: Principal = auth;
@@ -49,7 +55,8 @@ async function openConnection(app: FastifyInstance, socket: WebSocket, request: 
   try {
     const query = request.query as WsQuery;
     if (query.after !== undefined) {
-      if (!/^[0-9]{1,15}$/.test(query.after)) throw new HeraldError('invalid_request', 'after must be a seq', { fields: ['after'] });
+      if (!/^[0-9]{1,15}$/.test(query.after))
+        throw new HeraldError('invalid_request', 'after must be a seq', { fields: ['after'] });
       after = Number(query.after);
     }
     session = await herald.sessions.resolve(principal, query.sessionId || undefined);
@@ -94,7 +101,8 @@ async function openConnection(app: FastifyInstance, socket: WebSocket, request: 
 
   let chats: Promise<void> = Promise.resolve();
   const handleFrame = (data: WebSocket.RawData | { binary: true }) => {
-    if ('binary' in data && data.binary === true) return socket.close(CLOSE.unsupportedData, 'binary frames are not supported');
+    if ('binary' in data && data.binary === true)
+      return socket.close(CLOSE.unsupportedData, 'binary frames are not supported');
     let parsed: ClientFrame;
     try {
       parsed = parseClientFrame(data.toString());
@@ -125,11 +133,14 @@ async function openConnection(app: FastifyInstance, socket: WebSocket, request: 
       const result = await herald.chat.handle(
         { principal, session, transport: 'ws', message: f.message, messageId: f.id, signal: abort.signal },
         {
-          typing: (status) => socket.readyState === socket.OPEN && socket.send(frame({ type: 'typing', status })),
-          chunk: (content, replyTo) => socket.readyState === socket.OPEN && socket.send(frame({ type: 'chunk', content, replyTo })),
+          typing: (status) =>
+            socket.readyState === socket.OPEN && socket.send(frame({ type: 'typing', status })),
+          chunk: (content, replyTo) =>
+            socket.readyState === socket.OPEN && socket.send(frame({ type: 'chunk', content, replyTo })),
         },
       );
-      if (socket.readyState === socket.OPEN) socket.send(frame({ type: 'complete', replyTo: result.messageId }));
+      if (socket.readyState === socket.OPEN)
+        socket.send(frame({ type: 'complete', replyTo: result.messageId }));
     } catch (err) {
       const error = toHeraldError(err);
       if (error.code === 'internal') log.error({ err }, 'websocket chat failed');

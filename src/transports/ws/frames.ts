@@ -19,7 +19,8 @@ export type ServerFrame =
   | { type: 'error'; error: string; code: string; fields?: string[]; retryAfter?: number; replyTo?: string }
   | { type: 'pong' };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseClientFrame(text: string): ClientFrame {
   let value: unknown;
@@ -34,9 +35,13 @@ export function parseClientFrame(text: string): ClientFrame {
   switch (type) {
     case 'chat': {
       if (typeof value.message !== 'string') throw invalidRequest('message', 'must be a string');
-      if (value.id !== undefined && (typeof value.id !== 'string' || value.id.length < 1 || value.id.length > 128))
+      if (
+        value.id !== undefined &&
+        (typeof value.id !== 'string' || value.id.length < 1 || value.id.length > 128)
+      )
         throw invalidRequest('id', 'must be a string of 1 to 128 characters');
-      if (value.context !== undefined && !isObject(value.context)) throw invalidRequest('context', 'must be an object');
+      if (value.context !== undefined && !isObject(value.context))
+        throw invalidRequest('context', 'must be an object');
       return {
         type: 'chat',
         message: value.message,

@@ -1,0 +1,4 @@
+/** The sanitization module's public surface (contract section 8). */
+export { createSanitizer, createScrubber, type Sanitizer } from './pipeline.js';
+export type { SanitizeOptions, SanitizeResult, StageName, StageReport } from './types.js';
+export { STAGE_NAMES } from './types.js';

@@ -1,0 +1,79 @@
+/**
+ * Stage `invisible`: zero-width, bidi-control and control characters removed (but `\n`, `\t`, `\r`).
+ *
+ * Why: invisible characters let a message say something other than what it shows. Zero-width
+ * characters split words so filters miss them (`ig<U+200B>nore`), bidi overrides make text render
+ * in a different order than it is read by the model ("Trojan Source"), Unicode tag characters carry
+ * whole hidden instructions ("ASCII smuggling"), and control characters corrupt logs and terminals.
+ *
+ * What is kept, because it is part of how real text is written and removing it would change what
+ * the user wrote:
+ * - U+200D ZERO WIDTH JOINER between two emoji (Extended_Pictographic, optionally after a skin-tone
+ *   modifier or U+FE0F): it glues 👨‍👩‍👧, 🏳️‍🌈 and 👩🏽‍💻 together. Elsewhere it is removed.
+ * - U+200C ZWNJ and U+200D ZWJ between two letters of a script that uses them for shaping (Arabic
+ *   and Persian, Syriac, and the Indic scripts): Persian `می‌خواهم` needs its ZWNJ. Between Latin
+ *   letters, where they only ever serve to hide words, they are removed.
+ * - Tag characters U+E0020–U+E007F inside an emoji tag sequence (🏴 + tags + U+E007F, the flags of
+ *   England, Scotland and Wales). Elsewhere they are removed.
+ * Lone surrogates (broken UTF-16, which cannot be stored or sent as UTF-8) are removed too.
+ */
+import { renormalize, type Stage, Tally, untouched } from '../stage.js';
+
+/** Scripts whose shaping uses ZWJ/ZWNJ (Script_Extensions, so their combining marks count too). */
+const JOINING =
+  '[\\p{scx=Arabic}\\p{scx=Syriac}\\p{scx=Nko}\\p{scx=Devanagari}\\p{scx=Bengali}\\p{scx=Gurmukhi}' +
+  '\\p{scx=Gujarati}\\p{scx=Oriya}\\p{scx=Tamil}\\p{scx=Telugu}\\p{scx=Kannada}\\p{scx=Malayalam}' +
+  '\\p{scx=Sinhala}\\p{scx=Khmer}\\p{scx=Myanmar}]';
+
+/** Zero-width and other invisible format characters. */
+const ZERO_WIDTH = '\\u200B\\u200C\\u200D\\u2060-\\u2064\\uFEFF\\u00AD\\u180E\\u206A-\\u206F\\uFFF9-\\uFFFB';
+/** Bidi embeddings, overrides, isolates and marks. */
+const BIDI = '\\u202A-\\u202E\\u2066-\\u2069\\u200E\\u200F\\u061C';
+/** C0 and C1 controls and DEL, except tab, line feed and carriage return. */
+const CONTROL = '\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F';
+const TAGS = '\\u{E0000}-\\u{E007F}';
+
+export function createInvisibleStage(): Stage {
+  const quick = new RegExp(`[${ZERO_WIDTH}${BIDI}${CONTROL}${TAGS}]|\\p{Cs}`, 'u');
+  const pattern = new RegExp(
+    [
+      // Kept (returned unchanged): emoji tag sequences, emoji ZWJ, shaping joiners.
+      `(?<keep>\\u{1F3F4}[\\u{E0020}-\\u{E007E}]+\\u{E007F}` +
+        '|(?<=[\\p{Extended_Pictographic}\\p{Emoji_Modifier}]\\uFE0F?)\\u200D(?=\\p{Extended_Pictographic})' +
+        `|(?<=${JOINING})[\\u200C\\u200D](?=${JOINING}))`,
+      // Removed.
+      `(?<zw>[${ZERO_WIDTH}])`,
+      `(?<bidi>[${BIDI}])`,
+      `(?<control>[${CONTROL}])`,
+      `(?<tag>[${TAGS}])`,
+      '(?<surrogate>\\p{Cs})',
+    ].join('|'),
+    'gu',
+  );
+  const kindOf = (groups: Record<string, string | undefined>): string =>
+    groups.zw !== undefined
+      ? 'zero_width'
+      : groups.bidi !== undefined
+        ? 'bidi'
+        : groups.control !== undefined
+          ? 'control'
+          : groups.tag !== undefined
+            ? 'tag_char'
+            : 'lone_surrogate';
+
+  return {
+    name: 'invisible',
+    run(text) {
+      if (!quick.test(text)) return untouched('invisible', text);
+      const tally = new Tally('invisible');
+      const out = text.replace(pattern, (match: string, ...rest: unknown[]) => {
+        const groups = rest[rest.length - 1] as Record<string, string | undefined>;
+        if (groups.keep !== undefined) return match;
+        tally.add(kindOf(groups), match.length);
+        return '';
+      });
+      if (tally.count === 0) return untouched('invisible', text);
+      return { text: renormalize(out), report: tally.report() };
+    },
+  };
+}

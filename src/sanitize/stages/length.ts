@@ -1,0 +1,77 @@
+/**
+ * Stage `length`: the sanitized text cut to the configured maximum (kind `truncated`).
+ *
+ * Why: downstream limits (model context, storage, the timeline) are set for the chat message limit;
+ * placeholders can make a sanitized message a little longer than the raw one, so the cut happens
+ * last, on what will actually be stored and sent.
+ *
+ * The cut never splits a surrogate pair, and steps back over combining marks, variation selectors,
+ * skin-tone modifiers, emoji tag characters and a joiner, so it does not leave half a character
+ * or half an emoji ZWJ sequence. A cut can also leave a fragment that earlier stages would now treat
+ * differently (the first 16 digits of a longer number can pass the Luhn check); when a `recheck`
+ * is given (the pipeline passes its earlier stages), the cut moves back to before such a fragment,
+ * so that sanitizing the output again changes nothing.
+ */
+import { type Stage, Tally, untouched } from '../stage.js';
+
+export interface LengthStageOptions {
+  maxChars: number;
+  /** Runs the text through the earlier stages; the cut is moved until this returns its input. */
+  recheck?: (text: string) => string;
+}
+
+/** How far back the cut may step to keep a character together; beyond it, only pairs are kept. */
+const MAX_STEP_BACK = 32;
+const MAX_RECHECKS = 8;
+
+export function createLengthStage(options: LengthStageOptions): Stage {
+  const { maxChars, recheck } = options;
+  // Characters that belong to the character before them: marks (including variation selectors),
+  // skin-tone modifiers, emoji tag characters, and the joiner itself.
+  const extending = /^(?:[\p{M}\p{Emoji_Modifier}\u{E0020}-\u{E007F}]|\u200D)/u;
+
+  const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+  const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+
+  /** A cut position <= `limit` that splits no surrogate pair and, if it can, no character. */
+  const safeCut = (text: string, limit: number): number => {
+    let cut = Math.min(limit, text.length);
+    if (cut === text.length) return cut;
+    const pairSafe = (at: number): number =>
+      at > 0 && at < text.length && isHigh(text.charCodeAt(at - 1)) && isLow(text.charCodeAt(at))
+        ? at - 1
+        : at;
+    cut = pairSafe(cut);
+    const start = cut;
+    while (cut > 0 && start - cut < MAX_STEP_BACK) {
+      const next = text.codePointAt(cut);
+      const before = text.charCodeAt(cut - 1);
+      const splitsCharacter =
+        (next !== undefined && extending.test(String.fromCodePoint(next))) || before === 0x200d;
+      if (!splitsCharacter) return cut;
+      cut = pairSafe(cut - 1);
+    }
+    return cut > 0 ? cut : start;
+  };
+
+  return {
+    name: 'length',
+    run(text) {
+      if (text.length <= maxChars) return untouched('length', text);
+      let out = text.slice(0, safeCut(text, maxChars));
+      if (recheck) {
+        for (let i = 0; i < MAX_RECHECKS; i++) {
+          const again = recheck(out);
+          if (again === out || out.length === 0) break;
+          // Cut before the first character the earlier stages would change.
+          let d = 0;
+          while (d < out.length && d < again.length && out.charCodeAt(d) === again.charCodeAt(d)) d++;
+          out = out.slice(0, safeCut(out, Math.min(d, out.length - 1)));
+        }
+      }
+      const tally = new Tally('length');
+      tally.add('truncated', text.length - out.length);
+      return { text: out, report: tally.report() };
+    },
+  };
+}

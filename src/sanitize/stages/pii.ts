@@ -1,0 +1,190 @@
+/**
+ * Stage `pii`: personal data replaced by placeholders: e-mail addresses `[EMAIL]`, payment card
+ * numbers `[CARD]`, US social security numbers `[SSN]`, IPv4/IPv6 addresses `[IP]`, phone numbers
+ * `[PHONE]`.
+ *
+ * Why: chat messages are stored, shown to operators and sent to a model provider; personal data in
+ * them should not be. Every pattern asks for the shape people really write these in, so that years,
+ * prices, version numbers, dates, order ids and code are left alone:
+ * - card: 13–19 digits, optionally grouped with spaces or dashes, first digit 2–6 (the card networks:
+ *   Mastercard 2/5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay/Maestro 6; a millisecond timestamp
+ *   starts with 1) and passing the Luhn check. A non-Luhn number is not a card.
+ * - SSN: `ddd-dd-dddd` with an area, group and serial the SSA can issue (not 000, 666, 9xx; 00; 0000).
+ * - IPv4: four dotted octets 0–255 (so `1.2.3` is a version, `1.2.3.4` an address). IPv6: eight
+ *   groups, or a `::`-compressed form with at least two groups and a digit (so `std::vector` and
+ *   `Foo::Bar` are code, `fe80::1` an address).
+ * - phone: international `+CC …` (7–15 digits in all, any usual grouping); North American
+ *   `(555) 123-4567`, `555-123-4567`, `555.123.4567`, `555 123 4567`, with an optional leading `1`;
+ *   European trunk-prefix numbers `030 12345678`, `06 12 34 56 78`, `(0171) 1234567` (9–15 digits).
+ *   A bare digit run such as `5551234567` is not a phone number (it could be any id), nor is a
+ *   7-digit `555-1234` (it reads like a range, `100-1000`).
+ * Cards and SSNs are matched before phones, so they are not taken for phone numbers; e-mails first
+ * of all, so digits in an address are not matched on their own. Spans the secrets stage will
+ * replace (a JWT, a key block…) are skipped, so a secret reaches that stage whole.
+ */
+import { isLuhnValid } from '../luhn.js';
+import { type Stage, Tally, untouched } from '../stage.js';
+import { createSecretScanner, type SecretScanner } from './secrets.js';
+
+interface Rule {
+  kind: string;
+  placeholder: string;
+  /** Global. */
+  re: RegExp;
+  /** How much of the match is the value (from its start); undefined keeps the match as it is. */
+  accept?: (match: string) => number | undefined;
+}
+
+const digitCount = (s: string): number => {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+};
+
+const onlyDigits = (s: string): string => s.replace(/\D/g, '');
+
+/** The longest prefix of a digit run (cut only where a group ends) that is a card number. */
+const cardPrefix = (match: string): number | undefined => {
+  for (let end = match.length; end > 0; end--) {
+    if (end < match.length && !/[ -]/.test(match[end]!)) continue;
+    const digits = onlyDigits(match.slice(0, end));
+    if (digits.length < 13) return undefined;
+    if (digits.length <= 19 && isLuhnValid(digits)) return end;
+  }
+  return undefined;
+};
+
+const ssnValid = (match: string): number | undefined => {
+  const [area, group, serial] = match.split('-');
+  if (area === '000' || area === '666' || area!.startsWith('9') || group === '00' || serial === '0000') {
+    return undefined;
+  }
+  return match.length;
+};
+
+const hex4 = /^[0-9a-f]{1,4}$/i;
+const ipv6Valid = (raw: string): number | undefined => {
+  // A single trailing colon is punctuation ("on fe80::1: it failed"), not part of the address.
+  const s = raw.endsWith(':') && !raw.endsWith('::') ? raw.slice(0, -1) : raw;
+  if (s.includes(':::')) return undefined;
+  const dbl = s.indexOf('::');
+  if (dbl === -1) {
+    const groups = s.split(':');
+    return groups.length === 8 && groups.every((g) => hex4.test(g)) ? s.length : undefined;
+  }
+  if (s.indexOf('::', dbl + 1) !== -1) return undefined;
+  const head = s.slice(0, dbl);
+  const tail = s.slice(dbl + 2);
+  const groups = [...(head ? head.split(':') : []), ...(tail ? tail.split(':') : [])];
+  if (groups.length < 2 || groups.length > 7 || !groups.every((g) => hex4.test(g))) return undefined;
+  return /\d/.test(s) ? s.length : undefined;
+};
+
+const digitsBetween =
+  (min: number, max: number) =>
+  (match: string): number | undefined => {
+    const n = digitCount(match);
+    return n >= min && n <= max ? match.length : undefined;
+  };
+
+/** Letters allowed in e-mail addresses: ASCII, Latin-1 and Latin Extended, Greek, Cyrillic. */
+const EMAIL_LETTER = 'A-Za-z\\u00C0-\\u024F\\u0370-\\u03FF\\u0400-\\u04FF';
+const EMAIL_CHAR = `${EMAIL_LETTER}0-9`;
+
+export function createPiiStage(scanner: SecretScanner = createSecretScanner()): Stage {
+  const quick = /[\d@:]/;
+  // Every pattern starts with a look-behind that lets a match begin only where a token begins, and
+  // uses bounded or single-class quantifiers, so a long run of digits or letters is scanned once.
+  const rules: Rule[] = [
+    {
+      kind: 'email',
+      placeholder: '[EMAIL]',
+      re: new RegExp(
+        `(?<![${EMAIL_CHAR}._%+-])[${EMAIL_CHAR}._%+-]+@(?:[${EMAIL_CHAR}-]+\\.)+[${EMAIL_LETTER}]{2,}(?![${EMAIL_CHAR}-])`,
+        'gu',
+      ),
+    },
+    {
+      kind: 'card',
+      placeholder: '[CARD]',
+      re: /(?<![\w.+-])[2-6](?:[ -]?\d){12,18}(?![\w]|[.-]\d)/g,
+      accept: cardPrefix,
+    },
+    {
+      kind: 'ssn',
+      placeholder: '[SSN]',
+      re: /(?<![\w.-])\d{3}-\d{2}-\d{4}(?![\w]|[.-]\d)/g,
+      accept: ssnValid,
+    },
+    {
+      kind: 'ip',
+      placeholder: '[IP]',
+      re: /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
+    },
+    {
+      kind: 'ip',
+      placeholder: '[IP]',
+      re: /(?<![\w:.])(?=[0-9a-f]*:[0-9a-f]*:)[0-9a-f:]{2,40}(?![\w:]|\.\d)/gi,
+      accept: ipv6Valid,
+    },
+    {
+      // International: +CC then up to six groups, each digits or a parenthesized area code.
+      kind: 'phone',
+      placeholder: '[PHONE]',
+      re: /(?<![\w+])\+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,12}(?!\d))){1,6}(?![\w]|[.-]\d)/g,
+      accept: digitsBetween(7, 15),
+    },
+    {
+      // North American: (555) 123-4567, 555-123-4567, 555.123.4567, 555 123 4567, 1-800-555-1234.
+      kind: 'phone',
+      placeholder: '[PHONE]',
+      re: /(?<![\w+.-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[ .-]\d)/g,
+    },
+    {
+      // European, with a trunk prefix 0: 030 12345678, 06 12 34 56 78, (0171) 1234567, 020-7946-0958.
+      kind: 'phone',
+      placeholder: '[PHONE]',
+      re: /(?<![\w+.-])(?:\(0\d{1,4}\)|0\d{1,4})(?:[ .-]\d{2,8}){1,4}(?![\w]|[ .-]\d)/g,
+      accept: digitsBetween(9, 15),
+    },
+  ];
+
+  const redact = (text: string, tally: Tally): string => {
+    let out = text;
+    for (const rule of rules) {
+      out = out.replace(rule.re, (match: string) => {
+        const valueLength = rule.accept ? rule.accept(match) : match.length;
+        if (valueLength === undefined) return match;
+        tally.add(rule.kind, valueLength);
+        return rule.placeholder + match.slice(valueLength);
+      });
+    }
+    return out;
+  };
+
+  return {
+    name: 'pii',
+    run(text) {
+      if (!quick.test(text)) return untouched('pii', text);
+      const tally = new Tally('pii');
+      const spans = scanner.find(text);
+      let out: string;
+      if (spans.length === 0) {
+        out = redact(text, tally);
+      } else {
+        out = '';
+        let pos = 0;
+        for (const span of spans) {
+          out += redact(text.slice(pos, span.start), tally) + text.slice(span.start, span.end);
+          pos = span.end;
+        }
+        out += redact(text.slice(pos), tally);
+      }
+      if (tally.count === 0) return untouched('pii', text);
+      return { text: out, report: tally.report() };
+    },
+  };
+}

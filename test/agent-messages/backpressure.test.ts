@@ -1,0 +1,68 @@
+/** Back-pressure on a real socket whose reader stopped reading. */
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { withDefaults } from '../../src/agent-messages/schema.js';
+import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { connect, type WsClient } from '../support/ws-client.js';
+
+let server: TestServer | undefined;
+const clients: WsClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await server?.close();
+  server = undefined;
+});
+
+const BIG = 'x'.repeat(16_000);
+
+describe('back-pressure', () => {
+  it('sheds low and best-effort messages on a stuck socket, queues stored ones in order, and never delays another user', async () => {
+    server = await startServer({ ...AUTH_ENV, HERALD_WS_MAX_BUFFERED_BYTES: '65536', HERALD_AGENT_RATE_LIMITS: '{"status":0,"sanitization":0}' });
+    const router = server.app.herald.router!;
+    const alice = await connect(server.wsUrl, { token: KEYS.alice });
+    clients.push(alice.client);
+    const sessionId = alice.ready.sessionId;
+    // The reader stops reading: the kernel buffers fill, then ws starts buffering.
+    const tcp = (alice.client.socket as unknown as { _socket: Socket })._socket;
+    tcp.pause();
+
+    const metric = async () => {
+      const text = await server!.app.herald.metrics.registry.getSingleMetricAsString('herald_agent_messages_dropped_total');
+      return Number(/reason="backpressure"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    let shed = 0;
+    for (let i = 0; i < 3000 && shed === 0; i++) {
+      await router.publish(sessionId, withDefaults({ agentType: 'status', content: BIG, source: 'test' }));
+      if (i % 20 === 19) shed = await metric();
+    }
+    expect(shed).toBeGreaterThan(0);
+
+    // Stored messages are not shed: they wait for the drain.
+    const stored: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await router.publish(
+        sessionId,
+        withDefaults({ agentType: 'sanitization', content: `stored ${i}`, source: 'test' }),
+      );
+      if (!r.duplicate) stored.push(r.message.id);
+    }
+
+    // Bob's chat is answered while alice's socket is stuck.
+    const bob = await connect(server.wsUrl, { token: KEYS.bob });
+    clients.push(bob.client);
+    bob.client.send({ type: 'chat', id: 'm_bob', message: 'am I blocked?' });
+    expect(await bob.client.type('complete')).toMatchObject({ replyTo: 'm_bob' });
+
+    tcp.resume();
+    const last = await alice.client.next((f) => f.type === 'agent_message' && f.message.id === stored[2]);
+    expect(last.attempt).toBe(1);
+    const storedFrames = alice.client.frames.filter(
+      (f) => f.type === 'agent_message' && f.message.agentType === 'sanitization',
+    );
+    expect(storedFrames.map((f) => f.message.id)).toEqual(stored);
+    const seqs = alice.client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(await metric()).toBeGreaterThanOrEqual(shed);
+  });
+});

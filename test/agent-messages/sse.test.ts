@@ -1,0 +1,89 @@
+/** GET /api/agent-messages/stream: events with id = seq, Last-Event-ID resume, heartbeats. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { SseReader } from '../support/sse.js';
+
+let server: TestServer | undefined;
+const readers: SseReader[] = [];
+afterEach(async () => {
+  for (const r of readers.splice(0)) r.close();
+  await server?.close();
+  server = undefined;
+});
+
+async function stream(s: TestServer, sessionId: string, headers: Record<string, string> = {}) {
+  const reader = await SseReader.open(`${s.url}/api/agent-messages/stream?sessionId=${sessionId}`, {
+    authorization: `Bearer ${KEYS.alice}`,
+    ...headers,
+  });
+  readers.push(reader);
+  return reader;
+}
+
+const publish = (s: TestServer, sessionId: string, content: string) =>
+  s.request('POST', '/api/agent-messages', {
+    token: KEYS.publisher,
+    body: {
+      target: { sessionId },
+      agentType: 'status',
+      content,
+      source: 'test',
+      deliveryGuarantee: 'at-least-once',
+    },
+  });
+
+describe('agent message SSE stream', () => {
+  it('sends stored and new messages as agent_message events with id = seq, and resumes after Last-Event-ID', async () => {
+    server = await startServer({ ...AUTH_ENV, HERALD_SSE_HEARTBEAT_MS: '20' });
+    const chat = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hi' } });
+    const sessionId = chat.body.sessionId;
+    await publish(server, sessionId, 'one');
+
+    const first = await stream(server, sessionId);
+    expect(first.status).toBe(200);
+    const e1 = await first.next((e) => JSON.parse(e.data).content === 'one');
+    expect(e1).toMatchObject({ id: '1', event: 'agent_message' });
+    await publish(server, sessionId, 'two');
+    const e2 = await first.next((e) => JSON.parse(e.data).content === 'two');
+    expect(e2.id).toBe('2');
+    expect(JSON.parse(e2.data)).toMatchObject({ seq: 2, sessionId, role: 'assistant' });
+    // Heartbeat comments keep the stream open.
+    const seen = first.comments;
+    await first.waitForComments(seen + 2);
+    expect(first.comments).toBeGreaterThanOrEqual(seen + 2);
+    first.close();
+
+    await publish(server, sessionId, 'three');
+    const resumed = await stream(server, sessionId, { 'last-event-id': '2' });
+    await resumed.next((e) => JSON.parse(e.data).content === 'three');
+    expect(resumed.events.map((e) => e.id)).toEqual(['3']);
+  });
+
+  it('does not send acked messages', async () => {
+    server = await startServer(AUTH_ENV);
+    const chat = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hi' } });
+    const sessionId = chat.body.sessionId;
+    const a = await publish(server, sessionId, 'acked');
+    await publish(server, sessionId, 'kept');
+    const ack = await server.request('POST', '/api/agent-messages/ack', {
+      token: KEYS.alice,
+      body: { sessionId, ids: [a.body.id] },
+    });
+    expect(ack.body).toEqual({ acked: 1 });
+    const reader = await stream(server, sessionId);
+    await reader.next((e) => JSON.parse(e.data).content === 'kept');
+    expect(reader.events.map((e) => JSON.parse(e.data).content)).toEqual(['kept']);
+  });
+
+  it('refuses a Last-Event-ID that is not a seq', async () => {
+    server = await startServer(AUTH_ENV);
+    const chat = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hi' } });
+    const res = await server.request('GET', `/api/agent-messages/stream?sessionId=${chat.body.sessionId}`, {
+      token: KEYS.alice,
+      headers: { 'last-event-id': 'abc' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'invalid_request', fields: ['Last-Event-ID'] });
+  });
+});

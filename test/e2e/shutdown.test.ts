@@ -1,0 +1,32 @@
+/** Graceful shutdown: replies in flight finish, then sockets close with 1001. */
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../support/server.js';
+import { connect } from '../support/ws-client.js';
+
+describe('graceful shutdown', () => {
+  it('lets the reply in flight finish, then closes WebSockets with 1001', async () => {
+    const server = await startServer({ HERALD_LOCAL_THINK_MS: '200' });
+    const { client } = await connect(server.wsUrl);
+    client.send({ type: 'chat', id: 'm_1', message: 'finish me' });
+    await client.type('typing');
+    const httpReply = server.request('POST', '/api/chat', { body: { message: 'me too' } });
+    // Wait until the HTTP chat is in flight too, then stop.
+    while (server.app.herald.chat.active < 2) await new Promise((r) => setImmediate(r));
+    const closing = server.close();
+    expect(await client.closed()).toBe(1001);
+    const completeAt = client.frames.findIndex((f) => f.type === 'complete');
+    expect(completeAt).toBeGreaterThan(-1);
+    expect((await httpReply).status).toBe(200);
+    await closing;
+  });
+
+  it('does not wait longer than the grace period', async () => {
+    const server = await startServer({ HERALD_LOCAL_THINK_MS: '60000', HERALD_SHUTDOWN_GRACE_MS: '50' });
+    const { client } = await connect(server.wsUrl);
+    client.send({ type: 'chat', id: 'm_1', message: 'never finishes' });
+    await client.type('typing');
+    await server.close();
+    expect(await client.closed()).toBe(1001);
+    expect(client.frames.some((f) => f.type === 'complete')).toBe(false);
+  });
+});

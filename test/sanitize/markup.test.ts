@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { createMarkupStage } from '../../src/sanitize/stages/markup.js';
+import { run } from './helpers.js';
+
+describe('markup stage', () => {
+  const stage = createMarkupStage();
+
+  it('removes script blocks with their content', () => {
+    const out = run(stage, 'hi <script>alert(1)</script>there');
+    expect(out.text).toBe('hi there');
+    expect(out.report.kinds).toEqual({ script: 1 });
+    expect(out.report.charsChanged).toBe('<script>alert(1)</script>'.length);
+  });
+
+  it('removes style blocks with their content', () => {
+    expect(run(stage, '<style>body{display:none}</style>ok').text).toBe('ok');
+  });
+
+  it('removes other tags but keeps their text', () => {
+    const out = run(stage, '<p>Hello <b>bold</b> <i>world</i></p>');
+    expect(out.text).toBe('Hello bold world');
+    expect(out.report.kinds).toEqual({ tag: 3 });
+    expect(out.report.count).toBe(3);
+  });
+
+  it('counts event handler attributes', () => {
+    const out = run(stage, '<img src=x onerror=alert(1)><div onmouseover="x()" onclick=y>t</div>');
+    expect(out.text).toBe('t');
+    expect(out.report.kinds).toEqual({ tag: 2, event_handler: 3 });
+  });
+
+  it('counts javascript:, vbscript: and data:text/html URLs, also when obfuscated', () => {
+    const out = run(
+      stage,
+      '<a href="javascript:alert(1)">a</a><a href=" JaVa&#x09;ScRiPt&colon;x">b</a>' +
+        '<iframe src="data:text/html;base64,PHNjcmlwdD4="></iframe><a href="https://ok.example">c</a>',
+    );
+    expect(out.text).toBe('abc');
+    expect(out.report.kinds).toEqual({ tag: 4, js_url: 3 });
+  });
+
+  it('removes iframe, noscript and textarea with their content', () => {
+    expect(run(stage, '<iframe><b>x</b></iframe><noscript>y</noscript><textarea>z</textarea>ok').text).toBe('ok');
+  });
+
+  it('removes comments, doctypes and processing instructions', () => {
+    const out = run(stage, '<!DOCTYPE html><!-- hidden -->a<?xml version="1.0"?>b');
+    expect(out.text).toBe('ab');
+    expect(out.report.kinds).toEqual({ other: 1 });
+  });
+
+  it('handles mixed case tags', () => {
+    expect(run(stage, '<ScRiPt>alert(1)</sCrIpT>x<IMG SRC=x OnErRoR=y>').text).toBe('x');
+  });
+
+  it('never lets a script tag reappear from nested fragments', () => {
+    const out = run(stage, '<<b>script>alert(1)<</b>/script>done');
+    expect(out.text.toLowerCase()).not.toContain('<script');
+    expect(out.text).toBe('done');
+  });
+
+  it('keeps comparison operators and ampersands in plain text byte for byte', () => {
+    for (const text of ['if a < b && c > d', '5 < 6', 'x<y && y>z', 'i <p && q', 'a &amp; b & c', 'AT&T <3']) {
+      const out = run(stage, text);
+      expect(out.text).toBe(text);
+      expect(out.report.count).toBe(0);
+    }
+  });
+
+  it('keeps code with angle brackets that are not HTML', () => {
+    for (const text of ['List<String> x = new ArrayList<>();', 'Vec<u8>', '#include <stdio.h>', 'cp <path> <dest>']) {
+      expect(run(stage, text).text).toBe(text);
+    }
+  });
+
+  it('does not decode entities, so an escaped script tag stays escaped', () => {
+    const text = '&lt;script&gt;alert(1)&lt;/script&gt; <b>x</b> &amp;lt;';
+    const out = run(stage, text);
+    expect(out.text).toBe('&lt;script&gt;alert(1)&lt;/script&gt; x &amp;lt;');
+  });
+
+  it('keeps plain < and & exactly when it also removes real tags', () => {
+    expect(run(stage, '<b>1 < 2 & 3 > 2</b>').text).toBe('1 < 2 & 3 > 2');
+  });
+
+  it('removes custom elements', () => {
+    expect(run(stage, '<my-widget data-x="1">hi</my-widget>').text).toBe('hi');
+  });
+
+  it('does not run the parser when there is no markup', () => {
+    const out = run(stage, 'no tags here');
+    expect(out.report).toEqual({ stage: 'markup', count: 0, charsChanged: 0, kinds: {} });
+  });
+
+  it('terminates on deeply nested tag fragments and leaves no tag opener', () => {
+    const text = `${'<'.repeat(50)}b>${'b>'.repeat(50)}script>x`;
+    const out = run(stage, text);
+    expect(out.text.toLowerCase()).not.toContain('<script');
+    expect(/<[a-z!/?]/i.test(out.text)).toBe(false);
+  });
+});
