@@ -18,7 +18,11 @@ const BIG = 'x'.repeat(16_000);
 
 describe('back-pressure', () => {
   it('sheds low and best-effort messages on a stuck socket, queues stored ones in order, and never delays another user', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_WS_MAX_BUFFERED_BYTES: '65536', HERALD_AGENT_RATE_LIMITS: '{"status":0,"sanitization":0}' });
+    server = await startServer({
+      ...AUTH_ENV,
+      HERALD_WS_MAX_BUFFERED_BYTES: '65536',
+      HERALD_AGENT_RATE_LIMITS: '{"status":0,"sanitization":0}',
+    });
     const router = server.app.herald.router!;
     const alice = await connect(server.wsUrl, { token: KEYS.alice });
     clients.push(alice.client);
@@ -28,7 +32,9 @@ describe('back-pressure', () => {
     tcp.pause();
 
     const metric = async () => {
-      const text = await server!.app.herald.metrics.registry.getSingleMetricAsString('herald_agent_messages_dropped_total');
+      const text = await server!.app.herald.metrics.registry.getSingleMetricAsString(
+        'herald_agent_messages_dropped_total',
+      );
       return Number(/reason="backpressure"\} (\d+)/.exec(text)?.[1] ?? 0);
     };
     let shed = 0;

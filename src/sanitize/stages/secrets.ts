@@ -68,8 +68,10 @@ export function createSecretScanner(): SecretScanner {
   ];
   const keyBegin = /-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----/g;
   const keyEnd = /-----END (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----/g;
-  // The body of a block whose END line is missing (a truncated paste): base64, headers, whitespace.
-  const keyBody = /(?:[A-Za-z0-9+/=\s:,.]|-(?!----))*/y;
+  // The body of a block whose END line is missing (a truncated paste): the rest of the BEGIN line,
+  // then whole lines of base64 or `Name: value` headers, up to the first blank or other line.
+  const keyBody =
+    /[ \t]*[A-Za-z0-9+/=]*(?:\r?\n[ \t]*(?:[A-Za-z-]+:[^\r\n]*|[A-Za-z0-9+/=]+[ \t]*(?=\r?\n|$)))*/y;
 
   /** Private key blocks, BEGIN to END. Done by hand to stay linear when END lines are missing. */
   const privateKeys = (text: string, out: Array<SecretSpan & { rank: number }>): void => {
@@ -89,8 +91,6 @@ export function createSecretScanner(): SecretScanner {
         keyBody.lastIndex = afterBegin;
         keyBody.exec(text);
         end = keyBody.lastIndex;
-        // Leave the line break after the body in the text.
-        while (end > afterBegin && /\s/.test(text[end - 1]!)) end--;
       }
       out.push({ start: m.index, end, kind: 'private_key', rank: -1 });
       covered = end;
