@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { ulid } from 'ulid';
 import { HeraldError } from '../errors/catalogue.js';
+import { newId } from '../ids.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import type { DeliveryChannel, SendOutcome } from './channel.js';
@@ -203,7 +203,7 @@ export class AgentMessageRouter {
     const stored = isStored(input.deliveryGuarantee);
     const message = await this.store.appendAgentMessage(
       {
-        id: `am_${ulid(now)}`,
+        id: newId('am_', now),
         role: 'assistant',
         content: input.content,
         timestamp: new Date(now).toISOString(),

@@ -4,7 +4,6 @@
  * Transports resolve the session and render what this emits; nothing here knows a wire format.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { ulid } from 'ulid';
 import {
   needsSecurityAlert,
   needsSummary,
@@ -19,6 +18,7 @@ import type { AgentMessage } from '../agent-messages/types.js';
 import type { ChatTurn, ModelAgent } from '../agents/model-agent.js';
 import type { Principal } from '../auth/principal.js';
 import { HeraldError } from '../errors/catalogue.js';
+import { newId } from '../ids.js';
 import type { Metrics, Transport } from '../observability/metrics.js';
 import type { SanitizeResult } from '../sanitize/types.js';
 import type { Session, Store } from '../store/store.js';
@@ -109,7 +109,7 @@ export class ChatService {
     if (request.message.length > opts.maxMessageChars)
       throw new HeraldError('too_large', `message is over the limit of ${opts.maxMessageChars} characters`);
 
-    const messageId = request.messageId ?? `m_${ulid()}`;
+    const messageId = request.messageId ?? newId('m_');
     await sink.begin?.(messageId);
     const clean = opts.sanitize(request.message);
     for (const stage of clean.stages)

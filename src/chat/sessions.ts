@@ -2,14 +2,15 @@
  * Session lookup with ownership: a principal never sees another principal's session; every
  * such attempt answers exactly like an unknown session (contract section 1).
  */
-import { ulid } from 'ulid';
+
 import type { Principal } from '../auth/principal.js';
 import { HeraldError } from '../errors/catalogue.js';
+import { newId } from '../ids.js';
 import type { Session, Store } from '../store/store.js';
 
 export const SESSION_ID_PATTERN = /^sess_[0-9A-Za-z]{1,64}$/;
 
-export const newSessionId = (): string => `sess_${ulid()}`;
+export const newSessionId = (): string => newId('sess_');
 
 export class Sessions {
   constructor(private readonly store: Store) {}

@@ -191,6 +191,18 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
       await page.click('[data-testid="send"]');
       await page.waitForSelector('[data-kind="reply"][aria-busy="false"]');
       expect(await page.locator(`[data-kind="agent"][data-id="${published.body.id}"]`).count()).toBe(1);
+
+      // A reload in the same tab keeps the session and shows its timeline again, each agent message once.
+      const afterReload = page.waitForEvent('websocket');
+      await page.reload();
+      expect(new URL((await afterReload).url()).searchParams.get('sessionId')).toBe(sessionId);
+      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+      await page.locator('[data-kind="reply"]').first().waitFor();
+      expect(await page.locator('[data-kind="user"]').allTextContents()).toEqual([
+        expect.stringContaining('still there?'),
+      ]);
+      expect(await page.locator(`[data-kind="agent"][data-id="${published.body.id}"]`).count()).toBe(1);
+      expect(await storedSessionId(page)).toBe(sessionId);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -226,6 +238,31 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
       await page.waitForSelector('[data-kind="reply"][aria-busy="false"]');
     } finally {
       await context.close();
+    }
+  });
+
+  it('shows the typing indicator while a reply is made, and error frames with their code', async () => {
+    const slow = await startServer({ HERALD_LOCAL_THINK_MS: '400', HERALD_CHAT_RATE_LIMIT: '1' });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(slow.url);
+      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+      await page.fill('[data-testid="input"]', 'first');
+      await page.press('[data-testid="input"]', 'Enter');
+      await page.waitForSelector('[data-testid="typing"]', { state: 'visible' });
+      await page.waitForSelector('[data-kind="reply"][aria-busy="false"]');
+      await page.waitForSelector('[data-testid="typing"]', { state: 'hidden' });
+
+      await page.fill('[data-testid="input"]', 'second, over the limit');
+      await page.press('[data-testid="input"]', 'Enter');
+      const error = await page.waitForSelector('[data-testid="messages"] [data-kind="error"]');
+      expect(await error.textContent()).toContain('rate_limited');
+      expect(await page.locator('[data-kind="reply"]').count()).toBe(1);
+      expect(await page.locator('[data-testid="status"]').getAttribute('data-state')).toBe('connected');
+    } finally {
+      await context.close();
+      await slow.close();
     }
   });
 

@@ -31,6 +31,12 @@ describe('length stage', () => {
     expect(run(createLengthStage({ maxChars: 2 }), 'xe\u0301').text).toBe('x');
   });
 
+  it('keeps a placeholder whole or drops it whole', () => {
+    expect(run(createLengthStage({ maxChars: 11 }), 'see [SECRET] now').text).toBe('see ');
+    expect(run(createLengthStage({ maxChars: 12 }), 'see [SECRET] now').text).toBe('see [SECRET]');
+    expect(run(createLengthStage({ maxChars: 5 }), 'a [b] c [d').text).toBe('a [b]');
+  });
+
   it('cuts to an empty string when the limit is 0', () => {
     expect(run(createLengthStage({ maxChars: 0 }), 'abc').text).toBe('');
   });

@@ -7,7 +7,7 @@
  *
  * The cut never splits a surrogate pair, and steps back over combining marks, variation selectors,
  * skin-tone modifiers, emoji tag characters and a joiner, so it does not leave half a character
- * or half an emoji ZWJ sequence. A cut can also leave a fragment that earlier stages would now treat
+ * or half an emoji ZWJ sequence; nor does it leave half a placeholder (`[EMA`). A cut can also leave a fragment that earlier stages would now treat
  * differently (the first 16 digits of a longer number can pass the Luhn check); when a `recheck`
  * is given (the pipeline passes its earlier stages), the cut moves back to before such a fragment,
  * so that sanitizing the output again changes nothing.
@@ -23,11 +23,14 @@ export interface LengthStageOptions {
 /** How far back the cut may step to keep a character together; beyond it, only pairs are kept. */
 const MAX_STEP_BACK = 32;
 const MAX_RECHECKS = 8;
+/** Longest placeholder, `[SECRET]`. */
+const PLACEHOLDER_MAX = 8;
 
 export function createLengthStage(options: LengthStageOptions): Stage {
   const { maxChars, recheck } = options;
   // Characters that belong to the character before them: marks (including variation selectors),
   // skin-tone modifiers, emoji tag characters, and the joiner itself.
+  const placeholder = /\[[A-Z]{2,6}\]/y;
   const extending = /^(?:[\p{M}\p{Emoji_Modifier}\u{E0020}-\u{E007F}]|\u200D)/u;
 
   const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
@@ -37,6 +40,12 @@ export function createLengthStage(options: LengthStageOptions): Stage {
   const safeCut = (text: string, limit: number): number => {
     let cut = Math.min(limit, text.length);
     if (cut === text.length) return cut;
+    // Keep a placeholder of an earlier stage (`[EMAIL]`, `[SECRET]`…) whole or drop it whole.
+    const open = text.lastIndexOf('[', cut - 1);
+    if (open >= 0 && cut - open < PLACEHOLDER_MAX) {
+      placeholder.lastIndex = open;
+      if (placeholder.test(text) && placeholder.lastIndex > cut) cut = open;
+    }
     const pairSafe = (at: number): number =>
       at > 0 && at < text.length && isHigh(text.charCodeAt(at - 1)) && isLow(text.charCodeAt(at))
         ? at - 1

@@ -8,7 +8,9 @@
  * prices, version numbers, dates, order ids and code are left alone:
  * - card: 13–19 digits, optionally grouped with spaces or dashes, first digit 2–6 (the card networks:
  *   Mastercard 2/5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay/Maestro 6; a millisecond timestamp
- *   starts with 1) and passing the Luhn check. A non-Luhn number is not a card.
+ *   starts with 1), not after `+` (a phone number), and passing the Luhn check. A non-Luhn number is
+ *   not a card. Within a longer run of digit groups, every span of whole groups that is a card is
+ *   replaced (`4111 1111 1111 1111 12/27`, `4 4111111111111111`).
  * - SSN: `ddd-dd-dddd` with an area, group and serial the SSA can issue (not 000, 666, 9xx; 00; 0000).
  * - IPv4: four dotted octets 0–255 (so `1.2.3` is a version, `1.2.3.4` an address). IPv6: eight
  *   groups, or a `::`-compressed form with at least two groups and a digit (so `std::vector` and
@@ -33,6 +35,8 @@ interface Rule {
   re: RegExp;
   /** How much of the match is the value (from its start); undefined keeps the match as it is. */
   accept?: (match: string) => number | undefined;
+  /** Full control instead of `accept`: the replacement for a match, recording what it replaced. */
+  replace?: (match: string, after: string, tally: Tally) => string;
 }
 
 const digitCount = (s: string): number => {
@@ -46,15 +50,38 @@ const digitCount = (s: string): number => {
 
 const onlyDigits = (s: string): string => s.replace(/\D/g, '');
 
-/** The longest prefix of a digit run (cut only where a group ends) that is a card number. */
-const cardPrefix = (match: string): number | undefined => {
-  for (let end = match.length; end > 0; end--) {
-    if (end < match.length && !/[ -]/.test(match[end]!)) continue;
-    const digits = onlyDigits(match.slice(0, end));
-    if (digits.length < 13) return undefined;
-    if (digits.length <= 19 && isLuhnValid(digits)) return end;
+const CARD_FIRST_DIGIT = /[2-6]/;
+const attachedAfter = /^(?:\w|[.-]\d)/;
+
+/**
+ * Replaces the cards in a run of digit groups (`4111 1111 1111 1111 12`): from each group start,
+ * the longest span of whole groups with 13–19 digits that passes the Luhn check. A group glued to
+ * what follows the run (`…1111x`, `…1111.5`) is not used.
+ */
+const replaceCards = (run: string, after: string, tally: Tally): string => {
+  const groups: Array<{ start: number; end: number }> = [];
+  for (const m of run.matchAll(/\d+/g)) groups.push({ start: m.index, end: m.index + m[0].length });
+  const usable = attachedAfter.test(after) ? groups.length - 1 : groups.length;
+  let out = '';
+  let pos = 0;
+  for (let a = 0; a < usable; a++) {
+    const first = groups[a]!;
+    if (!CARD_FIRST_DIGIT.test(run[first.start]!)) continue;
+    let digits = '';
+    let found = -1;
+    for (let b = a; b < usable; b++) {
+      digits += run.slice(groups[b]!.start, groups[b]!.end);
+      if (digits.length > 19) break;
+      if (digits.length >= 13 && isLuhnValid(digits)) found = b;
+    }
+    if (found < 0) continue;
+    const last = groups[found]!;
+    out += `${run.slice(pos, first.start)}[CARD]`;
+    tally.add('card', last.end - first.start);
+    pos = last.end;
+    a = found;
   }
-  return undefined;
+  return pos === 0 ? run : out + run.slice(pos);
 };
 
 const ssnValid = (match: string): number | undefined => {
@@ -103,15 +130,16 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
       kind: 'email',
       placeholder: '[EMAIL]',
       re: new RegExp(
-        `(?<![${EMAIL_CHAR}._%+-])[${EMAIL_CHAR}._%+-]+@(?:[${EMAIL_CHAR}-]+\\.)+[${EMAIL_LETTER}]{2,}(?![${EMAIL_CHAR}-])`,
+        `(?<![${EMAIL_CHAR}._%+-])[${EMAIL_CHAR}._%+-]+@(?:[${EMAIL_CHAR}-]+\\.)+[${EMAIL_LETTER}]{2,}(?![${EMAIL_CHAR}])`,
         'gu',
       ),
     },
     {
+      // A run of digit groups separated by single spaces or dashes; cards are found inside it.
       kind: 'card',
       placeholder: '[CARD]',
-      re: /(?<![\w.+-])[2-6](?:[ -]?\d){12,18}(?![\w]|[.-]\d)/g,
-      accept: cardPrefix,
+      re: /(?<![\w.+-])\d+(?:[ -]\d+)*/g,
+      replace: replaceCards,
     },
     {
       kind: 'ssn',
@@ -155,7 +183,9 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
   const redact = (text: string, tally: Tally): string => {
     let out = text;
     for (const rule of rules) {
-      out = out.replace(rule.re, (match: string) => {
+      const { replace } = rule;
+      out = out.replace(rule.re, (match: string, offset: number, whole: string) => {
+        if (replace) return replace(match, whole.slice(offset + match.length, offset + match.length + 2), tally);
         const valueLength = rule.accept ? rule.accept(match) : match.length;
         if (valueLength === undefined) return match;
         tally.add(rule.kind, valueLength);

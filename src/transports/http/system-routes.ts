@@ -21,6 +21,9 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     app.herald.auth.issueTicket(request.principal),
   );
 
+  // Browsers ask for it on every page load; no icon rather than a logged 404.
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
+
   // Read once at start-up; the page is small and never changes while running.
   const page = await readFile(PAGE_URL, 'utf8');
   app.get('/', async (_request, reply) =>

@@ -4,9 +4,9 @@
  * `?after=`) resumes after that seq; comment heartbeats keep idle streams open.
  */
 import type { FastifyInstance } from 'fastify';
-import { ulid } from 'ulid';
 import type { DeliveryChannel } from '../../agent-messages/channel.js';
 import { HeraldError } from '../../errors/catalogue.js';
+import { newId } from '../../ids.js';
 import { StreamQuery } from '../http/schemas.js';
 import { SseWriter } from './sse-writer.js';
 
@@ -28,7 +28,7 @@ export async function agentMessageStreamRoutes(app: FastifyInstance): Promise<vo
       const sse = new SseWriter(reply);
       const maxBuffered = config.wsMaxBufferedBytes;
       const channel: DeliveryChannel = {
-        id: `sse_${ulid()}`,
+        id: newId('sse_'),
         sessionId: session.id,
         transport: 'sse',
         redeliver: false,

@@ -3,14 +3,15 @@
  * in the socket, best-effort and low messages are shed and stored ones wait in order until
  * the socket drains. ws.send never blocks, so one slow socket never delays another user.
  */
-import { ulid } from 'ulid';
+
 import WebSocket from 'ws';
 import type { DeliveryChannel, SendOutcome } from '../../agent-messages/channel.js';
 import type { AgentMessage } from '../../agent-messages/types.js';
+import { newId } from '../../ids.js';
 import { agentMessageFrame } from './frames.js';
 
 export class WsChannel implements DeliveryChannel {
-  readonly id = `ws_${ulid()}`;
+  readonly id = newId('ws_');
   readonly transport = 'ws' as const;
   readonly redeliver = true;
   private readonly waiting: string[] = [];
