@@ -15,7 +15,13 @@ import { createMarkupStage } from './stages/markup.js';
 import { createPiiStage } from './stages/pii.js';
 import { createSecretScanner, createSecretsStage } from './stages/secrets.js';
 import { createUnicodeStage } from './stages/unicode.js';
-import { type SanitizeOptions, type SanitizeResult, STAGE_NAMES, type StageName } from './types.js';
+import {
+  type SanitizeOptions,
+  type SanitizeResult,
+  STAGE_NAMES,
+  type StageName,
+  type StageReport,
+} from './types.js';
 
 export interface Sanitizer {
   sanitize(text: string): SanitizeResult;
@@ -56,7 +62,7 @@ export function createSanitizer(options: SanitizeOptions): Sanitizer {
     sanitize(input) {
       if (typeof input !== 'string') throw new TypeError('sanitize: text must be a string');
       const counts = {} as Record<StageName, number>;
-      const reports = [];
+      const reports: StageReport[] = [];
       let text = input;
       let changedChars = 0;
       for (const stage of stages) {

@@ -48,7 +48,12 @@ const cases: Case[] = [
     text: 'xy',
     counts: { markup: { tag: 1, js_url: 1 } },
   },
-  { name: 'mixed-case script', input: '<ScRiPt>alert(1)</sCrIpT>ok', text: 'ok', counts: { markup: { script: 1 } } },
+  {
+    name: 'mixed-case script',
+    input: '<ScRiPt>alert(1)</sCrIpT>ok',
+    text: 'ok',
+    counts: { markup: { script: 1 } },
+  },
   {
     name: 'body onload and style',
     input: '<body onload="steal()"><style>*{display:none}</style>Hello</body>',
@@ -91,7 +96,11 @@ const cases: Case[] = [
   },
 
   // Secrets, one of each kind.
-  { name: 'AWS access key', input: `AWS_ACCESS_KEY_ID=${fake.awsAccessKey}`, counts: { secrets: { aws_access_key: 1 } } },
+  {
+    name: 'AWS access key',
+    input: `AWS_ACCESS_KEY_ID=${fake.awsAccessKey}`,
+    counts: { secrets: { aws_access_key: 1 } },
+  },
   {
     name: 'AWS secret key',
     input: `aws_secret_access_key=${fake.awsSecret}`,
@@ -108,7 +117,12 @@ const cases: Case[] = [
   { name: 'OpenAI key', input: fake.openai, text: '[SECRET]', counts: { secrets: { api_key: 1 } } },
   { name: 'Anthropic key', input: fake.anthropic, text: '[SECRET]', counts: { secrets: { api_key: 1 } } },
   { name: 'GitHub token', input: `token ${fake.github}`, counts: { secrets: { github_token: 1 } } },
-  { name: 'Slack token', input: `${fake.slack} `, text: '[SECRET] ', counts: { secrets: { slack_token: 1 } } },
+  {
+    name: 'Slack token',
+    input: `${fake.slack} `,
+    text: '[SECRET] ',
+    counts: { secrets: { slack_token: 1 } },
+  },
   {
     name: 'Bearer token',
     input: `Authorization: Bearer ${fake.bearer}`,
@@ -153,10 +167,25 @@ const cases: Case[] = [
   { name: 'emoji flags', input: '🇯🇵 🇺🇸 🇧🇷 🏳️‍🌈 🏴‍☠️ 🏴󠁧󠁢󠁳󠁣󠁴󠁿', text: 'same', counts: {} },
   { name: 'emoji skin tones', input: '👋🏻 👍🏼 🙌🏽 👏🏾 🤝🏿 🧑🏽‍🚀', text: 'same', counts: {} },
   { name: 'Chinese', input: '你好，我想预订明天下午三点的会议室。谢谢！', text: 'same', counts: {} },
-  { name: 'Arabic', input: 'مرحبا، أريد حجز غرفة اجتماعات ليوم غد الساعة الثالثة.', text: 'same', counts: {} },
+  {
+    name: 'Arabic',
+    input: 'مرحبا، أريد حجز غرفة اجتماعات ليوم غد الساعة الثالثة.',
+    text: 'same',
+    counts: {},
+  },
   { name: 'Hindi', input: 'नमस्ते, मुझे कल दोपहर तीन बजे के लिए मीटिंग रूम बुक करना है।', text: 'same', counts: {} },
-  { name: 'Russian', input: 'Здравствуйте! Хочу забронировать переговорную на завтра в 15:00.', text: 'same', counts: {} },
-  { name: 'Japanese', input: 'こんにちは。明日の午後3時に会議室を予約したいです。', text: 'same', counts: {} },
+  {
+    name: 'Russian',
+    input: 'Здравствуйте! Хочу забронировать переговорную на завтра в 15:00.',
+    text: 'same',
+    counts: {},
+  },
+  {
+    name: 'Japanese',
+    input: 'こんにちは。明日の午後3時に会議室を予約したいです。',
+    text: 'same',
+    counts: {},
+  },
   { name: 'Persian with ZWNJ', input: 'می‌خواهم فردا ساعت سه اتاق جلسه رزرو کنم.', text: 'same', counts: {} },
   {
     name: 'JavaScript snippet',
@@ -166,7 +195,8 @@ const cases: Case[] = [
   },
   {
     name: 'C and Rust snippets',
-    input: '#include <stdio.h>\nint main() { return 1 < 2 && 3 > 2; }\nfn f(v: Vec<u8>) -> Option<&str> { None }',
+    input:
+      '#include <stdio.h>\nint main() { return 1 < 2 && 3 > 2; }\nfn f(v: Vec<u8>) -> Option<&str> { None }',
     text: 'same',
     counts: {},
   },
@@ -204,7 +234,9 @@ describe('corpus', () => {
   it.each(cases)('$name', ({ input, text, counts }) => {
     const result = sanitizer.sanitize(input);
     if (text !== undefined) expect(result.text).toBe(text === 'same' ? input : text);
-    const actual = Object.fromEntries(result.stages.filter((s) => s.count > 0).map((s) => [s.stage, s.kinds]));
+    const actual = Object.fromEntries(
+      result.stages.filter((s) => s.count > 0).map((s) => [s.stage, s.kinds]),
+    );
     expect(actual).toEqual(counts);
     expect(result.injectionDetected).toBe(counts.injection !== undefined);
     expect(result.secretsFound).toBe(Object.values(counts.secrets ?? {}).reduce((a, b) => a + b, 0));
@@ -217,6 +249,7 @@ describe('corpus', () => {
   it('never repeats a removed value in the output', () => {
     const input = `mail j.doe@example.com key ${fake.github} card 4111111111111111`;
     const { text } = sanitizer.sanitize(input);
-    for (const secret of ['j.doe@example.com', fake.github, '4111111111111111']) expect(text).not.toContain(secret);
+    for (const secret of ['j.doe@example.com', fake.github, '4111111111111111'])
+      expect(text).not.toContain(secret);
   });
 });

@@ -3,7 +3,13 @@ import { isLuhnValid, luhnCheckDigit } from '../../src/sanitize/luhn.js';
 
 describe('luhn', () => {
   it('accepts well-known valid test card numbers', () => {
-    for (const n of ['4111111111111111', '5555555555554444', '378282246310005', '6011111111111117', '79927398713']) {
+    for (const n of [
+      '4111111111111111',
+      '5555555555554444',
+      '378282246310005',
+      '6011111111111117',
+      '79927398713',
+    ]) {
       expect(isLuhnValid(n)).toBe(true);
     }
   });

@@ -40,7 +40,9 @@ describe('markup stage', () => {
   });
 
   it('removes iframe, noscript and textarea with their content', () => {
-    expect(run(stage, '<iframe><b>x</b></iframe><noscript>y</noscript><textarea>z</textarea>ok').text).toBe('ok');
+    expect(run(stage, '<iframe><b>x</b></iframe><noscript>y</noscript><textarea>z</textarea>ok').text).toBe(
+      'ok',
+    );
   });
 
   it('removes comments, doctypes and processing instructions', () => {
@@ -60,7 +62,14 @@ describe('markup stage', () => {
   });
 
   it('keeps comparison operators and ampersands in plain text byte for byte', () => {
-    for (const text of ['if a < b && c > d', '5 < 6', 'x<y && y>z', 'i <p && q', 'a &amp; b & c', 'AT&T <3']) {
+    for (const text of [
+      'if a < b && c > d',
+      '5 < 6',
+      'x<y && y>z',
+      'i <p && q',
+      'a &amp; b & c',
+      'AT&T <3',
+    ]) {
       const out = run(stage, text);
       expect(out.text).toBe(text);
       expect(out.report.count).toBe(0);
@@ -68,7 +77,12 @@ describe('markup stage', () => {
   });
 
   it('keeps code with angle brackets that are not HTML', () => {
-    for (const text of ['List<String> x = new ArrayList<>();', 'Vec<u8>', '#include <stdio.h>', 'cp <path> <dest>']) {
+    for (const text of [
+      'List<String> x = new ArrayList<>();',
+      'Vec<u8>',
+      '#include <stdio.h>',
+      'cp <path> <dest>',
+    ]) {
       expect(run(stage, text).text).toBe(text);
     }
   });
@@ -97,5 +111,10 @@ describe('markup stage', () => {
     const out = run(stage, text);
     expect(out.text.toLowerCase()).not.toContain('<script');
     expect(/<[a-z!/?]/i.test(out.text)).toBe(false);
+  });
+
+  it('keeps & exact when the text already holds private-use characters', () => {
+    const text = '\uE000\uE001 a & b &amp; <b>x</b>';
+    expect(run(stage, text).text).toBe('\uE000\uE001 a & b &amp; x');
   });
 });

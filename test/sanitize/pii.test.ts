@@ -30,7 +30,9 @@ describe('pii stage', () => {
 
   describe('card', () => {
     it('replaces Luhn-valid card numbers, plain, spaced or dashed', () => {
-      expect(text('4111111111111111 / 5555 5555 5555 4444 / 3782-822463-10005')).toBe('[CARD] / [CARD] / [CARD]');
+      expect(text('4111111111111111 / 5555 5555 5555 4444 / 3782-822463-10005')).toBe(
+        '[CARD] / [CARD] / [CARD]',
+      );
       expect(kinds('4111111111111111')).toEqual({ card: 1 });
     });
 
@@ -116,7 +118,10 @@ describe('pii stage', () => {
   });
 
   it('replaces mixed PII in one message', () => {
-    const out = run(stage, 'Jane <jane@corp.example>, +1 415 555 0100, 4242 4242 4242 4242, 078-05-1120, 10.1.2.3');
+    const out = run(
+      stage,
+      'Jane <jane@corp.example>, +1 415 555 0100, 4242 4242 4242 4242, 078-05-1120, 10.1.2.3',
+    );
     expect(out.text).toBe('Jane <[EMAIL]>, [PHONE], [CARD], [SSN], [IP]');
     expect(out.report.kinds).toEqual({ email: 1, phone: 1, card: 1, ssn: 1, ip: 1 });
     expect(out.report.count).toBe(5);

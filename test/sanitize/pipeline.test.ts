@@ -81,9 +81,37 @@ describe('createSanitizer', () => {
     const N = 100_000;
     const fill = (unit: string) => unit.repeat(Math.ceil(N / unit.length)).slice(0, N);
     const units = [
-      'a', '1', '1 ', '1-', '1.', '+1 ', 'a@', 'a.', '<', '<b>', '<<b>', '<script', '\x1b[', '\x1b]', '\x9d',
-      '-----BEGIN PRIVATE KEY-----\n', 'eyJaaaaaaaaa.', 'sk-', '::', 'a:', 'ignore all ', '\u200D', '👨\u200D',
-      'e\u0301', '&<b>', 'bearer ', '4 ', '+1 (1', '1.1.1.', 'disregard a ', 'act as ',
+      'a',
+      '1',
+      '1 ',
+      '1-',
+      '1.',
+      '+1 ',
+      'a@',
+      'a.',
+      '<',
+      '<b>',
+      '<<b>',
+      '<script',
+      '\x1b[',
+      '\x1b]',
+      '\x9d',
+      '-----BEGIN PRIVATE KEY-----\n',
+      'eyJaaaaaaaaa.',
+      'sk-',
+      '::',
+      'a:',
+      'ignore all ',
+      '\u200D',
+      '👨\u200D',
+      'e\u0301',
+      '&<b>',
+      'bearer ',
+      '4 ',
+      '+1 (1',
+      '1.1.1.',
+      'disregard a ',
+      'act as ',
     ];
     for (const unit of units) {
       const result = sanitizer.sanitize(fill(unit));
@@ -96,6 +124,8 @@ describe('createSanitizer', () => {
 describe('createScrubber', () => {
   it('applies only the pii and secrets steps', () => {
     const scrub = createScrubber();
-    expect(scrub(`<b>mail a@b.co</b> key ${fake.github} \u200B`)).toBe('<b>mail [EMAIL]</b> key [SECRET] \u200B');
+    expect(scrub(`<b>mail a@b.co</b> key ${fake.github} \u200B`)).toBe(
+      '<b>mail [EMAIL]</b> key [SECRET] \u200B',
+    );
   });
 });

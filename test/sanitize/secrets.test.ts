@@ -13,7 +13,11 @@ describe('secrets stage', () => {
     ['api_key', `OPENAI_API_KEY=${fake.openai}`, 'OPENAI_API_KEY=[SECRET]'],
     ['api_key', `key: ${fake.anthropic}`, 'key: [SECRET]'],
     ['api_key', `stripe ${fake.stripe}`, 'stripe [SECRET]'],
-    ['github_token', `git clone https://${fake.github}@github.com/x/y`, 'git clone https://[SECRET]@github.com/x/y'],
+    [
+      'github_token',
+      `git clone https://${fake.github}@github.com/x/y`,
+      'git clone https://[SECRET]@github.com/x/y',
+    ],
     ['github_token', `GH_TOKEN=${fake.githubPat}`, 'GH_TOKEN=[SECRET]'],
     ['slack_token', `SLACK=${fake.slack}`, 'SLACK=[SECRET]'],
     ['private_key', `key:\n${fake.privateKey}\nthanks`, 'key:\n[SECRET]\nthanks'],
@@ -26,7 +30,9 @@ describe('secrets stage', () => {
 
   it('replaces only the value of aws_secret_access_key, in env and JSON form', () => {
     expect(text(`aws_secret_access_key = ${fake.awsSecret}`)).toBe('aws_secret_access_key = [SECRET]');
-    expect(text(`{"AWS_SECRET_ACCESS_KEY": "${fake.awsSecret}"}`)).toBe('{"AWS_SECRET_ACCESS_KEY": "[SECRET]"}');
+    expect(text(`{"AWS_SECRET_ACCESS_KEY": "${fake.awsSecret}"}`)).toBe(
+      '{"AWS_SECRET_ACCESS_KEY": "[SECRET]"}',
+    );
     expect(kinds(`aws_secret_access_key=${fake.awsSecret}`)).toEqual({ aws_secret_key: 1 });
   });
 
@@ -44,7 +50,10 @@ describe('secrets stage', () => {
   });
 
   it('redacts a private key block whose END line is missing', () => {
-    const out = run(stage, `-----BEGIN ${'PRIVATE'} KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nAbCd==\n\nbye`);
+    const out = run(
+      stage,
+      `-----BEGIN ${'PRIVATE'} KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nAbCd==\n\nbye`,
+    );
     expect(out.text).toBe('[SECRET]\n\nbye');
     expect(out.report.kinds).toEqual({ private_key: 1 });
   });

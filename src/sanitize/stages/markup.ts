@@ -85,16 +85,15 @@ export function createMarkupStage(): Stage {
   };
   const ignorable = /[\s\x00-\x1F\x7F]+/g;
   const dangerousUrl = /^(?:javascript:|vbscript:|data:text\/html)/;
+  const privateUse = /[\uE000-\uF8FF]/;
 
   // Per-call state, reset by `run`: sanitize-html is synchronous, so the callbacks below only ever
   // see the call in progress.
   let tally = new Tally('markup');
-  let sentinel = '\uE000';
+  let sentinel: string | undefined;
 
   const isDangerousUrl = (raw: string): boolean => {
-    const decoded = raw
-      .split(sentinel)
-      .join('&')
+    const decoded = (sentinel === undefined ? raw : raw.split(sentinel).join('&'))
       .replace(entity, (_m, num: string | undefined, name: string | undefined) => {
         if (name !== undefined) return namedEntities[name.toLowerCase()] ?? '';
         const code =
@@ -123,16 +122,20 @@ export function createMarkupStage(): Stage {
     },
   };
 
-  /** A BMP private-use character that does not occur in `text`, or undefined if all of them do. */
+  /** A BMP private-use character that does not occur in `text` (one pass), if there is one. */
   const pickSentinel = (text: string): string | undefined => {
-    for (let code = 0xe000; code <= 0xf8ff; code++) {
-      const candidate = String.fromCharCode(code);
-      if (!text.includes(candidate)) return candidate;
+    if (!privateUse.test(text)) return '\uE000';
+    const seen = new Uint8Array(0xf8ff - 0xe000 + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0xe000 && c <= 0xf8ff) seen[c - 0xe000] = 1;
     }
-    return undefined;
+    const free = seen.indexOf(0);
+    return free < 0 ? undefined : String.fromCharCode(0xe000 + free);
   };
 
   const parseOnce = (text: string): string => {
+    sentinel = undefined;
     if (!text.includes('&')) return sanitizeHtml(text, options);
     const s = pickSentinel(text);
     if (s === undefined) {

@@ -48,8 +48,6 @@ const digitCount = (s: string): number => {
   return n;
 };
 
-const onlyDigits = (s: string): string => s.replace(/\D/g, '');
-
 const CARD_FIRST_DIGIT = /[2-6]/;
 const attachedAfter = /^(?:\w|[.-]\d)/;
 
@@ -138,7 +136,7 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
       // A run of digit groups separated by single spaces or dashes; cards are found inside it.
       kind: 'card',
       placeholder: '[CARD]',
-      re: /(?<![\w.+-])\d+(?:[ -]\d+)*/g,
+      re: /(?<![\w.+])\d+(?:[ -]\d+)*/g,
       replace: replaceCards,
     },
     {
@@ -185,7 +183,8 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
     for (const rule of rules) {
       const { replace } = rule;
       out = out.replace(rule.re, (match: string, offset: number, whole: string) => {
-        if (replace) return replace(match, whole.slice(offset + match.length, offset + match.length + 2), tally);
+        if (replace)
+          return replace(match, whole.slice(offset + match.length, offset + match.length + 2), tally);
         const valueLength = rule.accept ? rule.accept(match) : match.length;
         if (valueLength === undefined) return match;
         tally.add(rule.kind, valueLength);
