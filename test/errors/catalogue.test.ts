@@ -1,11 +1,15 @@
 /** The error catalogue matches the contract and the docs, and every code is used somewhere. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERRORS, HeraldError } from '../../src/errors/catalogue.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const contract = readFileSync(path.join(root, '../shared/spec/agent-messages.md'), 'utf8');
+// The contract lives beside the checkout (../shared), as on developers' machines and in CI.
+const contractPath = path.join(root, '../shared/spec/agent-messages.md');
+const hasContract = existsSync(contractPath) || Boolean(process.env.CI);
+if (!hasContract) console.log(`contract not found at ${contractPath}: the contract comparison is skipped`);
+const contract = hasContract ? readFileSync(contractPath, 'utf8') : '';
 const docs = readFileSync(path.join(root, 'docs/errors.md'), 'utf8');
 
 function sources(dir: string): string[] {
@@ -24,7 +28,7 @@ function contractTable(): Map<string, number> {
 }
 
 describe('error catalogue', () => {
-  it('has every code of the contract with the same HTTP status', () => {
+  it.runIf(hasContract)('has every code of the contract with the same HTTP status', () => {
     const table = contractTable();
     expect(table.size).toBeGreaterThanOrEqual(10);
     for (const [code, status] of table) {
