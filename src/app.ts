@@ -96,6 +96,8 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   };
   app.decorate('herald', herald);
 
+  // JSON only: a text/plain body answers invalid_request naming content-type, not a schema error.
+  app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
   registerAuth(app);
   // Shutdown order: refuse new work, let replies in flight finish (bounded), close sockets with

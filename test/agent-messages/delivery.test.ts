@@ -195,4 +195,45 @@ describe('agent messages over WebSocket', () => {
     await client.next((f) => isAgent(f) && f.message.content === 'b' && f.attempt === 2);
     expect(client.frames.filter((f) => isAgent(f) && f.message.id === a.body.id)).toHaveLength(1);
   });
+
+  it('never replays an expired message on connect', async () => {
+    let clock = Date.now();
+    server = await startServer(AUTH_ENV, { now: () => clock });
+    const { client, ready } = await open(server.wsUrl);
+    await client.close();
+    await publish(server, {
+      target: { sessionId: ready.sessionId },
+      ttl: 1000,
+      deliveryGuarantee: 'exactly-once',
+      content: 'old',
+    });
+    await publish(server, {
+      target: { sessionId: ready.sessionId },
+      ttl: 60_000,
+      deliveryGuarantee: 'exactly-once',
+      content: 'fresh',
+    });
+    clock += 1000;
+    const again = await open(`${server.wsUrl}?sessionId=${ready.sessionId}`);
+    await again.client.next((f) => isAgent(f) && f.message.content === 'fresh');
+    expect(again.client.frames.filter(isAgent).map((f) => f.message.content)).toEqual(['fresh']);
+  });
+
+  it('counts created, delivered by transport and acked by agentType', async () => {
+    server = await startServer(AUTH_ENV);
+    const { client, ready } = await open(server.wsUrl);
+    await publish(server, { target: { sessionId: ready.sessionId }, deliveryGuarantee: 'at-least-once' });
+    const sent = await client.next(isAgent);
+    client.send({ type: 'ack', ids: [sent.message.id] });
+    client.send({ type: 'ping' });
+    await client.type('pong');
+    const metrics = await server.request('GET', '/metrics', { token: KEYS.admin });
+    expect(metrics.body).toMatch(/herald_agent_messages_created_total\{agentType="status"\} 1/);
+    expect(metrics.body).toMatch(
+      /herald_agent_messages_delivered_total\{agentType="status",transport="ws"\} 1/,
+    );
+    expect(metrics.body).toMatch(/herald_agent_messages_acked_total 1/);
+    expect(metrics.body).toMatch(/herald_agent_message_first_send_seconds_count\{agentType="status"\} 1/);
+    expect(metrics.body).toMatch(/herald_agent_messages_pending 0/);
+  });
 });

@@ -100,6 +100,7 @@ async function openConnection(
   let detach: (() => void) | undefined;
 
   let chats: Promise<void> = Promise.resolve();
+  let control: Promise<unknown> = Promise.resolve();
   const handleFrame = (data: WebSocket.RawData | { binary: true }) => {
     if ('binary' in data && data.binary === true)
       return socket.close(CLOSE.unsupportedData, 'binary frames are not supported');
@@ -109,16 +110,28 @@ async function openConnection(
     } catch (err) {
       return sendError(toHeraldError(err));
     }
+    // ack, resume and ping run in order on their own chain, so a pong also says that every
+    // ack and resume sent before it is done; chats have their own chain and never block them.
     switch (parsed.type) {
       case 'ping':
-        socket.send(frame({ type: 'pong' }));
+        control = control.then(() => {
+          if (socket.readyState === socket.OPEN) socket.send(frame({ type: 'pong' }));
+        });
         return;
-      case 'ack':
-        void herald.router?.ack(session.id, parsed.ids).catch((err) => sendError(toHeraldError(err)));
+      case 'ack': {
+        const ids = parsed.ids;
+        control = control
+          .then(() => herald.router?.ack(session.id, ids))
+          .catch((err) => sendError(toHeraldError(err)));
         return;
-      case 'resume':
-        void herald.router?.resume(channel, parsed.after).catch((err) => sendError(toHeraldError(err)));
+      }
+      case 'resume': {
+        const after = parsed.after;
+        control = control
+          .then(() => herald.router?.resume(channel, after))
+          .catch((err) => sendError(toHeraldError(err)));
         return;
+      }
       case 'chat': {
         const chatFrame = parsed;
         chats = chats.then(() => runChat(chatFrame));
