@@ -3,6 +3,7 @@
  * chat service, auth, and every transport as a plugin. `main.ts` listens; tests call
  * `buildApp` with their own config (ports 0, temp folders, memory store, fake models).
  */
+import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AgentMessageRouter } from './agent-messages/router.js';
@@ -120,6 +121,8 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
       socket.terminate();
     },
   });
+  // Route-level limits only (the chat limit is rate-limiter-flexible, shared with WebSocket).
+  await app.register(rateLimit, { global: false });
   await app.register(systemRoutes);
   await app.register(chatRoutes);
   await app.register(chatStreamRoutes);

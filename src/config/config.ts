@@ -61,6 +61,8 @@ export interface HeraldConfig {
   sseHeartbeatMs: number;
   /** Milliseconds a WebSocket ticket stays valid. Default 30,000. */
   ticketTtlMs: number;
+  /** WebSocket tickets one principal may take per minute; 0 = no limit. Default 60. */
+  ticketRateLimit: number;
   /** Milliseconds shutdown waits for replies in flight. Default 10,000. */
   shutdownGraceMs: number;
   /** Largest HTTP body in bytes. Default 1 MiB. */
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     wsMaxBufferedBytes: int(env, 'HERALD_WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1),
     sseHeartbeatMs: int(env, 'HERALD_SSE_HEARTBEAT_MS', 15_000, 1),
     ticketTtlMs: int(env, 'HERALD_TICKET_TTL_MS', 30_000, 1),
+    ticketRateLimit: int(env, 'HERALD_TICKET_RATE_LIMIT', 60),
     shutdownGraceMs: int(env, 'HERALD_SHUTDOWN_GRACE_MS', 10_000),
     bodyLimitBytes: int(env, 'HERALD_BODY_LIMIT_BYTES', 1024 * 1024, 1024),
     logLevel: env.LOG_LEVEL?.trim() || 'info',

@@ -147,6 +147,18 @@ describe('GET /ws/chat', () => {
     expect(await reuse.closed()).toBe(1008);
   });
 
+  it('limits how many tickets one principal takes a minute', async () => {
+    server = await startServer({ ...AUTH_ENV, HERALD_TICKET_RATE_LIMIT: '2' });
+    for (let i = 0; i < 2; i++)
+      expect((await server.request('POST', '/api/ws-ticket', { token: KEYS.alice })).status).toBe(200);
+    const limited = await server.request('POST', '/api/ws-ticket', { token: KEYS.alice });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ success: false, code: 'rate_limited' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await server.request('POST', '/api/ws-ticket', { token: KEYS.bob })).status).toBe(200);
+    expect((await server.request('POST', '/api/ws-ticket')).status).toBe(401);
+  });
+
   it('authenticates with a JWT and closes with 1008 when it expires', async () => {
     server = await startServer(AUTH_ENV);
     const token = await jwt('carol', 'chat', Math.floor(Date.now() / 1000) + 2);

@@ -1,6 +1,7 @@
 /** GET /health (no auth), GET /metrics (admin), POST /api/ws-ticket (any scope), GET / (the page). */
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { HeraldError } from '../../errors/catalogue.js';
 
 const PAGE_URL = new URL('../../web/index.html', import.meta.url);
 
@@ -17,8 +18,29 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 
-  app.post('/api/ws-ticket', { config: { scope: 'chat' } }, async (request) =>
-    app.herald.auth.issueTicket(request.principal),
+  // Each ticket is held in memory until used or expired: a principal may take only so many.
+  const perMinute = app.herald.config.ticketRateLimit;
+  app.post(
+    '/api/ws-ticket',
+    {
+      config: {
+        scope: 'chat',
+        rateLimit:
+          perMinute > 0
+            ? {
+                max: perMinute,
+                timeWindow: 60_000,
+                hook: 'preHandler',
+                keyGenerator: (request) => `ticket:${request.principal.sub}`,
+                errorResponseBuilder: (_request, context) =>
+                  new HeraldError('rate_limited', `At most ${perMinute} WebSocket tickets a minute.`, {
+                    retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)),
+                  }),
+              }
+            : false,
+      },
+    },
+    async (request) => app.herald.auth.issueTicket(request.principal),
   );
 
   // Browsers ask for it on every page load; no icon rather than a logged 404.
