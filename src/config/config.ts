@@ -2,6 +2,7 @@
  * Configuration from the environment (contract section 9), parsed once at start-up.
  * Every limit is a named option with its unit and default in its doc comment.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { AgentType } from '../agent-messages/types.js';
@@ -160,8 +161,73 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be "on" or "off", got "${env[name]}"`);
 }
 
+/** Every name Herald reads: a config file naming anything else is refused (a typo would be silent). */
+export const CONFIG_NAMES = [
+  'PORT',
+  'HOST',
+  'HERALD_DATA_DIR',
+  'HERALD_STORE',
+  'REDIS_URL',
+  'HERALD_API_KEYS',
+  'HERALD_JWT_SECRET',
+  'HERALD_JWT_PUBLIC_KEY',
+  'HERALD_AGENT',
+  'OPENAI_BASE_URL',
+  'OPENAI_API_KEY',
+  'HERALD_MODEL',
+  'HERALD_MODEL_TIMEOUT_MS',
+  'HERALD_LOCAL_THINK_MS',
+  'HERALD_AGENT_MESSAGES',
+  'HERALD_MAX_MESSAGE_CHARS',
+  'HERALD_SUMMARY_THRESHOLD',
+  'HERALD_CHAT_RATE_LIMIT',
+  'HERALD_AGENT_RATE_LIMITS',
+  'HERALD_ACK_TIMEOUT_MS',
+  'HERALD_MAX_DELIVERY_ATTEMPTS',
+  'HERALD_SLOW_REPLY_MS',
+  'HERALD_PURGE_INTERVAL_MS',
+  'HERALD_WS_MAX_FRAME_BYTES',
+  'HERALD_WS_PING_INTERVAL_MS',
+  'HERALD_WS_MAX_BUFFERED_BYTES',
+  'HERALD_SSE_HEARTBEAT_MS',
+  'HERALD_TICKET_TTL_MS',
+  'HERALD_TICKET_RATE_LIMIT',
+  'HERALD_SHUTDOWN_GRACE_MS',
+  'HERALD_BODY_LIMIT_BYTES',
+  'LOG_LEVEL',
+] as const;
+
+/**
+ * Values from the JSON file named by HERALD_CONFIG_FILE (an object of the same names), under
+ * the environment: a name set in the environment wins. Arrays and objects (HERALD_API_KEYS,
+ * HERALD_AGENT_RATE_LIMITS) may be written as JSON values rather than strings.
+ */
+function withConfigFile(env: Env): Env {
+  const file = env.HERALD_CONFIG_FILE?.trim();
+  if (!file) return env;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = err instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
+    throw new ConfigError(`HERALD_CONFIG_FILE ${file} ${why}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError(`HERALD_CONFIG_FILE ${file} must hold a JSON object of configuration names`);
+  const merged: Env = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!(CONFIG_NAMES as readonly string[]).includes(name))
+      throw new ConfigError(`HERALD_CONFIG_FILE ${file}: unknown name "${name}"`);
+    if (value === null || value === undefined) continue;
+    merged[name] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value;
+  return merged;
+}
+
 /** Reads the configuration; throws ConfigError naming the variable at fault. */
-export function loadConfig(env: Env = process.env): HeraldConfig {
+export function loadConfig(processEnv: Env = process.env): HeraldConfig {
+  const env = withConfigFile(processEnv);
   const config: HeraldConfig = {
     port: int(env, 'PORT', 8787),
     host: env.HOST?.trim() || '127.0.0.1',
