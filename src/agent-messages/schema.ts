@@ -89,21 +89,13 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
   )
     fail('deliveryGuarantee', `must be one of ${GUARANTEES.join(', ')}`);
 
-  if (
-    body.correlationId !== undefined &&
-    (typeof body.correlationId !== 'string' ||
-      body.correlationId.length < 1 ||
-      body.correlationId.length > LIMITS.correlationIdMaxChars)
-  )
-    fail('correlationId', `must be a string of 1 to ${LIMITS.correlationIdMaxChars} characters`);
-
-  if (
-    body.idempotencyKey !== undefined &&
-    (typeof body.idempotencyKey !== 'string' ||
-      body.idempotencyKey.length < 1 ||
-      body.idempotencyKey.length > LIMITS.idempotencyKeyMaxChars)
-  )
-    fail('idempotencyKey', `must be a string of 1 to ${LIMITS.idempotencyKeyMaxChars} characters`);
+  const optionalString = (field: 'correlationId' | 'idempotencyKey', max: number) => {
+    const v = body[field];
+    if (v !== undefined && (typeof v !== 'string' || v.length < 1 || v.length > max))
+      fail(field, `must be a string of 1 to ${max} characters`);
+  };
+  optionalString('correlationId', LIMITS.correlationIdMaxChars);
+  optionalString('idempotencyKey', LIMITS.idempotencyKeyMaxChars);
 
   let data: Record<string, unknown> | undefined;
   if (body.data !== undefined) {

@@ -105,7 +105,13 @@ function plural(n: number, one: string, many: string): string {
 /** Nouns per stage and kind: [singular, plural]. Kinds not listed fall back to the stage noun. */
 const NOUNS: Record<
   string,
-  { verb: string; fallback: [string, string]; kinds: Record<string, [string, string]> }
+  {
+    verb: string;
+    fallback: [string, string];
+    kinds: Record<string, [string, string]>;
+    /** Kinds reported on top of the count (attributes of removed elements): told, not counted. */
+    extras?: Record<string, [string, string]>;
+  }
 > = {
   unicode: { verb: 'normalized', fallback: ['Unicode character', 'Unicode characters'], kinds: {} },
   ansi: { verb: 'removed', fallback: ['terminal escape sequence', 'terminal escape sequences'], kinds: {} },
@@ -113,16 +119,15 @@ const NOUNS: Record<
   markup: {
     verb: 'removed',
     fallback: ['piece of markup', 'pieces of markup'],
+    // The markup stage's kinds (src/sanitize/stages/markup.ts).
     kinds: {
-      script: ['script block', 'script blocks'],
-      style: ['style block', 'style blocks'],
+      script: ['script or style block', 'script or style blocks'],
       tag: ['HTML tag', 'HTML tags'],
-      tags: ['HTML tag', 'HTML tags'],
-      attribute: ['event-handler attribute', 'event-handler attributes'],
-      handler: ['event-handler attribute', 'event-handler attributes'],
-      event: ['event-handler attribute', 'event-handler attributes'],
-      url: ['unsafe link', 'unsafe links'],
-      link: ['unsafe link', 'unsafe links'],
+      other: ['HTML comment or stray tag', 'HTML comments or stray tags'],
+    },
+    extras: {
+      event_handler: ['event-handler attribute', 'event-handler attributes'],
+      js_url: ['script link', 'script links'],
     },
   },
   pii: {
@@ -152,7 +157,13 @@ function describeChanges(stages: readonly StageReport[]): string {
       .filter(([, n]) => Number.isInteger(n) && n > 0)
       .sort(([a], [b]) => rank(known, a) - rank(known, b) || (a < b ? -1 : a > b ? 1 : 0));
     const merged = new Map<string, { noun: [string, string]; n: number }>();
+    const extras: string[] = [];
     for (const [kind, n] of kinds) {
+      const extra = nouns.extras?.[kind.toLowerCase()];
+      if (extra) {
+        extras.push(plural(n, extra[0], extra[1]));
+        continue;
+      }
       const noun = nouns.kinds[kind.toLowerCase()] ?? nouns.fallback;
       const key = noun[0];
       const entry = merged.get(key) ?? { noun, n: 0 };
@@ -166,6 +177,7 @@ function describeChanges(stages: readonly StageReport[]): string {
       merged.set(nouns.fallback[0], entry);
     }
     for (const { noun, n } of merged.values()) items.push(plural(n, noun[0], noun[1]));
+    items.push(...extras);
     const list = byVerb.get(nouns.verb) ?? [];
     list.push(...items);
     byVerb.set(nouns.verb, list);

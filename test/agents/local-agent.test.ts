@@ -46,7 +46,7 @@ describe('local agent', () => {
       }),
     });
     expect(reply).toContain(
-      'I removed 1 script block and replaced 2 e-mail addresses before reading your message.',
+      'I removed 1 script or style block and replaced 2 e-mail addresses before reading your message.',
     );
   });
 
@@ -62,8 +62,21 @@ describe('local agent', () => {
       }),
     });
     expect(reply).toContain(
-      'I removed 3 invisible characters, 1 script block, 2 HTML tags and 1 piece of markup and replaced ' +
+      'I removed 3 invisible characters, 1 script or style block, 2 HTML tags and 1 piece of markup and replaced ' +
         '1 phone number, 1 payment card number and 1 secret (key or token) before reading your message.',
+    );
+  });
+
+  it('tells attributes of removed elements without counting them as more elements', () => {
+    const text = 'x';
+    const reply = composeLocalReply({
+      text,
+      sanitization: sanitization(text, {
+        markup: { count: 1, kinds: { tag: 1, event_handler: 1, js_url: 1 } },
+      }),
+    });
+    expect(reply).toContain(
+      'I removed 1 HTML tag, 1 event-handler attribute and 1 script link before reading your message.',
     );
   });
 
