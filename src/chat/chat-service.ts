@@ -199,7 +199,8 @@ export class ChatService {
   }
 
   private async history(sessionId: string): Promise<ChatTurn[]> {
-    const timeline = await this.opts.store.readTimeline(sessionId);
+    // Agent messages share the timeline: read enough entries to find the turns among them.
+    const timeline = await this.opts.store.readTimeline(sessionId, this.opts.historyTurns * 4);
     const turns: ChatTurn[] = [];
     for (const entry of timeline) {
       if (entry.kind === 'user') turns.push({ role: 'user', content: entry.text });

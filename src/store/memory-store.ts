@@ -96,8 +96,10 @@ export function createMemoryStore(): Store {
       writable(sessionId).timeline.push(frozenCopy(entry));
     },
 
-    async readTimeline(sessionId) {
-      return [...(sessions.get(sessionId)?.timeline ?? [])];
+    async readTimeline(sessionId, last) {
+      const timeline = sessions.get(sessionId)?.timeline ?? [];
+      if (last === undefined) return [...timeline];
+      return last < 1 ? [] : timeline.slice(-last);
     },
 
     async appendAgentMessage(draft: AgentMessageDraft, pending: boolean) {

@@ -154,6 +154,12 @@ function sqliteStore(db: Database.Database): Store {
     readTimeline: db
       .prepare<[string], string>('SELECT json FROM timeline WHERE session_id = ? ORDER BY pos')
       .pluck(),
+    readTimelineTail: db
+      .prepare<[string, number], string>(
+        `SELECT json FROM (SELECT pos, json FROM timeline WHERE session_id = ? ORDER BY pos DESC LIMIT ?)
+          ORDER BY pos`,
+      )
+      .pluck(),
     insertPending: db.prepare<[string, number, string, number, string]>(
       'INSERT INTO pending (session_id, seq, id, expires_at_ms, json) VALUES (?, ?, ?, ?, ?)',
     ),
@@ -253,8 +259,10 @@ function sqliteStore(db: Database.Database): Store {
       inSession(sessionId, () => sql.insertTimeline.run(sessionId, entry.kind, JSON.stringify(entry)));
     },
 
-    async readTimeline(sessionId) {
-      return parseAll<TimelineEntry>(sql.readTimeline.all(sessionId));
+    async readTimeline(sessionId, last) {
+      if (last === undefined) return parseAll<TimelineEntry>(sql.readTimeline.all(sessionId));
+      // A negative LIMIT means "no limit" to SQLite.
+      return last < 1 ? [] : parseAll<TimelineEntry>(sql.readTimelineTail.all(sessionId, last));
     },
 
     async appendAgentMessage(draft, pending) {

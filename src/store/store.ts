@@ -57,7 +57,8 @@ export interface Store {
   listSessionIds(owner: string): Promise<string[]>;
 
   appendTimeline(sessionId: string, entry: TimelineEntry): Promise<void>;
-  readTimeline(sessionId: string): Promise<TimelineEntry[]>;
+  /** The session's timeline in the order things happened; with `last`, only its newest `last` entries. */
+  readTimeline(sessionId: string, last?: number): Promise<TimelineEntry[]>;
 
   /**
    * Admits an agent message: gives it the session's next seq (atomically), adds it to the

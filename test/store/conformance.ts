@@ -140,6 +140,20 @@ export function storeConformance(
         ]);
       });
 
+      it('reads only the newest entries when asked, still oldest first', async () => {
+        const s = await session();
+        const entries: TimelineEntry[] = [1, 2, 3, 4].map((n) => ({
+          kind: 'user',
+          id: `m_${n}`,
+          text: `t${n}`,
+          timestamp: iso(T0 + n),
+        }));
+        for (const e of entries) await store.appendTimeline(s.id, e);
+        expect(await store.readTimeline(s.id, 2)).toEqual(entries.slice(2));
+        expect(await store.readTimeline(s.id, 10)).toEqual(entries);
+        expect(await store.readTimeline(s.id, 0)).toEqual([]);
+      });
+
       it('keeps sessions apart', async () => {
         const a = await session();
         const b = await session();
