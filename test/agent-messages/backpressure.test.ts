@@ -1,38 +1,30 @@
 /** Back-pressure on a real socket whose reader stopped reading. */
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/agent-messages/schema.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { connect, type WsClient } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
 
-let server: TestServer | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
+const h = useHarness();
 
 const BIG = 'x'.repeat(16_000);
 
 describe('back-pressure', () => {
   it('sheds low and best-effort messages on a stuck socket, queues stored ones in order, and never delays another user', async () => {
-    server = await startServer({
+    const server = await h.start({
       ...AUTH_ENV,
       HERALD_WS_MAX_BUFFERED_BYTES: '65536',
       HERALD_AGENT_RATE_LIMITS: '{"status":0,"sanitization":0}',
     });
     const router = server.app.herald.router!;
-    const alice = await connect(server.wsUrl, { token: KEYS.alice });
-    clients.push(alice.client);
+    const alice = await h.connect(server.wsUrl, { token: KEYS.alice });
     const sessionId = alice.ready.sessionId;
     // The reader stops reading: the kernel buffers fill, then ws starts buffering.
     const tcp = (alice.client.socket as unknown as { _socket: Socket })._socket;
     tcp.pause();
 
     const metric = async () => {
-      const text = await server!.app.herald.metrics.registry.getSingleMetricAsString(
+      const text = await server.app.herald.metrics.registry.getSingleMetricAsString(
         'herald_agent_messages_dropped_total',
       );
       return Number(/reason="backpressure"\} (\d+)/.exec(text)?.[1] ?? 0);
@@ -55,8 +47,7 @@ describe('back-pressure', () => {
     }
 
     // Bob's chat is answered while alice's socket is stuck.
-    const bob = await connect(server.wsUrl, { token: KEYS.bob });
-    clients.push(bob.client);
+    const bob = await h.connect(server.wsUrl, { token: KEYS.bob });
     bob.client.send({ type: 'chat', id: 'm_bob', message: 'am I blocked?' });
     expect(await bob.client.type('complete')).toMatchObject({ replyTo: 'm_bob' });
 

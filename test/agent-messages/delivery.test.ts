@@ -1,37 +1,18 @@
 /** Delivery guarantees over real sockets (contract section 3). */
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { connect, type WsClient } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
 
-let server: TestServer | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
-
-async function open(url: string, token = KEYS.alice) {
-  const result = await connect(url, { token });
-  clients.push(result.client);
-  return result;
-}
-
-async function publish(s: TestServer, body: Record<string, unknown>) {
-  return s.request('POST', '/api/agent-messages', {
-    token: KEYS.publisher,
-    body: { agentType: 'status', content: 'hello', source: 'test', ...body },
-  });
-}
+const h = useHarness();
 
 const isAgent = (f: { type?: string }) => f.type === 'agent_message';
 
 describe('agent messages over WebSocket', () => {
   it('sends the sanitization summary before the first chunk of its reply', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client } = await open(server.wsUrl);
+    const server = await h.start(AUTH_ENV);
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send({ type: 'chat', id: 'm_pii', message: 'I am jane@example.com, card 4111 1111 1111 1111' });
     await client.type('complete');
     const summaryAt = client.frames.findIndex((f) => isAgent(f) && f.message.agentType === 'sanitization');
@@ -59,8 +40,8 @@ describe('agent messages over WebSocket', () => {
   });
 
   it('sends a security alert for a secret and an injection attempt', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client } = await open(server.wsUrl);
+    const server = await h.start(AUTH_ENV);
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send({
       type: 'chat',
       id: 'm_sec',
@@ -78,14 +59,14 @@ describe('agent messages over WebSocket', () => {
   });
 
   it('sends the same id again to a client that dropped before acking, and never after an ack', async () => {
-    server = await startServer(AUTH_ENV);
-    const first = await open(server.wsUrl);
+    const server = await h.start(AUTH_ENV);
+    const first = await h.connect(server.wsUrl, { token: KEYS.alice });
     const sessionId = first.ready.sessionId;
     await publish(server, { target: { sessionId }, deliveryGuarantee: 'at-least-once', content: 'keep me' });
     const sent = await first.client.next(isAgent);
     await first.client.close();
 
-    const second = await open(`${server.wsUrl}?sessionId=${sessionId}`);
+    const second = await h.connect(`${server.wsUrl}?sessionId=${sessionId}`, { token: KEYS.alice });
     const again = await second.client.next(isAgent);
     expect(again.message.id).toBe(sent.message.id);
     expect(again.message.seq).toBe(sent.message.seq);
@@ -95,7 +76,7 @@ describe('agent messages over WebSocket', () => {
     await second.client.type('pong');
     await second.client.close();
 
-    const third = await open(`${server.wsUrl}?sessionId=${sessionId}`);
+    const third = await h.connect(`${server.wsUrl}?sessionId=${sessionId}`, { token: KEYS.alice });
     third.client.send({ type: 'resume', after: 0 });
     third.client.send({ type: 'ping' });
     await third.client.type('pong');
@@ -114,8 +95,8 @@ describe('agent messages over WebSocket', () => {
   });
 
   it('replays the backlog in seq order after `after`, and resume sends it again with attempt counting up', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client, ready } = await open(server.wsUrl);
+    const server = await h.start(AUTH_ENV);
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     await client.close();
     for (let i = 1; i <= 4; i++)
       await publish(server, {
@@ -124,7 +105,9 @@ describe('agent messages over WebSocket', () => {
         deliveryGuarantee: 'exactly-once',
       });
 
-    const late = await open(`${server.wsUrl}?sessionId=${ready.sessionId}&after=1`);
+    const late = await h.connect(`${server.wsUrl}?sessionId=${ready.sessionId}&after=1`, {
+      token: KEYS.alice,
+    });
     await late.client.next((f) => isAgent(f) && f.message.content === 'n4');
     const replayed = late.client.frames.filter(isAgent);
     expect(replayed.map((f) => f.message.seq)).toEqual([2, 3, 4]);
@@ -143,12 +126,12 @@ describe('agent messages over WebSocket', () => {
   });
 
   it('redelivers an unacked message with attempt counting up, then dead-letters it and keeps it pending', async () => {
-    server = await startServer({
+    const server = await h.start({
       ...AUTH_ENV,
       HERALD_ACK_TIMEOUT_MS: '20',
       HERALD_MAX_DELIVERY_ATTEMPTS: '3',
     });
-    const { client, ready } = await open(server.wsUrl);
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     const deadLettered = once(server.app.herald.router!.events, 'dead-letter');
     const res = await publish(server, {
       target: { sessionId: ready.sessionId },
@@ -177,8 +160,8 @@ describe('agent messages over WebSocket', () => {
   });
 
   it('does not redeliver a message acked before the ack timeout', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_ACK_TIMEOUT_MS: '30' });
-    const { client, ready } = await open(server.wsUrl);
+    const server = await h.start({ ...AUTH_ENV, HERALD_ACK_TIMEOUT_MS: '30' });
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     const a = await publish(server, {
       target: { sessionId: ready.sessionId },
       deliveryGuarantee: 'at-least-once',
@@ -198,8 +181,8 @@ describe('agent messages over WebSocket', () => {
 
   it('never replays an expired message on connect', async () => {
     let clock = Date.now();
-    server = await startServer(AUTH_ENV, { now: () => clock });
-    const { client, ready } = await open(server.wsUrl);
+    const server = await h.start(AUTH_ENV, { now: () => clock });
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     await client.close();
     await publish(server, {
       target: { sessionId: ready.sessionId },
@@ -214,14 +197,14 @@ describe('agent messages over WebSocket', () => {
       content: 'fresh',
     });
     clock += 1000;
-    const again = await open(`${server.wsUrl}?sessionId=${ready.sessionId}`);
+    const again = await h.connect(`${server.wsUrl}?sessionId=${ready.sessionId}`, { token: KEYS.alice });
     await again.client.next((f) => isAgent(f) && f.message.content === 'fresh');
     expect(again.client.frames.filter(isAgent).map((f) => f.message.content)).toEqual(['fresh']);
   });
 
   it('counts created, delivered by transport and acked by agentType', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client, ready } = await open(server.wsUrl);
+    const server = await h.start(AUTH_ENV);
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     await publish(server, { target: { sessionId: ready.sessionId }, deliveryGuarantee: 'at-least-once' });
     const sent = await client.next(isAgent);
     client.send({ type: 'ack', ids: [sent.message.id] });

@@ -1,33 +1,29 @@
 /** No user can read, resume, ack or publish into another user's session, on any endpoint. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { connect, WsClient } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
+import type { TestServer } from '../support/server.js';
+import { WsClient } from '../support/ws-client.js';
 
+const h = useHarness();
 let server: TestServer;
 let aliceSession: string;
 let messageId: string;
 
 beforeEach(async () => {
-  server = await startServer(AUTH_ENV);
+  server = await h.start(AUTH_ENV);
   const chat = await server.request('POST', '/api/chat', {
     token: KEYS.alice,
     body: { message: 'secret plans' },
   });
   aliceSession = chat.body.sessionId;
-  const pub = await server.request('POST', '/api/agent-messages', {
-    token: KEYS.publisher,
-    body: {
-      target: { sessionId: aliceSession },
-      agentType: 'security',
-      content: 'for alice only',
-      source: 'test',
-    },
+  const pub = await publish(server, {
+    target: { sessionId: aliceSession },
+    agentType: 'security',
+    content: 'for alice only',
   });
   messageId = pub.body.id;
-});
-afterEach(async () => {
-  await server.close();
 });
 
 const notFound = { success: false, code: 'session_not_found' };
@@ -85,13 +81,15 @@ describe("another user's session", () => {
   });
 
   it('cannot be resumed or acked over WebSocket', async () => {
-    const bob = new WsClient(`${server.wsUrl}?sessionId=${aliceSession}&after=0`, { token: KEYS.bob });
+    const bob = h.track(
+      new WsClient(`${server.wsUrl}?sessionId=${aliceSession}&after=0`, { token: KEYS.bob }),
+    );
     await bob.open();
     expect(await bob.type('error')).toMatchObject({ code: 'session_not_found' });
     expect(await bob.closed()).toBe(1008);
     expect(bob.frames.some((f) => f.type === 'agent_message')).toBe(false);
 
-    const { client } = await connect(server.wsUrl, { token: KEYS.bob });
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.bob });
     client.send({ type: 'ack', ids: [messageId] });
     client.send({ type: 'resume', after: 0 });
     client.send({ type: 'ping' });
@@ -105,19 +103,15 @@ describe("another user's session", () => {
   });
 
   it('does not receive messages published to another user', async () => {
-    const { client: bob } = await connect(server.wsUrl, { token: KEYS.bob });
-    const { client: alice } = await connect(`${server.wsUrl}?sessionId=${aliceSession}`, {
+    const { client: bob } = await h.connect(server.wsUrl, { token: KEYS.bob });
+    const { client: alice } = await h.connect(`${server.wsUrl}?sessionId=${aliceSession}`, {
       token: KEYS.alice,
     });
     await alice.next((f) => f.type === 'agent_message' && f.message.id === messageId);
-    await server.request('POST', '/api/agent-messages', {
-      token: KEYS.publisher,
-      body: { target: { userId: 'alice' }, agentType: 'status', content: 'user-wide', source: 'test' },
-    });
+    await publish(server, { target: { userId: 'alice' }, content: 'user-wide' });
     await alice.next((f) => f.type === 'agent_message' && f.message.content === 'user-wide');
     bob.send({ type: 'ping' });
     await bob.type('pong');
     expect(bob.frames.some((f) => f.type === 'agent_message')).toBe(false);
-    await Promise.all([alice.close(), bob.close()]);
   });
 });

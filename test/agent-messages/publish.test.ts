@@ -1,13 +1,11 @@
 /** POST /api/agent-messages: validation, scopes, idempotency, rate limit, TTL, user targets. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { useHarness } from '../support/harness.js';
+import type { TestServer } from '../support/server.js';
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const h = useHarness();
 
 let clock = Date.now();
 const now = () => clock;
@@ -18,19 +16,12 @@ async function newSession(s: TestServer, token = KEYS.alice): Promise<string> {
   return res.body.sessionId;
 }
 
-function publish(s: TestServer, body: Record<string, unknown>, token = KEYS.publisher) {
-  return s.request('POST', '/api/agent-messages', {
-    token,
-    body: { agentType: 'status', content: 'hello', source: 'test', ...body },
-  });
-}
-
 const poll = (s: TestServer, sessionId: string, after = 0) =>
   s.request('GET', `/api/agent-messages?sessionId=${sessionId}&after=${after}`, { token: KEYS.alice });
 
 describe('publishing agent messages', () => {
   it('answers 202 with id, seq and sessions, and the message reaches poll and the timeline', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const sessionId = await newSession(server);
     const res = await publish(server, {
       target: { sessionId },
@@ -64,7 +55,7 @@ describe('publishing agent messages', () => {
   });
 
   it('refuses an invalid message with invalid_agent_message naming the fields, and admits nothing', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const sessionId = await newSession(server);
     const res = await publish(server, { target: { sessionId }, agentType: 'gossip', ttl: 5 });
     expect(res.status).toBe(400);
@@ -81,7 +72,7 @@ describe('publishing agent messages', () => {
   });
 
   it('needs the agent:publish scope, and answers 404 for an unknown session', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const sessionId = await newSession(server);
     expect((await publish(server, { target: { sessionId } }, KEYS.alice)).status).toBe(403);
     expect((await publish(server, { target: { sessionId } }, 'wrong-key-0000000')).status).toBe(401);
@@ -91,7 +82,7 @@ describe('publishing agent messages', () => {
   });
 
   it('scrubs PII and secrets from content and data', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const sessionId = await newSession(server);
     await publish(server, {
       target: { sessionId },
@@ -106,7 +97,7 @@ describe('publishing agent messages', () => {
   });
 
   it('makes nothing new for a repeated idempotencyKey and answers with the original id and seq', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const sessionId = await newSession(server);
     const body = { target: { sessionId }, idempotencyKey: 'deploy-7', deliveryGuarantee: 'at-least-once' };
     const first = await publish(server, body);
@@ -123,7 +114,7 @@ describe('publishing agent messages', () => {
 
   it('keeps an idempotencyKey only for the message ttl', async () => {
     clock = Date.now();
-    server = await startServer(AUTH_ENV, { now });
+    const server = await h.start(AUTH_ENV, { now });
     const sessionId = await newSession(server);
     const body = {
       target: { sessionId },
@@ -139,7 +130,7 @@ describe('publishing agent messages', () => {
 
   it('rate-limits per session and type, lets high and critical through, and reports suppressed', async () => {
     clock = Date.now();
-    server = await startServer({ ...AUTH_ENV, HERALD_AGENT_RATE_LIMITS: '{"status":2}' }, { now });
+    const server = await h.start({ ...AUTH_ENV, HERALD_AGENT_RATE_LIMITS: '{"status":2}' }, { now });
     const sessionId = await newSession(server);
     const target = { sessionId };
     expect((await publish(server, { target })).status).toBe(202);
@@ -162,7 +153,7 @@ describe('publishing agent messages', () => {
 
   it('never sends or lists an expired message, purges it, and keeps it in the timeline', async () => {
     clock = Date.now();
-    server = await startServer(AUTH_ENV, { now });
+    const server = await h.start(AUTH_ENV, { now });
     const sessionId = await newSession(server);
     const res = await publish(server, {
       target: { sessionId },
@@ -189,7 +180,7 @@ describe('publishing agent messages', () => {
   });
 
   it('publishes into every session of a user, and to nobody for a user without sessions', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const a = await newSession(server);
     const b = await newSession(server);
     await newSession(server, KEYS.bob);
@@ -206,7 +197,7 @@ describe('publishing agent messages', () => {
   });
 
   it('piggybacks pending messages on /api/chat in seq order and takes acks in its body', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const sessionId = await newSession(server);
     const p1 = await publish(server, {
       target: { sessionId },
@@ -238,7 +229,7 @@ describe('publishing agent messages', () => {
   });
 
   it('includes a best-effort message only in the call that made it', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_SLOW_REPLY_MS: '1', HERALD_LOCAL_THINK_MS: '200' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_SLOW_REPLY_MS: '1', HERALD_LOCAL_THINK_MS: '200' });
     const sessionId = await newSession(server);
     const slow = await server.request('POST', '/api/chat', {
       token: KEYS.alice,

@@ -1,15 +1,16 @@
 /** GET /api/agent-messages/stream: events with id = seq, Last-Event-ID resume, heartbeats. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { useHarness } from '../support/harness.js';
+import type { TestServer } from '../support/server.js';
 import { SseReader } from '../support/sse.js';
 
-let server: TestServer | undefined;
+const h = useHarness();
+// Registered after the harness, so it runs before it: readers close before the server.
 const readers: SseReader[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const r of readers.splice(0)) r.close();
-  await server?.close();
-  server = undefined;
 });
 
 async function stream(s: TestServer, sessionId: string, headers: Record<string, string> = {}) {
@@ -21,30 +22,21 @@ async function stream(s: TestServer, sessionId: string, headers: Record<string, 
   return reader;
 }
 
-const publish = (s: TestServer, sessionId: string, content: string) =>
-  s.request('POST', '/api/agent-messages', {
-    token: KEYS.publisher,
-    body: {
-      target: { sessionId },
-      agentType: 'status',
-      content,
-      source: 'test',
-      deliveryGuarantee: 'at-least-once',
-    },
-  });
+const publishTo = (s: TestServer, sessionId: string, content: string) =>
+  publish(s, { target: { sessionId }, content, deliveryGuarantee: 'at-least-once' });
 
 describe('agent message SSE stream', () => {
   it('sends stored and new messages as agent_message events with id = seq, and resumes after Last-Event-ID', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_SSE_HEARTBEAT_MS: '20' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_SSE_HEARTBEAT_MS: '20' });
     const chat = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hi' } });
     const sessionId = chat.body.sessionId;
-    await publish(server, sessionId, 'one');
+    await publishTo(server, sessionId, 'one');
 
     const first = await stream(server, sessionId);
     expect(first.status).toBe(200);
     const e1 = await first.next((e) => JSON.parse(e.data).content === 'one');
     expect(e1).toMatchObject({ id: '1', event: 'agent_message' });
-    await publish(server, sessionId, 'two');
+    await publishTo(server, sessionId, 'two');
     const e2 = await first.next((e) => JSON.parse(e.data).content === 'two');
     expect(e2.id).toBe('2');
     expect(JSON.parse(e2.data)).toMatchObject({ seq: 2, sessionId, role: 'assistant' });
@@ -54,18 +46,18 @@ describe('agent message SSE stream', () => {
     expect(first.comments).toBeGreaterThanOrEqual(seen + 2);
     first.close();
 
-    await publish(server, sessionId, 'three');
+    await publishTo(server, sessionId, 'three');
     const resumed = await stream(server, sessionId, { 'last-event-id': '2' });
     await resumed.next((e) => JSON.parse(e.data).content === 'three');
     expect(resumed.events.map((e) => e.id)).toEqual(['3']);
   });
 
   it('does not send acked messages', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const chat = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hi' } });
     const sessionId = chat.body.sessionId;
-    const a = await publish(server, sessionId, 'acked');
-    await publish(server, sessionId, 'kept');
+    const a = await publishTo(server, sessionId, 'acked');
+    await publishTo(server, sessionId, 'kept');
     const ack = await server.request('POST', '/api/agent-messages/ack', {
       token: KEYS.alice,
       body: { sessionId, ids: [a.body.id] },
@@ -77,7 +69,7 @@ describe('agent message SSE stream', () => {
   });
 
   it('refuses a Last-Event-ID that is not a seq', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const chat = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hi' } });
     const res = await server.request('GET', `/api/agent-messages/stream?sessionId=${chat.body.sessionId}`, {
       token: KEYS.alice,

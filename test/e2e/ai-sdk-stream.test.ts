@@ -6,15 +6,12 @@ import {
   type UIMessage,
   uiMessageChunkSchema,
 } from 'ai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { useHarness } from '../support/harness.js';
+import type { TestServer } from '../support/server.js';
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const h = useHarness();
 
 function transport(s: TestServer, body: Record<string, unknown> = {}) {
   return new DefaultChatTransport({
@@ -39,7 +36,7 @@ async function lastMessage(stream: ReadableStream<any>): Promise<UIMessage> {
 
 describe('AI SDK UI message stream', () => {
   it('streams the reply with the sanitization summary as a data part before the text', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const stream = await transport(server).sendMessages({
       chatId: 'chat-1',
       messages: [userMessage('u1', 'Hi, I am sam@example.com')],
@@ -94,7 +91,7 @@ describe('AI SDK UI message stream', () => {
   });
 
   it('answers with the v1 protocol headers and well-formed parts ending in [DONE]', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const res = await fetch(`${server.url}/api/chat/stream`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' },
@@ -119,7 +116,7 @@ describe('AI SDK UI message stream', () => {
   });
 
   it('answers errors before the stream starts with an HTTP status and JSON body', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '5' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '5' });
     const big = await server.request('POST', '/api/chat/stream', {
       token: KEYS.alice,
       body: { message: 'too long' },

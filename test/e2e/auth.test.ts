@@ -1,20 +1,15 @@
 /** Every auth path over real HTTP: API key, JWT, expired JWT, forged JWTs, and the shared chat limit. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUTH_ENV, JWT_SECRET, jwt, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { connect } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const h = useHarness();
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('authentication over HTTP', () => {
   it('accepts a JWT with the chat scope and keeps its sessions to its subject', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const token = await jwt('carol', 'chat');
     const res = await server.request('POST', '/api/chat', { token, body: { message: 'hi' } });
     expect(res.status).toBe(200);
@@ -25,7 +20,7 @@ describe('authentication over HTTP', () => {
   });
 
   it('refuses an expired JWT', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const token = await jwt('carol', 'chat', Math.floor(Date.now() / 1000) - 60);
     const res = await server.request('POST', '/api/chat', { token, body: { message: 'hi' } });
     expect(res.status).toBe(401);
@@ -34,7 +29,7 @@ describe('authentication over HTTP', () => {
   });
 
   it('refuses alg none and a token signed with another secret', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const exp = Math.floor(Date.now() / 1000) + 300;
     const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'mallory', scope: 'chat admin', exp })}.`;
     expect((await server.request('POST', '/api/chat', { token: none, body: { message: 'x' } })).status).toBe(
@@ -52,7 +47,7 @@ describe('authentication over HTTP', () => {
   });
 
   it('answers a non-JSON content type with invalid_request naming content-type', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const res = await server.request('POST', '/api/chat', {
       token: KEYS.alice,
       body: 'hello',
@@ -65,11 +60,11 @@ describe('authentication over HTTP', () => {
 
 describe('the chat rate limit', () => {
   it('counts HTTP and WebSocket together per principal', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_CHAT_RATE_LIMIT: '2' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_CHAT_RATE_LIMIT: '2' });
     expect(
       (await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'one' } })).status,
     ).toBe(200);
-    const { client } = await connect(server.wsUrl, { token: KEYS.alice });
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send({ type: 'chat', id: 'm_2', message: 'two' });
     await client.next((f) => f.type === 'complete' && f.replyTo === 'm_2');
     client.send({ type: 'chat', id: 'm_3', message: 'three' });
@@ -81,6 +76,5 @@ describe('the chat rate limit', () => {
     // The socket stays open.
     client.send({ type: 'ping' });
     await client.type('pong');
-    await client.close();
   });
 });

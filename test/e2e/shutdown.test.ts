@@ -1,12 +1,13 @@
 /** Graceful shutdown: replies in flight finish, then sockets close with 1001. */
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../support/server.js';
-import { connect } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
+
+const h = useHarness();
 
 describe('graceful shutdown', () => {
   it('lets the reply in flight finish, then closes WebSockets with 1001', async () => {
-    const server = await startServer({ HERALD_LOCAL_THINK_MS: '200' });
-    const { client } = await connect(server.wsUrl);
+    const server = await h.start({ HERALD_LOCAL_THINK_MS: '200' });
+    const { client } = await h.connect(server.wsUrl);
     client.send({ type: 'chat', id: 'm_1', message: 'finish me' });
     await client.type('typing');
     const httpReply = server.request('POST', '/api/chat', { body: { message: 'me too' } });
@@ -21,8 +22,8 @@ describe('graceful shutdown', () => {
   });
 
   it('does not wait longer than the grace period', async () => {
-    const server = await startServer({ HERALD_LOCAL_THINK_MS: '60000', HERALD_SHUTDOWN_GRACE_MS: '50' });
-    const { client } = await connect(server.wsUrl);
+    const server = await h.start({ HERALD_LOCAL_THINK_MS: '60000', HERALD_SHUTDOWN_GRACE_MS: '50' });
+    const { client } = await h.connect(server.wsUrl);
     client.send({ type: 'chat', id: 'm_1', message: 'never finishes' });
     await client.type('typing');
     await server.close();

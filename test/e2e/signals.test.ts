@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
+
+const h = useHarness();
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -32,7 +34,7 @@ describe('signals', () => {
         child.stdout.on('data', (d: Buffer) => d.toString().includes('open development mode') && resolve());
         child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
       });
-      const { client } = await connect(`ws://127.0.0.1:${port}/ws/chat`);
+      const { client } = await h.connect(`ws://127.0.0.1:${port}/ws/chat`);
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       expect(await client.closed()).toBe(1001);

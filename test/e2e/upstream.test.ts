@@ -1,28 +1,27 @@
 /** The openai agent wired into Herald, against a fake OpenAI-compatible service on loopback. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeMode, type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { connect, type WsClient } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
+import type { TestServer } from '../support/server.js';
 
 let fake: FakeOpenAI;
 let server: TestServer;
-let client: WsClient | undefined;
+
+// Registered before the harness, so it runs after it: the fake closes after the client and server.
+afterEach(async () => {
+  await fake.close();
+});
+const h = useHarness();
 
 beforeEach(async () => {
   fake = await startFakeOpenAI();
-  server = await startServer({
+  server = await h.start({
     HERALD_AGENT: 'openai',
     OPENAI_BASE_URL: fake.url,
     OPENAI_API_KEY: 'sk-test-upstream-key-0000000000',
     HERALD_MODEL: 'fake-model',
     HERALD_MODEL_TIMEOUT_MS: '300',
   });
-});
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await server.close();
-  await fake.close();
 });
 
 const FAILURES: FakeMode[] = ['http500', 'hang', 'cut'];
@@ -75,7 +74,7 @@ describe('openai agent through /api/chat', () => {
 describe('openai agent through /ws/chat', () => {
   for (const mode of FAILURES) {
     it(`sends an upstream_failed error frame on ${mode} and the socket stays usable`, async () => {
-      ({ client } = await connect(server.wsUrl));
+      const { client } = await h.connect(server.wsUrl);
       fake.setMode(mode, { once: true });
       client.send({ type: 'chat', id: 'm_fail', message: 'fail please' });
       const error = await client.next((f) => f.type === 'error');

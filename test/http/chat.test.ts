@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { useHarness } from '../support/harness.js';
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const h = useHarness();
 
 describe('POST /api/chat', () => {
   it('answers with the reply and a new session, then continues that session', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const first = await server.request('POST', '/api/chat', {
       token: KEYS.alice,
       body: { message: 'Hello there' },
@@ -44,7 +40,7 @@ describe('POST /api/chat', () => {
   });
 
   it('keeps only the sanitized text in the timeline', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const res = await server.request('POST', '/api/chat', {
       token: KEYS.alice,
       body: { message: 'mail me at jane.doe@example.com <script>alert(1)</script>' },
@@ -61,14 +57,14 @@ describe('POST /api/chat', () => {
   });
 
   it('refuses bad JSON with bad_json', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const res = await server.request('POST', '/api/chat', { token: KEYS.alice, body: '{"message": "x"' });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ success: false, code: 'bad_json' });
   });
 
   it('names the missing or mistyped field with invalid_request', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const missing = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { text: 'x' } });
     expect(missing.status).toBe(400);
     expect(missing.body).toMatchObject({ success: false, code: 'invalid_request', fields: ['message'] });
@@ -86,7 +82,7 @@ describe('POST /api/chat', () => {
   });
 
   it('refuses a message over the limit with too_large, counted on the raw message', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '50' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '50' });
     const ok = await server.request('POST', '/api/chat', {
       token: KEYS.alice,
       body: { message: 'a'.repeat(50) },
@@ -102,7 +98,7 @@ describe('POST /api/chat', () => {
   });
 
   it('answers unauthorized without credentials and with a wrong key', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const none = await server.request('POST', '/api/chat', { body: { message: 'x' } });
     expect(none.status).toBe(401);
     expect(none.body).toMatchObject({ success: false, code: 'unauthorized' });
@@ -114,14 +110,14 @@ describe('POST /api/chat', () => {
   });
 
   it('answers forbidden when the chat scope is missing', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const res = await server.request('POST', '/api/chat', { token: KEYS.publisher, body: { message: 'x' } });
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ success: false, code: 'forbidden' });
   });
 
   it("answers session_not_found for another user's session, exactly as for an unknown one", async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const alice = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'mine' } });
     const foreign = await server.request('POST', '/api/chat', {
       token: KEYS.bob,
@@ -146,7 +142,7 @@ describe('POST /api/chat', () => {
   });
 
   it('rate-limits chat per principal with Retry-After, without touching other users', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_CHAT_RATE_LIMIT: '2' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_CHAT_RATE_LIMIT: '2' });
     for (let i = 0; i < 2; i++)
       expect(
         (await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: `m${i}` } })).status,
@@ -163,7 +159,7 @@ describe('POST /api/chat', () => {
   });
 
   it('answers unknown routes with a JSON not_found', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const res = await server.request('GET', '/api/nope');
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ success: false, code: 'not_found' });

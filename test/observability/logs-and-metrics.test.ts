@@ -1,17 +1,12 @@
 /** pino logs never carry credentials; /metrics is admin-only and counts chats and connections. */
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../src/observability/logger.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { connect } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
 
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const h = useHarness();
 
 function capture() {
   const lines: string[] = [];
@@ -44,14 +39,14 @@ describe('logs', () => {
 
   it('never log the Authorization header, a ticket in the query, or the message text', async () => {
     const { lines, stream } = capture();
-    server = await startServer(AUTH_ENV, { logger: { ...loggerOptions('debug'), stream } });
+    const server = await h.start(AUTH_ENV, { logger: { ...loggerOptions('debug'), stream } });
     await server.request('POST', '/api/chat', {
       token: KEYS.alice,
       body: { message: 'my password is hunter2' },
     });
     await server.request('POST', '/api/chat', { token: 'wrong-key-abcdef', body: { message: 'x' } });
     const ticket = await server.request('POST', '/api/ws-ticket', { token: KEYS.alice });
-    const { client } = await connect(`${server.wsUrl}?ticket=${ticket.body.ticket}`);
+    const { client } = await h.connect(`${server.wsUrl}?ticket=${ticket.body.ticket}`);
     await client.close();
     const text = lines.join('');
     expect(text).toContain('/api/chat');
@@ -62,15 +57,15 @@ describe('logs', () => {
 
 describe('GET /metrics', () => {
   it('needs the admin scope', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     expect((await server.request('GET', '/metrics')).status).toBe(401);
     expect((await server.request('GET', '/metrics', { token: KEYS.alice })).status).toBe(403);
   });
 
   it('counts chats by transport with durations, and open connections', async () => {
-    server = await startServer(AUTH_ENV, { defaultMetrics: true });
+    const server = await h.start(AUTH_ENV, { defaultMetrics: true });
     await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hello' } });
-    const { client } = await connect(server.wsUrl, { token: KEYS.alice });
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send({ type: 'chat', message: 'hi' });
     await client.type('complete');
     const res = await server.request('GET', '/metrics', { token: KEYS.admin });
@@ -81,13 +76,12 @@ describe('GET /metrics', () => {
     expect(res.body).toMatch(/herald_chat_duration_seconds_count\{transport="ws"\} 1/);
     expect(res.body).toMatch(/herald_open_connections\{transport="ws"\} 1/);
     expect(res.body).toContain('herald_process_cpu_user_seconds_total');
-    await client.close();
   });
 });
 
 describe('GET /health', () => {
   it('answers without credentials', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const res = await server.request('GET', '/health');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ok', agentMessages: 'on' });

@@ -1,27 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AUTH_ENV, jwt, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { connect, WsClient } from '../support/ws-client.js';
+import { useHarness } from '../support/harness.js';
+import { WsClient } from '../support/ws-client.js';
 
-let server: TestServer | undefined;
-const clients: WsClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = undefined;
-});
-
-async function open(url: string, token?: string) {
-  const result = await connect(url, { token });
-  clients.push(result.client);
-  return result;
-}
+const h = useHarness();
 
 describe('GET /ws/chat', () => {
   it('sends ready, then typing, chunks with replyTo and complete for a chat frame', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client, ready } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start(AUTH_ENV);
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     expect(ready).toMatchObject({ type: 'ready', protocol: 1 });
     expect(ready.sessionId).toMatch(/^sess_/);
 
@@ -38,8 +26,8 @@ describe('GET /ws/chat', () => {
   });
 
   it('accepts the older frame without type and makes a message id', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start(AUTH_ENV);
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send({ message: 'old style', context: {} });
     const complete = await client.type('complete');
     expect(complete.replyTo).toMatch(/^m_/);
@@ -48,15 +36,15 @@ describe('GET /ws/chat', () => {
   });
 
   it('answers ping with pong', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start(AUTH_ENV);
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send({ type: 'ping' });
     expect(await client.type('pong')).toEqual({ type: 'pong' });
   });
 
   it('answers bad frames with error frames and stays open', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start(AUTH_ENV);
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send('{not json');
     expect(await client.type('error')).toMatchObject({ code: 'bad_json' });
     client.send({ type: 'chat' });
@@ -74,8 +62,8 @@ describe('GET /ws/chat', () => {
   });
 
   it('answers too_large for a message over the chat limit and stays open', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '10' });
-    const { client } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '10' });
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send({ type: 'chat', id: 'm_big', message: 'x'.repeat(11) });
     expect(await client.type('error')).toMatchObject({ code: 'too_large', replyTo: 'm_big' });
     client.send({ type: 'ping' });
@@ -83,42 +71,39 @@ describe('GET /ws/chat', () => {
   });
 
   it('closes with 1003 on a binary frame', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start(AUTH_ENV);
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     expect(await client.closed()).toBe(1003);
   });
 
   it('closes with 1009 on a frame over the limit', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_WS_MAX_FRAME_BYTES: '1024' });
-    const { client } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start({ ...AUTH_ENV, HERALD_WS_MAX_FRAME_BYTES: '1024' });
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     client.send({ type: 'chat', message: 'x'.repeat(2000) });
     expect(await client.closed()).toBe(1009);
   });
 
   it('sends unauthorized and closes with 1008 without credentials', async () => {
-    server = await startServer(AUTH_ENV);
-    const client = new WsClient(server.wsUrl);
-    clients.push(client);
+    const server = await h.start(AUTH_ENV);
+    const client = h.track(new WsClient(server.wsUrl));
     await client.open();
     expect(await client.type('error')).toMatchObject({ code: 'unauthorized' });
     expect(await client.closed()).toBe(1008);
   });
 
   it('sends forbidden and closes with 1008 without the chat scope', async () => {
-    server = await startServer(AUTH_ENV);
-    const client = new WsClient(server.wsUrl, { token: KEYS.publisher });
-    clients.push(client);
+    const server = await h.start(AUTH_ENV);
+    const client = h.track(new WsClient(server.wsUrl, { token: KEYS.publisher }));
     await client.open();
     expect(await client.type('error')).toMatchObject({ code: 'forbidden' });
     expect(await client.closed()).toBe(1008);
   });
 
   it("sends session_not_found and closes with 1008 for another user's session", async () => {
-    server = await startServer(AUTH_ENV);
-    const { ready } = await open(server.wsUrl, KEYS.alice);
-    const bob = new WsClient(`${server.wsUrl}?sessionId=${ready.sessionId}`, { token: KEYS.bob });
-    clients.push(bob);
+    const server = await h.start(AUTH_ENV);
+    const { ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
+    const bob = h.track(new WsClient(`${server.wsUrl}?sessionId=${ready.sessionId}`, { token: KEYS.bob }));
     await bob.open();
     expect(await bob.type('error')).toMatchObject({ code: 'session_not_found' });
     expect(await bob.closed()).toBe(1008);
@@ -126,29 +111,28 @@ describe('GET /ws/chat', () => {
   });
 
   it('reconnects to its own session', async () => {
-    server = await startServer(AUTH_ENV);
-    const { client, ready } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start(AUTH_ENV);
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     await client.close();
-    const again = await open(`${server.wsUrl}?sessionId=${ready.sessionId}`, KEYS.alice);
+    const again = await h.connect(`${server.wsUrl}?sessionId=${ready.sessionId}`, { token: KEYS.alice });
     expect(again.ready.sessionId).toBe(ready.sessionId);
   });
 
   it('authenticates a browser with a single-use ticket', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const issued = await server.request('POST', '/api/ws-ticket', { token: KEYS.alice });
     expect(issued.status).toBe(200);
     expect(typeof issued.body.ticket).toBe('string');
-    const { ready } = await open(`${server.wsUrl}?ticket=${issued.body.ticket}`);
+    const { ready } = await h.connect(`${server.wsUrl}?ticket=${issued.body.ticket}`);
     expect(ready.type).toBe('ready');
-    const reuse = new WsClient(`${server.wsUrl}?ticket=${issued.body.ticket}`);
-    clients.push(reuse);
+    const reuse = h.track(new WsClient(`${server.wsUrl}?ticket=${issued.body.ticket}`));
     await reuse.open();
     expect(await reuse.type('error')).toMatchObject({ code: 'unauthorized' });
     expect(await reuse.closed()).toBe(1008);
   });
 
   it('limits how many tickets one principal takes a minute', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_TICKET_RATE_LIMIT: '2' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_TICKET_RATE_LIMIT: '2' });
     for (let i = 0; i < 2; i++)
       expect((await server.request('POST', '/api/ws-ticket', { token: KEYS.alice })).status).toBe(200);
     const limited = await server.request('POST', '/api/ws-ticket', { token: KEYS.alice });
@@ -160,26 +144,25 @@ describe('GET /ws/chat', () => {
   });
 
   it('authenticates with a JWT and closes with 1008 when it expires', async () => {
-    server = await startServer(AUTH_ENV);
+    const server = await h.start(AUTH_ENV);
     const token = await jwt('carol', 'chat', Math.floor(Date.now() / 1000) + 2);
-    const { client } = await open(server.wsUrl, token);
+    const { client } = await h.connect(server.wsUrl, { token });
     expect(await client.next((f) => f.code === 'unauthorized')).toBeTruthy();
     expect(await client.closed()).toBe(1008);
   });
 
   it('drops a peer that does not answer pings', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_WS_PING_INTERVAL_MS: '50' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_WS_PING_INTERVAL_MS: '50' });
     // A peer that never answers pings.
-    const client = new WsClient(server.wsUrl, { token: KEYS.alice, autoPong: false });
-    clients.push(client);
+    const client = h.track(new WsClient(server.wsUrl, { token: KEYS.alice, autoPong: false }));
     await client.open();
     await client.type('ready');
     expect(await client.closed()).toBe(1006);
   });
 
   it('keeps a peer that answers pings', async () => {
-    server = await startServer({ ...AUTH_ENV, HERALD_WS_PING_INTERVAL_MS: '20' });
-    const { client } = await open(server.wsUrl, KEYS.alice);
+    const server = await h.start({ ...AUTH_ENV, HERALD_WS_PING_INTERVAL_MS: '20' });
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
     let pings = 0;
     await new Promise<void>((resolve) =>
       client.socket.on('ping', () => {
