@@ -20,4 +20,6 @@ export interface DeliveryChannel {
   readonly redeliver: boolean;
   /** Writes one message. `json` is `JSON.stringify(message)`, made once for every channel. */
   send(message: AgentMessage, json: string, attempt: number): SendOutcome;
+  /** Drops anything still held for these ids (they were acked): an acked id is never written again. */
+  forget?(ids: ReadonlySet<string>): void;
 }

@@ -136,7 +136,9 @@ export class AgentMessageRouter {
   async ack(sessionId: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const n = await this.store.ack(sessionId, ids);
+    const acked = new Set(ids);
     for (const state of this.sessions.get(sessionId) ?? []) {
+      state.channel.forget?.(acked);
       for (const id of ids) {
         const entry = state.inflight.get(id);
         if (entry) {

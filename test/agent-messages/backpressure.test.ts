@@ -46,18 +46,38 @@ describe('back-pressure', () => {
       if (!r.duplicate) stored.push(r.message.id);
     }
 
+    // A held message acked meanwhile (here over HTTP) is never written; a later one still is.
+    const ackedWhileHeld = await router.publish(
+      sessionId,
+      withDefaults({ agentType: 'sanitization', content: 'acked while held', source: 'test' }),
+    );
+    const heldId = ackedWhileHeld.duplicate ? '' : ackedWhileHeld.message.id;
+    const ack = await server.request('POST', '/api/agent-messages/ack', {
+      token: KEYS.alice,
+      body: { sessionId, ids: [heldId] },
+    });
+    expect(ack.body).toEqual({ acked: 1 });
+    const after = await router.publish(
+      sessionId,
+      withDefaults({ agentType: 'sanitization', content: 'after the ack', source: 'test' }),
+    );
+    if (!after.duplicate) stored.push(after.message.id);
+
     // Bob's chat is answered while alice's socket is stuck.
     const bob = await h.connect(server.wsUrl, { token: KEYS.bob });
     bob.client.send({ type: 'chat', id: 'm_bob', message: 'am I blocked?' });
     expect(await bob.client.type('complete')).toMatchObject({ replyTo: 'm_bob' });
 
     tcp.resume();
-    const last = await alice.client.next((f) => f.type === 'agent_message' && f.message.id === stored[2]);
+    const last = await alice.client.next((f) => f.type === 'agent_message' && f.message.id === stored[3]);
     expect(last.attempt).toBe(1);
     const storedFrames = alice.client.frames.filter(
       (f) => f.type === 'agent_message' && f.message.agentType === 'sanitization',
     );
     expect(storedFrames.map((f) => f.message.id)).toEqual(stored);
+    expect(alice.client.frames.some((f) => f.type === 'agent_message' && f.message.id === heldId)).toBe(
+      false,
+    );
     const seqs = alice.client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(await metric()).toBeGreaterThanOrEqual(shed);

@@ -14,7 +14,8 @@ export class WsChannel implements DeliveryChannel {
   readonly id = newId('ws_');
   readonly transport = 'ws' as const;
   readonly redeliver = true;
-  private readonly waiting: string[] = [];
+  /** Frames held until the socket drains, in order; acked or expired ones are never written. */
+  private waiting: Array<{ id: string; expiresAt: number; data: string }> = [];
   private draining = false;
 
   constructor(
@@ -28,12 +29,16 @@ export class WsChannel implements DeliveryChannel {
     const data = agentMessageFrame(json, attempt);
     if (this.waiting.length > 0 || this.socket.bufferedAmount > this.maxBuffered) {
       if (message.deliveryGuarantee === 'best-effort' || message.priority === 'low') return 'shed';
-      this.waiting.push(data);
+      this.waiting.push({ id: message.id, expiresAt: Date.parse(message.expiresAt), data });
       this.scheduleDrain();
       return 'queued';
     }
     this.socket.send(data);
     return 'sent';
+  }
+
+  forget(ids: ReadonlySet<string>): void {
+    if (this.waiting.length > 0) this.waiting = this.waiting.filter((w) => !ids.has(w.id));
   }
 
   /** Writes waiting frames once the socket's buffer is below the bound again. */
@@ -48,8 +53,11 @@ export class WsChannel implements DeliveryChannel {
         this.waiting.length = 0;
         return;
       }
-      while (this.waiting.length > 0 && this.socket.bufferedAmount <= this.maxBuffered)
-        this.socket.send(this.waiting.shift()!);
+      const now = Date.now();
+      while (this.waiting.length > 0 && this.socket.bufferedAmount <= this.maxBuffered) {
+        const next = this.waiting.shift()!;
+        if (next.expiresAt > now) this.socket.send(next.data);
+      }
       if (this.waiting.length > 0) this.scheduleDrain();
     });
   }
