@@ -29,7 +29,10 @@ export class WsChannel implements DeliveryChannel {
     const data = agentMessageFrame(json, attempt);
     if (this.waiting.length > 0 || this.socket.bufferedAmount > this.maxBuffered) {
       if (message.deliveryGuarantee === 'best-effort' || message.priority === 'low') return 'shed';
-      this.waiting.push({ id: message.id, expiresAt: Date.parse(message.expiresAt), data });
+      // A redelivery of a message still held replaces it: one copy per id waits.
+      const held = this.waiting.find((w) => w.id === message.id);
+      if (held) held.data = data;
+      else this.waiting.push({ id: message.id, expiresAt: Date.parse(message.expiresAt), data });
       this.scheduleDrain();
       return 'queued';
     }
