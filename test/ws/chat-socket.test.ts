@@ -151,6 +151,18 @@ describe('GET /ws/chat', () => {
     expect(await client.closed()).toBe(1008);
   });
 
+  it('keeps a socket whose JWT expires after the longest timer (24.8 days)', async () => {
+    const server = await h.start(AUTH_ENV);
+    const token = await jwt('carol', 'chat', '60d');
+    const { client } = await h.connect(server.wsUrl, { token });
+    client.send({ type: 'chat', id: 'm_long', message: 'still here?' });
+    await client.next((f) => f.type === 'complete');
+    client.send({ type: 'ping' });
+    await client.type('pong');
+    expect(client.frames.some((f) => f.type === 'error')).toBe(false);
+    expect(client.closeCode).toBeUndefined();
+  });
+
   it('drops a peer that does not answer pings', async () => {
     const server = await h.start({ ...AUTH_ENV, HERALD_WS_PING_INTERVAL_MS: '50' });
     // A peer that never answers pings.

@@ -13,6 +13,8 @@ import { wsAuthResult } from '../http/auth-hook.js';
 import { type ClientFrame, frame, parseClientFrame } from './frames.js';
 import { WsChannel } from './ws-channel.js';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface WsQuery {
   sessionId?: string;
   after?: string;
@@ -87,12 +89,16 @@ async function openConnection(
 
   // The socket keeps the principal it opened with; an expiring JWT closes it (contract 7).
   let expiry: NodeJS.Timeout | undefined;
-  if (principal.expiresAt !== undefined) {
-    expiry = setTimeout(
-      () => sendError(new HeraldError('unauthorized', 'The token expired.')),
-      Math.max(0, principal.expiresAt - Date.now()),
-    );
-    expiry.unref();
+  const expiresAt = principal.expiresAt;
+  if (expiresAt !== undefined) {
+    // setTimeout holds at most 2^31-1 ms (24.8 days); longer tokens check again when it fires.
+    const armExpiry = () => {
+      const left = expiresAt - Date.now();
+      if (left <= 0) return sendError(new HeraldError('unauthorized', 'The token expired.'));
+      expiry = setTimeout(armExpiry, Math.min(left, MAX_TIMER_MS));
+      expiry.unref();
+    };
+    armExpiry();
   }
 
   socket.send(frame({ type: 'ready', sessionId: session.id, protocol: 1 }));
