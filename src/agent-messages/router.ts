@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
+import { MAX_TIMER_MS } from '../config/config.js';
 import { HeraldError } from '../errors/catalogue.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -285,7 +286,7 @@ export class AgentMessageRouter {
     if (isStored(message.deliveryGuarantee) && state.channel.redeliver) {
       clearTimeout(prior?.timer);
       const entry: InFlight = { message, json, attempt, timer: undefined };
-      const delay = this.opts.ackTimeoutMs * 2 ** (attempt - 1);
+      const delay = Math.min(this.opts.ackTimeoutMs * 2 ** (attempt - 1), MAX_TIMER_MS);
       entry.timer = setTimeout(() => void this.onAckTimeout(state, entry), delay);
       entry.timer.unref();
       state.inflight.set(message.id, entry);

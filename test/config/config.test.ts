@@ -66,6 +66,7 @@ describe('configuration', () => {
     [{ HERALD_SUMMARY_THRESHOLD: '2' }, 'HERALD_SUMMARY_THRESHOLD'],
     [{ HERALD_AGENT_MESSAGES: 'maybe' }, 'HERALD_AGENT_MESSAGES'],
     [{ HERALD_AGENT: 'openai' }, 'OPENAI_BASE_URL'],
+    [{ HERALD_ACK_TIMEOUT_MS: String(2 ** 31) }, 'HERALD_ACK_TIMEOUT_MS'],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

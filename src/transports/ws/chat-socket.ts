@@ -7,13 +7,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type WebSocket from 'ws';
 import type { Principal } from '../../auth/principal.js';
+import { MAX_TIMER_MS } from '../../config/config.js';
 import { CLOSE, HeraldError, toHeraldError } from '../../errors/catalogue.js';
 import type { Session } from '../../store/store.js';
 import { wsAuthResult } from '../http/auth-hook.js';
 import { type ClientFrame, frame, parseClientFrame } from './frames.js';
 import { WsChannel } from './ws-channel.js';
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface WsQuery {
   sessionId?: string;
