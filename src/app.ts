@@ -69,8 +69,10 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
       })
     : undefined;
   const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });
+  const sessions = new Sessions(store);
   const chat = new ChatService({
     store,
+    sessions,
     sanitize: (text) => sanitizer.sanitize(text),
     agent,
     router,
@@ -86,7 +88,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   const herald: HeraldContext = {
     config,
     store,
-    sessions: new Sessions(store),
+    sessions,
     chat,
     router,
     auth: await createAuthenticator(config),

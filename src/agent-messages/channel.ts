@@ -15,7 +15,8 @@ export type SendOutcome = 'sent' | 'queued' | 'shed' | 'closed';
 export interface DeliveryChannel {
   readonly id: string;
   readonly sessionId: string;
-  readonly transport: 'ws' | 'sse';
+  /** `http`: an HTTP call in flight, collecting what it answers with. */
+  readonly transport: 'ws' | 'sse' | 'http';
   /** True where the client acks on this channel, so an unacked message is sent again after the ack timeout. */
   readonly redeliver: boolean;
   /** Writes one message. `json` is `JSON.stringify(message)`, made once for every channel. */

@@ -109,10 +109,11 @@ export class AgentMessageRouter {
   }
 
   /**
-   * Adds a live channel and replays the session's stored unacked messages after `afterSeq`,
-   * in seq order, before any newer message reaches it. Returns the function that removes it.
+   * Adds a live channel and, with `afterSeq`, replays the session's stored unacked messages
+   * after it, in seq order, before any newer message reaches it. Returns the function that
+   * removes the channel.
    */
-  async attach(channel: DeliveryChannel, afterSeq: number): Promise<() => void> {
+  async attach(channel: DeliveryChannel, afterSeq?: number): Promise<() => void> {
     const state: ChannelState = { channel, inflight: new Map(), closed: false };
     await this.withLock(channel.sessionId, async () => {
       let set = this.sessions.get(channel.sessionId);
@@ -121,7 +122,7 @@ export class AgentMessageRouter {
         this.sessions.set(channel.sessionId, set);
       }
       set.add(state);
-      await this.replayLocked(state, afterSeq);
+      if (afterSeq !== undefined) await this.replayLocked(state, afterSeq);
     });
     return () => this.detach(state);
   }

@@ -14,20 +14,26 @@ import {
 } from '../agent-messages/factories.js';
 import type { AgentMessageRouter } from '../agent-messages/router.js';
 import { type AgentMessageInput, withDefaults } from '../agent-messages/schema.js';
-import type { AgentMessage } from '../agent-messages/types.js';
 import type { ChatTurn, ModelAgent } from '../agents/model-agent.js';
 import type { Principal } from '../auth/principal.js';
-import { HeraldError } from '../errors/catalogue.js';
+import { HeraldError, toHeraldError } from '../errors/catalogue.js';
 import { newId } from '../ids.js';
 import type { Metrics, Transport } from '../observability/metrics.js';
+import { countChars } from '../sanitize/chars.js';
 import type { SanitizeResult } from '../sanitize/types.js';
 import type { Session, Store } from '../store/store.js';
 import type { ChatRateLimiter } from './chat-rate-limiter.js';
+import type { Sessions } from './sessions.js';
 
 export interface ChatRequest {
   principal: Principal;
-  session: Session;
   transport: Transport;
+  /** The session, when the transport holds one already (a WebSocket). */
+  session?: Session;
+  /** Otherwise: the session to continue (owned), or none for a new one... */
+  sessionId?: string;
+  /** ...or the AI SDK chat id that maps to one session per principal. */
+  chatKey?: string;
   /** The raw user text. */
   message: string;
   /** The client's message id; the server makes one when absent. */
@@ -37,23 +43,34 @@ export interface ChatRequest {
 
 /** What a transport renders while a reply is made. */
 export interface ReplySink {
-  /** Called once the message is accepted (rate limit and size checked), before anything else is emitted. */
-  begin?(messageId: string): Promise<void> | void;
+  /**
+   * Called once the message is accepted (rate limit and size checked) and its session known,
+   * before anything else is emitted. A session is never made for a refused message.
+   */
+  begin?(session: Session, messageId: string): Promise<void> | void;
   typing?(on: boolean): void;
   chunk(text: string, replyTo: string): void;
-  /** An agent message made during this call (already dispatched to the session's live channels). */
-  agentMessage?(message: AgentMessage): void;
 }
 
 export interface ChatResult {
+  session: Session;
   messageId: string;
   reply: string;
-  /** Agent messages made during this call, in seq order (best-effort ones included). */
-  agentMessages: AgentMessage[];
+}
+
+/** A chat that failed after its session was known: transports can still name the session. */
+export class ChatFailure extends Error {
+  constructor(
+    readonly error: HeraldError,
+    readonly session: Session,
+  ) {
+    super(error.message);
+  }
 }
 
 export interface ChatServiceOptions {
   store: Store;
+  sessions: Sessions;
   sanitize: (text: string) => SanitizeResult;
   agent: ModelAgent;
   router: AgentMessageRouter | undefined;
@@ -104,13 +121,30 @@ export class ChatService {
 
   private async run(request: ChatRequest, sink: ReplySink): Promise<ChatResult> {
     const { opts } = this;
-    const { session, principal } = request;
+    const { principal } = request;
     await opts.rateLimiter.consume(principal.sub);
-    if (request.message.length > opts.maxMessageChars)
+    const chars = countChars(request.message);
+    if (chars > opts.maxMessageChars)
       throw new HeraldError('too_large', `message is over the limit of ${opts.maxMessageChars} characters`);
 
+    const session =
+      request.session ?? (await opts.sessions.resolve(principal, request.sessionId, request.chatKey));
     const messageId = request.messageId ?? newId('m_');
-    await sink.begin?.(messageId);
+    try {
+      return await this.reply(request, session, messageId, sink);
+    } catch (err) {
+      throw new ChatFailure(toHeraldError(err), session);
+    }
+  }
+
+  private async reply(
+    request: ChatRequest,
+    session: Session,
+    messageId: string,
+    sink: ReplySink,
+  ): Promise<ChatResult> {
+    const { opts } = this;
+    await sink.begin?.(session, messageId);
     const clean = opts.sanitize(request.message);
     for (const stage of clean.stages)
       if (stage.count > 0) opts.metrics.sanitizerActions.inc({ stage: stage.stage }, stage.count);
@@ -123,15 +157,8 @@ export class ChatService {
       timestamp: new Date().toISOString(),
     });
 
-    const made: AgentMessage[] = [];
-    const emit = async (input: AgentMessageInput) => {
-      const message = await this.publish(session.id, input);
-      if (message) {
-        made.push(message);
-        sink.agentMessage?.(message);
-      }
-    };
     // Summary and alert go out before the first chunk, on every channel (contract 3, "order").
+    const emit = (input: AgentMessageInput) => this.publish(session.id, input);
     if (opts.router) {
       if (needsSummary(clean, opts.summaryThreshold)) await emit(sanitizationSummary(clean, messageId));
       if (needsSecurityAlert(clean)) await emit(securityAlert(clean, messageId));
@@ -172,29 +199,34 @@ export class ChatService {
           ? err
           : new HeraldError('upstream_failed', undefined, { cause: err });
       opts.log.warn({ err, sessionId: session.id }, 'model agent failed');
+      // What the client already saw stays in the timeline, marked incomplete.
+      if (reply !== '') await this.recordReply(session.id, messageId, reply, true);
       if (opts.router) await emit(upstreamError(messageId, failure.message));
       throw failure;
     }
     clearTimeout(slowTimer);
     sink.typing?.(false);
-    await opts.store.appendTimeline(session.id, {
+    await this.recordReply(session.id, messageId, reply, request.signal.aborted);
+    return { session, messageId, reply };
+  }
+
+  private recordReply(sessionId: string, replyTo: string, text: string, incomplete: boolean): Promise<void> {
+    return this.opts.store.appendTimeline(sessionId, {
       kind: 'reply',
-      replyTo: messageId,
-      text: reply,
+      replyTo,
+      text,
       timestamp: new Date().toISOString(),
+      ...(incomplete && { incomplete: true }),
     });
-    return { messageId, reply, agentMessages: made };
   }
 
   /** Admits one message made by Herald itself; a rate-limited one is counted by the router, not an error here. */
-  private async publish(sessionId: string, input: AgentMessageInput): Promise<AgentMessage | undefined> {
+  private async publish(sessionId: string, input: AgentMessageInput): Promise<void> {
     try {
-      const result = await this.opts.router!.publish(sessionId, withDefaults(input));
-      return result.duplicate ? undefined : result.message;
+      await this.opts.router!.publish(sessionId, withDefaults(input));
     } catch (err) {
-      if (err instanceof HeraldError && err.code === 'rate_limited') return undefined;
+      if (err instanceof HeraldError && err.code === 'rate_limited') return;
       this.opts.log.error({ err, sessionId }, 'agent message could not be admitted');
-      return undefined;
     }
   }
 

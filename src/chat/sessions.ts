@@ -22,6 +22,11 @@ export class Sessions {
     return session;
   }
 
+  /** The session an AI SDK chat id already maps to for this principal, if any. */
+  findForChat(principal: Principal, chatKey: string): Promise<Session | undefined> {
+    return this.store.findSessionByChatKey(principal.sub, chatKey);
+  }
+
   /** The named session (owned), or a new one; `chatKey` maps an AI SDK chat id to one session. */
   async resolve(principal: Principal, sessionId?: string, chatKey?: string): Promise<Session> {
     if (sessionId !== undefined) return this.get(principal, sessionId);

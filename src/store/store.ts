@@ -15,7 +15,7 @@ export interface Session {
 
 export type TimelineEntry =
   | { kind: 'user'; id: string; text: string; timestamp: string }
-  | { kind: 'reply'; replyTo: string; text: string; timestamp: string }
+  | { kind: 'reply'; replyTo: string; text: string; timestamp: string; incomplete?: true }
   | { kind: 'agent_message'; message: AgentMessage; timestamp: string };
 
 /** An agent message before the store gives it its seq. */

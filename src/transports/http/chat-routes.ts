@@ -3,60 +3,87 @@
  * during the call and the session's stored unacked ones piggybacked in seq order.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AgentMessage } from '../../agent-messages/types.js';
+import { type AgentMessage, isStored } from '../../agent-messages/types.js';
+import { ChatFailure } from '../../chat/chat-service.js';
+import type { Session } from '../../store/store.js';
+import { collect } from './collector.js';
 import { ChatBody } from './schemas.js';
 
-/** Agent messages for an HTTP answer: made in this call plus pending unacked, in seq order, once each. */
+/**
+ * Agent messages for an HTTP answer: the session's stored unacked ones now, plus the
+ * best-effort ones dispatched while the call ran; in seq order, once each.
+ */
 export async function piggyback(
   app: FastifyInstance,
   sessionId: string,
-  made: readonly AgentMessage[],
+  bestEffort: ReadonlyMap<string, AgentMessage>,
 ): Promise<AgentMessage[]> {
   const { router } = app.herald;
   if (!router) return [];
   const pending = await router.listPending(sessionId, 0, 1000);
-  const byId = new Map<string, AgentMessage>();
-  for (const m of made) byId.set(m.id, m);
-  for (const m of pending) byId.set(m.id, m);
-  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+  if (bestEffort.size === 0) return pending;
+  return [...pending, ...bestEffort.values()].sort((a, b) => a.seq - b.seq);
 }
 
 export async function chatRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: ChatBody }>(
     '/api/chat',
     { schema: { body: ChatBody }, config: { scope: 'chat' } },
-    async (request) => {
+    async (request, reply) => {
       const { sessions, chat, router } = app.herald;
       const body = request.body;
-      const session = await sessions.resolve(request.principal, body.sessionId);
-      if (body.ack && body.ack.length > 0 && router) await router.ack(session.id, body.ack);
+      let known: Session | undefined;
+      if (body.sessionId !== undefined) {
+        known = await sessions.get(request.principal, body.sessionId);
+        if (body.ack && body.ack.length > 0 && router) await router.ack(known.id, body.ack);
+      }
 
+      const bestEffort = new Map<string, AgentMessage>();
+      let detach = () => {};
       const abort = new AbortController();
+      // The client went away before its answer: stop the model.
       const onClose = () => {
-        if (!request.raw.complete || request.raw.destroyed) abort.abort();
+        if (!reply.sent) abort.abort();
       };
       request.raw.socket.once('close', onClose);
       try {
         const result = await chat.handle(
           {
             principal: request.principal,
-            session,
+            session: known,
             transport: 'http',
             message: body.message,
             messageId: body.id,
             signal: abort.signal,
           },
-          { chunk: () => {} },
+          {
+            async begin(session) {
+              detach = await collect(app, session.id, (m) => {
+                if (!isStored(m.deliveryGuarantee)) bestEffort.set(m.id, m);
+              });
+            },
+            chunk: () => {},
+          },
         );
         return {
           success: true,
           response: result.reply,
           timestamp: new Date().toISOString(),
-          sessionId: session.id,
+          sessionId: result.session.id,
           messageId: result.messageId,
-          agent_messages: await piggyback(app, session.id, result.agentMessages),
+          agent_messages: await piggyback(app, result.session.id, bestEffort),
         };
+      } catch (err) {
+        if (!(err instanceof ChatFailure)) throw err;
+        // The session lives on: the error body names it and carries what the client should show.
+        if (err.error.code === 'internal') request.log.error({ err: err.error.cause }, 'chat failed');
+        return reply.code(err.error.status).send({
+          ...err.error.toBody(),
+          sessionId: err.session.id,
+          agent_messages: await piggyback(app, err.session.id, bestEffort),
+        });
       } finally {
+        detach();
         request.raw.socket.off('close', onClose);
       }
     },

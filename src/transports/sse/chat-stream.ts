@@ -7,7 +7,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AgentMessage } from '../../agent-messages/types.js';
+import { ChatFailure } from '../../chat/chat-service.js';
 import { invalidRequest, toHeraldError } from '../../errors/catalogue.js';
+import type { Session } from '../../store/store.js';
+import { collect } from '../http/collector.js';
 import { SseWriter } from './sse-writer.js';
 
 interface StreamInput {
@@ -65,20 +68,32 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/chat/stream', { config: { scope: 'chat' } }, async (request, reply) => {
     const { sessions, chat, router } = app.herald;
     const input = parseStreamBody(request.body);
-    const session = await sessions.resolve(request.principal, input.sessionId, input.chatKey);
-    if (input.ack && input.ack.length > 0 && router) await router.ack(session.id, input.ack);
+    // The session named, or the one this AI SDK chat already has (acks need it before the reply).
+    let known: Session | undefined;
+    if (input.sessionId !== undefined) known = await sessions.get(request.principal, input.sessionId);
+    else if (input.chatKey !== undefined) known = await sessions.findForChat(request.principal, input.chatKey);
+    if (known && input.ack && input.ack.length > 0 && router) await router.ack(known.id, input.ack);
 
     let sse: SseWriter | undefined;
     const part = (value: Record<string, unknown>) => sse?.event(JSON.stringify(value));
-    const agentPart = (m: AgentMessage) => part({ type: 'data-agent-message', id: m.id, data: m });
+    // A message may reach the call twice (replay and dispatch): one part per id.
+    const sent = new Set<string>();
+    const agentPart = (m: AgentMessage) => {
+      if (sent.has(m.id)) return;
+      sent.add(m.id);
+      part({ type: 'data-agent-message', id: m.id, data: m });
+    };
     const abort = new AbortController();
+    let detach = () => {};
     let textId: string | undefined;
 
     try {
       await chat.handle(
         {
           principal: request.principal,
-          session,
+          session: known,
+          sessionId: input.sessionId,
+          chatKey: input.chatKey,
           transport: 'stream',
           message: input.message,
           messageId: input.messageId,
@@ -86,14 +101,13 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
         },
         {
           // Only now is the message accepted: earlier errors still answer with an HTTP status.
-          async begin(messageId) {
-            const pending = router ? await router.listPending(session.id, 0, 1000) : [];
+          async begin(session, messageId) {
             sse = new SseWriter(reply, { 'x-vercel-ai-ui-message-stream': 'v1' });
             sse.onClose(() => abort.abort());
             part({ type: 'start', messageMetadata: { sessionId: session.id, messageId } });
-            for (const m of pending) agentPart(m);
+            // Stored unacked messages first (seq order), then whatever the session gets meanwhile.
+            detach = await collect(app, session.id, agentPart, 0);
           },
-          agentMessage: agentPart,
           chunk(text, replyTo) {
             if (!textId) {
               textId = `txt_${replyTo}`;
@@ -106,12 +120,14 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
       if (textId) part({ type: 'text-end', id: textId });
       part({ type: 'finish', finishReason: 'stop' });
     } catch (err) {
-      const error = toHeraldError(err);
+      const error = err instanceof ChatFailure ? err.error : toHeraldError(err);
       if (!sse) throw error;
       if (error.code === 'internal') request.log.error({ err }, 'chat stream failed');
       if (textId) part({ type: 'text-end', id: textId });
       part({ type: 'error', errorText: `${error.code}: ${error.message}` });
       part({ type: 'finish', finishReason: 'error' });
+    } finally {
+      detach();
     }
     sse?.write('data: [DONE]\n\n');
     sse?.end();

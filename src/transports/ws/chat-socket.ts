@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type WebSocket from 'ws';
 import type { Principal } from '../../auth/principal.js';
+import { ChatFailure } from '../../chat/chat-service.js';
 import { MAX_TIMER_MS } from '../../config/config.js';
 import { CLOSE, HeraldError, toHeraldError } from '../../errors/catalogue.js';
 import type { Session } from '../../store/store.js';
@@ -160,7 +161,7 @@ async function openConnection(
       if (socket.readyState === socket.OPEN)
         socket.send(frame({ type: 'complete', replyTo: result.messageId }));
     } catch (err) {
-      const error = toHeraldError(err);
+      const error = err instanceof ChatFailure ? err.error : toHeraldError(err);
       if (error.code === 'internal') log.error({ err }, 'websocket chat failed');
       sendError(error, f.id);
     }
