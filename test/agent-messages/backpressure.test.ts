@@ -63,16 +63,35 @@ describe('back-pressure', () => {
     );
     if (!after.duplicate) stored.push(after.message.id);
 
+    // Alice chats while her socket is stuck: the reply waits behind the summary held for it.
+    alice.client.send({ type: 'chat', id: 'm_alice', message: 'mail me at held@example.com' });
+
     // Bob's chat is answered while alice's socket is stuck.
     const bob = await h.connect(server.wsUrl, { token: KEYS.bob });
     bob.client.send({ type: 'chat', id: 'm_bob', message: 'am I blocked?' });
     expect(await bob.client.type('complete')).toMatchObject({ replyTo: 'm_bob' });
 
+    // Alice's reply is made (her chat went through) while nothing of it can reach her yet.
+    let timeline: Array<{ kind: string }> = [];
+    for (let i = 0; i < 500 && !timeline.some((e) => e.kind === 'reply'); i++) {
+      const res = await server.request('GET', `/api/sessions/${sessionId}/messages`, { token: KEYS.alice });
+      timeline = res.body.messages;
+    }
+    expect(timeline.some((e) => e.kind === 'reply')).toBe(true);
+
     tcp.resume();
+    await alice.client.next((f) => f.type === 'complete' && f.replyTo === 'm_alice');
+    const summaryAt = alice.client.frames.findIndex(
+      (f) => f.type === 'agent_message' && f.message.correlationId === 'm_alice',
+    );
+    const chunkAt = alice.client.frames.findIndex((f) => f.type === 'chunk' && f.replyTo === 'm_alice');
+    expect(summaryAt).toBeGreaterThan(-1);
+    expect(summaryAt).toBeLessThan(chunkAt);
     const last = await alice.client.next((f) => f.type === 'agent_message' && f.message.id === stored[3]);
     expect(last.attempt).toBe(1);
     const storedFrames = alice.client.frames.filter(
-      (f) => f.type === 'agent_message' && f.message.agentType === 'sanitization',
+      (f) =>
+        f.type === 'agent_message' && f.message.source === 'test' && f.message.agentType === 'sanitization',
     );
     expect(storedFrames.map((f) => f.message.id)).toEqual(stored);
     expect(alice.client.frames.some((f) => f.type === 'agent_message' && f.message.id === heldId)).toBe(

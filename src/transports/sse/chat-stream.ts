@@ -71,7 +71,8 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
     // The session named, or the one this AI SDK chat already has (acks need it before the reply).
     let known: Session | undefined;
     if (input.sessionId !== undefined) known = await sessions.get(request.principal, input.sessionId);
-    else if (input.chatKey !== undefined) known = await sessions.findForChat(request.principal, input.chatKey);
+    else if (input.chatKey !== undefined)
+      known = await sessions.findForChat(request.principal, input.chatKey);
     if (known && input.ack && input.ack.length > 0 && router) await router.ack(known.id, input.ack);
 
     let sse: SseWriter | undefined;

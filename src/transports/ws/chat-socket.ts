@@ -35,10 +35,20 @@ async function openConnection(
   const log = request.log;
   socket.on('error', (err) => log.debug({ err }, 'websocket error'));
 
+  // Until the session is known frames go straight out; after, through the channel's outbox.
+  let channel: WsChannel | undefined;
+  const send = (data: string) => {
+    if (channel) channel.sendFrame(data);
+    else if (socket.readyState === socket.OPEN) socket.send(data);
+  };
   const sendError = (error: HeraldError, replyTo?: string) => {
     if (socket.readyState !== socket.OPEN) return;
-    socket.send(frame({ ...error.toFrame(), ...(replyTo !== undefined && { replyTo }) }));
-    if (error.closeCode) socket.close(error.closeCode, error.code);
+    const data = frame({ ...error.toFrame(), ...(replyTo !== undefined && { replyTo }) });
+    // An error that ends the connection goes out at once, ahead of anything still held.
+    if (error.closeCode) {
+      socket.send(data);
+      socket.close(error.closeCode, error.code);
+    } else send(data);
   };
 
   // Frames that arrive while the session is being resolved wait here, in order.
@@ -101,8 +111,9 @@ async function openConnection(
     armExpiry();
   }
 
-  socket.send(frame({ type: 'ready', sessionId: session.id, protocol: 1 }));
-  const channel = new WsChannel(socket, session.id, herald.config.wsMaxBufferedBytes);
+  channel = new WsChannel(socket, session.id, herald.config.wsMaxBufferedBytes);
+  const wsChannel = channel;
+  send(frame({ type: 'ready', sessionId: session.id, protocol: 1 }));
   let detach: (() => void) | undefined;
 
   let chats: Promise<void> = Promise.resolve();
@@ -121,7 +132,7 @@ async function openConnection(
     switch (parsed.type) {
       case 'ping':
         control = control.then(() => {
-          if (socket.readyState === socket.OPEN) socket.send(frame({ type: 'pong' }));
+          send(frame({ type: 'pong' }));
         });
         return;
       case 'ack': {
@@ -134,7 +145,7 @@ async function openConnection(
       case 'resume': {
         const after = parsed.after;
         control = control
-          .then(() => herald.router?.resume(channel, after))
+          .then(() => herald.router?.resume(wsChannel, after))
           .catch((err) => sendError(toHeraldError(err)));
         return;
       }
@@ -152,14 +163,11 @@ async function openConnection(
       const result = await herald.chat.handle(
         { principal, session, transport: 'ws', message: f.message, messageId: f.id, signal: abort.signal },
         {
-          typing: (status) =>
-            socket.readyState === socket.OPEN && socket.send(frame({ type: 'typing', status })),
-          chunk: (content, replyTo) =>
-            socket.readyState === socket.OPEN && socket.send(frame({ type: 'chunk', content, replyTo })),
+          typing: (status) => send(frame({ type: 'typing', status })),
+          chunk: (content, replyTo) => send(frame({ type: 'chunk', content, replyTo })),
         },
       );
-      if (socket.readyState === socket.OPEN)
-        socket.send(frame({ type: 'complete', replyTo: result.messageId }));
+      send(frame({ type: 'complete', replyTo: result.messageId }));
     } catch (err) {
       const error = err instanceof ChatFailure ? err.error : toHeraldError(err);
       if (error.code === 'internal') log.error({ err }, 'websocket chat failed');
@@ -178,7 +186,7 @@ async function openConnection(
 
   if (herald.router) {
     try {
-      detach = await herald.router.attach(channel, after);
+      detach = await herald.router.attach(wsChannel, after);
     } catch (err) {
       log.error({ err }, 'agent message replay failed');
     }

@@ -1,7 +1,9 @@
 /**
- * A DeliveryChannel over one WebSocket, with back-pressure: past `maxBuffered` bytes waiting
- * in the socket, best-effort and low messages are shed and stored ones wait in order until
- * the socket drains. ws.send never blocks, so one slow socket never delays another user.
+ * The outbox of one WebSocket and its DeliveryChannel, with back-pressure: past `maxBuffered`
+ * bytes waiting in the socket, best-effort and low messages are shed and everything else waits
+ * in order until the socket drains. Every frame of the connection goes through here, so a
+ * chunk never overtakes the summary held before it. ws.send never blocks, so one slow socket
+ * never delays another user.
  */
 
 import WebSocket from 'ws';
@@ -23,6 +25,17 @@ export class WsChannel implements DeliveryChannel {
     readonly sessionId: string,
     private readonly maxBuffered: number,
   ) {}
+
+  /** Writes a frame that is not an agent message (chunk, typing, pong…): never shed, never reordered. */
+  sendFrame(data: string): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.waiting.length > 0) {
+      this.waiting.push({ id: '', expiresAt: Number.POSITIVE_INFINITY, data });
+      this.scheduleDrain();
+      return;
+    }
+    this.socket.send(data);
+  }
 
   send(message: AgentMessage, json: string, attempt: number): SendOutcome {
     if (this.socket.readyState !== WebSocket.OPEN) return 'closed';
