@@ -16,6 +16,8 @@ export const LIMITS = {
   ttlMinMs: 1_000,
   ttlMaxMs: 86_400_000,
   dataMaxBytes: 8 * 1024,
+  /** Objects and arrays inside `data`, counting `data` itself. */
+  dataMaxDepth: 32,
   correlationIdMaxChars: 128,
   idempotencyKeyMaxChars: 256,
 } as const;

@@ -116,7 +116,7 @@ export function upstreamError(correlationId: string, reason: string): AgentMessa
     agentType: 'error',
     source: 'model-agent',
     correlationId,
-    content: `❌ **The model service failed** (${reason}). Your message was kept; please try again.`,
+    content: `❌ **The model service failed** (${reason.replace(/^The model service failed:?\s*/i, '') || 'no details'}). Your message was kept; please try again.`,
     data: { code: 'upstream_failed' },
   };
 }

@@ -36,6 +36,15 @@ export class SlidingWindows {
     return { ok: true, suppressed };
   }
 
+  /** How many were refused since the last admission, reset to 0: for a message that bypasses the limit. */
+  takeSuppressed(key: string): number {
+    const w = this.windows.get(key);
+    if (!w) return 0;
+    const n = w.suppressed;
+    w.suppressed = 0;
+    return n;
+  }
+
   /** Forgets windows with nothing in the last 60 s and nothing suppressed, so memory stays bounded. */
   prune(now: number): void {
     const cutoff = now - WINDOW_MS;

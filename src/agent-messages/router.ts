@@ -91,21 +91,29 @@ export class AgentMessageRouter {
     return this.withLock(sessionId, () => this.admit(sessionId, input));
   }
 
-  /** Publishes into every session of a user; rate_limited only when every session refused. */
-  async publishToUser(userId: string, input: ResolvedInput): Promise<PublishResult[]> {
+  /**
+   * Publishes into every session of a user. rate_limited only when every session refused;
+   * otherwise the sessions that refused are listed in `rateLimited`.
+   */
+  async publishToUser(
+    userId: string,
+    input: ResolvedInput,
+  ): Promise<{ results: PublishResult[]; rateLimited: string[] }> {
     const ids = await this.store.listSessionIds(userId);
     const results: PublishResult[] = [];
+    const rateLimited: string[] = [];
     let limited: HeraldError | undefined;
     for (const id of ids) {
       try {
         results.push(await this.publish(id, input));
       } catch (err) {
         if (!(err instanceof HeraldError) || err.code !== 'rate_limited') throw err;
+        rateLimited.push(id);
         if (!limited || (err.retryAfter ?? 0) < (limited.retryAfter ?? 0)) limited = err;
       }
     }
     if (results.length === 0 && limited) throw limited;
-    return results;
+    return { results, rateLimited };
   }
 
   /**
@@ -189,10 +197,15 @@ export class AgentMessageRouter {
       if (prior) return { duplicate: true, id: prior.id, seq: prior.seq, sessionId };
     }
 
+    // high and critical neither count nor wait, but still carry what the limit refused before them.
     let data = input.data;
     const limit = this.opts.rateLimits[input.agentType];
-    if (limit > 0 && input.priority !== 'high' && input.priority !== 'critical') {
-      const verdict = this.windows.tryAdmit(`${sessionId}\u0000${input.agentType}`, limit, now);
+    const key = `${sessionId}\u0000${input.agentType}`;
+    let suppressed = 0;
+    if (limit > 0 && (input.priority === 'high' || input.priority === 'critical')) {
+      suppressed = this.windows.takeSuppressed(key);
+    } else if (limit > 0) {
+      const verdict = this.windows.tryAdmit(key, limit, now);
       if (!verdict.ok) {
         this.drop(input.agentType, 'rate_limited', { sessionId });
         throw new HeraldError(
@@ -201,8 +214,9 @@ export class AgentMessageRouter {
           { retryAfter: Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)) },
         );
       }
-      if (verdict.suppressed > 0) data = { ...data, suppressed: verdict.suppressed };
+      suppressed = verdict.suppressed;
     }
+    if (suppressed > 0) data = { ...data, suppressed };
 
     const stored = isStored(input.deliveryGuarantee);
     const message = await this.store.appendAgentMessage(

@@ -3,6 +3,7 @@
  * field; every bad field is named in one invalid_agent_message error, and nothing is admitted.
  */
 import { HeraldError } from '../errors/catalogue.js';
+import { countChars } from '../sanitize/chars.js';
 import { LIMITS, SOURCE_PATTERN, TYPE_DEFAULTS } from './defaults.js';
 import {
   AGENT_TYPES,
@@ -43,7 +44,12 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
  * defaults. `scrub` is the pii + secrets steps of the sanitizer, run over content and every
  * string in data, so a producer cannot leak what the pipeline would have removed.
  */
-export function validateAgentMessageInput(body: unknown, scrub: (text: string) => string): ResolvedInput {
+export function validateAgentMessageInput(
+  body: unknown,
+  scrub: (text: string) => string,
+  /** Faults the caller found first (the publish target), reported with the rest. */
+  earlier: ReadonlyArray<{ field: string; why: string }> = [],
+): ResolvedInput {
   if (!isPlainObject(body))
     throw new HeraldError('invalid_agent_message', 'body must be an object', { fields: ['body'] });
   const bad: string[] = [];
@@ -52,19 +58,23 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
     bad.push(field);
     reasons.push(`${field} ${why}`);
   };
+  for (const e of earlier) fail(e.field, e.why);
 
   const agentType = body.agentType;
   if (!AGENT_TYPES.includes(agentType as AgentType))
     fail('agentType', `must be one of ${AGENT_TYPES.join(', ')}`);
 
+  // Control characters go first, then the scrub (its placeholders may lengthen the text):
+  // the limit holds for what is delivered, counted in characters (code points).
   let content = '';
   if (typeof body.content !== 'string') fail('content', 'must be a string');
   else {
-    content = stripControl(body.content);
-    if (content.length < 1 || content.length > LIMITS.contentMaxChars)
+    content = scrub(stripControl(body.content));
+    const chars = countChars(content);
+    if (chars < 1 || chars > LIMITS.contentMaxChars)
       fail(
         'content',
-        `must be 1 to ${LIMITS.contentMaxChars} characters after control characters are removed`,
+        `must be 1 to ${LIMITS.contentMaxChars} characters after control characters are removed and PII and secrets are replaced`,
       );
   }
 
@@ -100,6 +110,8 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
   let data: Record<string, unknown> | undefined;
   if (body.data !== undefined) {
     if (!isPlainObject(body.data)) fail('data', 'must be a JSON object');
+    else if (depthOver(body.data, LIMITS.dataMaxDepth))
+      fail('data', `must be nested at most ${LIMITS.dataMaxDepth} levels deep`);
     else {
       data = scrubStrings(body.data, scrub) as Record<string, unknown>;
       if (Buffer.byteLength(JSON.stringify(data)) > LIMITS.dataMaxBytes)
@@ -116,7 +128,7 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
   const defaults = TYPE_DEFAULTS[type];
   return {
     agentType: type,
-    content: scrub(content),
+    content,
     source: body.source as string,
     priority: (body.priority as Priority | undefined) ?? defaults.priority,
     ttl: (body.ttl as number | undefined) ?? defaults.ttl,
@@ -126,6 +138,35 @@ export function validateAgentMessageInput(body: unknown, scrub: (text: string) =
     data,
     idempotencyKey: body.idempotencyKey as string | undefined,
   };
+}
+
+export type PublishTarget = { sessionId: string } | { userId: string };
+
+/**
+ * A publish body (contract 5): the target and the message, every bad field named in one
+ * invalid_agent_message error.
+ */
+export function validatePublishBody(
+  body: unknown,
+  scrub: (text: string) => string,
+): { target: PublishTarget; input: ResolvedInput } {
+  const { target: raw, ...rest } = isPlainObject(body) ? body : {};
+  const target = parseTarget(raw);
+  const input = validateAgentMessageInput(
+    isPlainObject(body) ? rest : body,
+    scrub,
+    target ? [] : [{ field: 'target', why: 'must be {"sessionId":"…"} or {"userId":"…"}' }],
+  );
+  return { target: target!, input };
+}
+
+function parseTarget(raw: unknown): PublishTarget | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  const keys = Object.keys(raw);
+  if (keys.length !== 1) return undefined;
+  if (typeof raw.sessionId === 'string' && raw.sessionId !== '') return { sessionId: raw.sessionId };
+  if (typeof raw.userId === 'string' && raw.userId !== '') return { userId: raw.userId };
+  return undefined;
 }
 
 /** Applies the type's defaults to an input made inside Herald (already trusted and clean). */
@@ -144,8 +185,25 @@ function scrubStrings(value: unknown, scrub: (text: string) => string): unknown 
   if (Array.isArray(value)) return value.map((v) => scrubStrings(v, scrub));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = scrubStrings(v, scrub);
+    // Keys are text the client shows too.
+    for (const [k, v] of Object.entries(value)) out[scrub(k)] = scrubStrings(v, scrub);
     return out;
   }
   return value;
+}
+
+/**
+ * True when `value` nests deeper than `max` objects and arrays. Iterative, so a body nested
+ * 50,000 levels deep is refused with a 400 rather than overflowing the stack.
+ */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -66,6 +66,32 @@ describe('publishing agent messages', () => {
     });
     const noTarget = await publish(server, {});
     expect(noTarget.body).toMatchObject({ code: 'invalid_agent_message', fields: ['target'] });
+    // A bad target does not hide the other faults.
+    const both = await publish(server, { target: {}, agentType: 'nope' });
+    expect(both.body.fields).toEqual(['target', 'agentType']);
+    // Nesting is refused with a 400, however deep.
+    const depth = 50_000;
+    const nested = await server.request('POST', '/api/agent-messages', {
+      token: KEYS.publisher,
+      body: `{"target":{"sessionId":"${sessionId}"},"agentType":"status","content":"x","source":"test","data":${'{"d":'.repeat(depth)}{}${'}'.repeat(depth)}}`,
+    });
+    expect(nested.status).toBe(400);
+    expect(nested.body).toMatchObject({ code: 'invalid_agent_message', fields: ['data'] });
+    // The length holds for the content as delivered, after PII is replaced.
+    const grows = await publish(server, { target: { sessionId }, content: `${'a@b.co '.repeat(2340)}xxxx` });
+    expect(grows.status).toBe(400);
+    expect(grows.body.fields).toEqual(['content']);
+    // Characters are code points: 16,384 emoji fit.
+    const emoji = await publish(server, {
+      target: { sessionId },
+      content: '😀'.repeat(16_384),
+      deliveryGuarantee: 'at-least-once',
+    });
+    expect(emoji.status).toBe(202);
+    await server.request('POST', '/api/agent-messages/ack', {
+      token: KEYS.alice,
+      body: { sessionId, ids: [emoji.body.id] },
+    });
     const badJson = await server.request('POST', '/api/agent-messages', { token: KEYS.publisher, body: '{' });
     expect(badJson.body.code).toBe('bad_json');
     expect((await poll(server, sessionId)).body.messages).toEqual([]);
@@ -88,12 +114,17 @@ describe('publishing agent messages', () => {
       target: { sessionId },
       deliveryGuarantee: 'at-least-once',
       content: 'Contact ops@example.com',
-      data: { token: 'ghp_0123456789abcdefghijABCDEFGHIJ012345', nested: ['bob@example.com'] },
+      data: {
+        token: 'ghp_0123456789abcdefghijABCDEFGHIJ012345',
+        nested: ['bob@example.com'],
+        'key carol@example.com': 1,
+      },
     });
     const [message] = (await poll(server, sessionId)).body.messages;
     expect(message.content).toBe('Contact [EMAIL]');
     expect(JSON.stringify(message.data)).not.toContain('ghp_');
     expect(JSON.stringify(message.data)).not.toContain('bob@example.com');
+    expect(JSON.stringify(message.data)).not.toContain('carol@example.com');
   });
 
   it('makes nothing new for a repeated idempotencyKey and answers with the original id and seq', async () => {
@@ -140,15 +171,23 @@ describe('publishing agent messages', () => {
     expect(limited.body.code).toBe('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await publish(server, { target })).status).toBe(429);
-    // High priority bypasses the limit and does not count.
-    expect((await publish(server, { target, priority: 'high' })).status).toBe(202);
-    // Another session and another type are not limited.
+    // High priority bypasses the limit, does not count, and carries what was refused before it.
+    const high = await publish(server, {
+      target,
+      priority: 'high',
+      deliveryGuarantee: 'at-least-once',
+      ttl: 300_000,
+    });
+    expect(high.status).toBe(202);
+    // Another type is not limited.
     expect((await publish(server, { target, agentType: 'sanitization' })).status).toBe(202);
+    expect((await publish(server, { target })).status).toBe(429);
     clock += 60_001;
     const next = await publish(server, { target, deliveryGuarantee: 'at-least-once' });
     expect(next.status).toBe(202);
     const listed = (await poll(server, sessionId)).body.messages;
-    expect(listed.find((m: { id: string }) => m.id === next.body.id).data).toEqual({ suppressed: 2 });
+    expect(listed.find((m: { id: string }) => m.id === high.body.id).data).toEqual({ suppressed: 2 });
+    expect(listed.find((m: { id: string }) => m.id === next.body.id).data).toEqual({ suppressed: 1 });
   });
 
   it('never sends or lists an expired message, purges it, and keeps it in the timeline', async () => {
@@ -193,7 +232,20 @@ describe('publishing agent messages', () => {
     expect((await poll(server, b)).body.messages).toHaveLength(1);
     const nobody = await publish(server, { target: { userId: 'zed' } });
     expect(nobody.status).toBe(202);
-    expect(nobody.body).toEqual({ id: null, seq: null, sessionIds: [], messages: [] });
+    expect(nobody.body).toEqual({ id: null, seq: null, sessionIds: [], messages: [], rateLimited: [] });
+  });
+
+  it('names the sessions of a user target that the rate limit refused', async () => {
+    const server = await h.start({ ...AUTH_ENV, HERALD_AGENT_RATE_LIMITS: '{"status":1}' });
+    const a = await newSession(server);
+    const b = await newSession(server);
+    expect((await publish(server, { target: { sessionId: a } })).status).toBe(202);
+    const res = await publish(server, { target: { userId: 'alice' } });
+    expect(res.status).toBe(202);
+    expect(res.body.sessionIds).toEqual([b]);
+    expect(res.body.rateLimited).toEqual([a]);
+    const all = await publish(server, { target: { userId: 'alice' } });
+    expect(all.status).toBe(429);
   });
 
   it('piggybacks pending messages on /api/chat in seq order and takes acks in its body', async () => {

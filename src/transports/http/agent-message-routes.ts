@@ -5,23 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { PublishResult } from '../../agent-messages/router.js';
-import { validateAgentMessageInput } from '../../agent-messages/schema.js';
+import { validatePublishBody } from '../../agent-messages/schema.js';
 import { HeraldError } from '../../errors/catalogue.js';
 import { AckBody, DeadLetterQuery, ListQuery } from './schemas.js';
-
-function parseTarget(body: unknown): { sessionId: string } | { userId: string } {
-  const target = (body as { target?: unknown } | null)?.target as Record<string, unknown> | undefined;
-  if (typeof target === 'object' && target !== null) {
-    const keys = Object.keys(target);
-    if (keys.length === 1 && typeof target.sessionId === 'string' && target.sessionId !== '')
-      return { sessionId: target.sessionId };
-    if (keys.length === 1 && typeof target.userId === 'string' && target.userId !== '')
-      return { userId: target.userId };
-  }
-  throw new HeraldError('invalid_agent_message', 'target must be {"sessionId":"…"} or {"userId":"…"}', {
-    fields: ['target'],
-  });
-}
 
 const summary = (r: PublishResult) =>
   r.duplicate
@@ -32,17 +18,16 @@ export async function agentMessageRoutes(app: FastifyInstance): Promise<void> {
   const router = app.herald.router!;
 
   app.post('/api/agent-messages', { config: { scope: 'agent:publish' } }, async (request, reply) => {
-    const target = parseTarget(request.body);
-    const { target: _t, ...rest } = request.body as Record<string, unknown>;
-    const input = validateAgentMessageInput(rest, app.herald.scrub);
+    const { target, input } = validatePublishBody(request.body, app.herald.scrub);
     let results: PublishResult[];
+    let rateLimited: string[] | undefined;
     if ('sessionId' in target) {
       // The publish scope reaches any session, but the session must exist.
       const session = await app.herald.store.getSession(target.sessionId);
       if (!session) throw new HeraldError('session_not_found');
       results = [await router.publish(session.id, input)];
     } else {
-      results = await router.publishToUser(target.userId, input);
+      ({ results, rateLimited } = await router.publishToUser(target.userId, input));
     }
     const messages = results.map(summary);
     return reply.code(202).send({
@@ -50,6 +35,8 @@ export async function agentMessageRoutes(app: FastifyInstance): Promise<void> {
       seq: messages[0]?.seq ?? null,
       sessionIds: messages.map((m) => m.sessionId),
       messages,
+      // A user target: the sessions whose rate limit refused the message.
+      ...(rateLimited && { rateLimited }),
     });
   });
 
