@@ -15,6 +15,7 @@ import { ChatService } from './chat/chat-service.js';
 import { Sessions } from './chat/sessions.js';
 import type { HeraldConfig } from './config/config.js';
 import type { HeraldContext } from './context.js';
+import { HeraldError } from './errors/catalogue.js';
 import { loggerOptions } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createSanitizer, createScrubber } from './sanitize/pipeline.js';
@@ -23,7 +24,8 @@ import type { Store } from './store/store.js';
 import { agentMessageRoutes } from './transports/http/agent-message-routes.js';
 import { registerAuth } from './transports/http/auth-hook.js';
 import { chatRoutes } from './transports/http/chat-routes.js';
-import { registerErrorHandling } from './transports/http/error-handler.js';
+import { registerErrorHandling, sendError } from './transports/http/error-handler.js';
+import { registerJsonParser } from './transports/http/json-parser.js';
 import { sessionRoutes } from './transports/http/session-routes.js';
 import { systemRoutes } from './transports/http/system-routes.js';
 import { agentMessageStreamRoutes } from './transports/sse/agent-message-stream.js';
@@ -50,7 +52,11 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     // Schema errors must name the field: no silent coercion of a number into a message string.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     forceCloseConnections: true,
-    return503OnClosing: true,
+    // Shutdown answers with the catalogue's `unavailable` (the hook below), not Fastify's own body.
+    return503OnClosing: false,
+    // Session ids are ~31 characters; longer path parameters are simply unknown.
+    maxParamLength: 500,
+    frameworkErrors: sendError,
   });
 
   const store = overrides.store ?? (await createStore(config));
@@ -101,7 +107,13 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
 
   // JSON only: a text/plain body answers invalid_request naming content-type, not a schema error.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app, bodyLimit);
   registerErrorHandling(app);
+  // While shutting down, new requests are refused (health says so too); work in flight finishes.
+  app.addHook('onRequest', async (request) => {
+    if (herald.shuttingDown && request.routeOptions.url !== '/health')
+      throw new HeraldError('unavailable', undefined, { retryAfter: 5 });
+  });
   registerAuth(app);
   // Shutdown order: refuse new work, let replies in flight finish (bounded), close sockets with
   // 1001, then (onClose) close the store. It replaces @fastify/websocket's preClose, which

@@ -146,7 +146,9 @@ function principalFrom(payload: JWTPayload): Principal {
   const { sub, exp } = payload;
   if (typeof sub !== 'string' || sub === '') throw new HeraldError('unauthorized', 'token "sub" is invalid');
   if (typeof exp !== 'number') throw new HeraldError('unauthorized', 'token has no "exp" claim');
-  return { sub, scopes: scopesFrom(payload), via: 'jwt', expiresAt: exp * 1000 };
+  // The tolerance that let the token in also bounds its life elsewhere (WebSocket expiry,
+  // tickets), so a token just past `exp` is treated alike on every path.
+  return { sub, scopes: scopesFrom(payload), via: 'jwt', expiresAt: (exp + JWT_CLOCK_TOLERANCE_S) * 1000 };
 }
 
 /** Scopes from `scope` (space-separated, as OAuth 2.0; an array is accepted too) and `scopes` (array). */

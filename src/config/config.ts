@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { AgentType } from '../agent-messages/types.js';
+import { SCOPES } from '../auth/principal.js';
 
 export type StoreKind = 'sqlite' | 'memory' | 'redis';
 export type AgentKind = 'local' | 'openai';
@@ -78,6 +79,8 @@ export const DEFAULT_AGENT_RATE_LIMITS: Record<AgentType, number> = {
   error: 10,
 };
 
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
 /** Raised for configuration that cannot run; main prints the message and exits non-zero. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -139,6 +142,11 @@ function parseApiKeys(env: Env): ApiKeyConfig[] {
       throw new ConfigError(`HERALD_API_KEYS[${i}].sub must be a non-empty string`);
     if (!Array.isArray(e.scopes) || !e.scopes.every((s) => typeof s === 'string'))
       throw new ConfigError(`HERALD_API_KEYS[${i}].scopes must be an array of strings`);
+    const unknown = e.scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
+    if (unknown !== undefined)
+      throw new ConfigError(
+        `HERALD_API_KEYS[${i}].scopes: unknown scope "${unknown}" (known: ${SCOPES.join(', ')})`,
+      );
     return { key: e.key, sub: e.sub, scopes: [...e.scopes] };
   });
 }
@@ -270,10 +278,12 @@ export function loadConfig(processEnv: Env = process.env): HeraldConfig {
     logLevel: env.LOG_LEVEL?.trim() || 'info',
   };
   if (config.port > 65535) throw new ConfigError('PORT must be at most 65535');
-  if (config.agent === 'openai' && !config.openai.baseUrl)
-    throw new ConfigError(
-      'HERALD_AGENT=openai needs OPENAI_BASE_URL (for example https://api.openai.com/v1)',
-    );
+  if (config.agent === 'openai') {
+    // As the OpenAI SDK: its own service unless told otherwise; that one needs a key.
+    config.openai.baseUrl ??= OPENAI_DEFAULT_BASE_URL;
+    if (config.openai.baseUrl === OPENAI_DEFAULT_BASE_URL && !config.openai.apiKey)
+      throw new ConfigError(`HERALD_AGENT=openai with ${OPENAI_DEFAULT_BASE_URL} needs OPENAI_API_KEY`);
+  }
   return config;
 }
 

@@ -14,6 +14,8 @@ export const ERRORS = {
   // Not in the contract's table: an unknown route. Documented in docs/errors.md.
   not_found: { status: 404, message: 'Not found.' },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
+  // Not in the contract's table: the server is shutting down. Documented in docs/errors.md.
+  unavailable: { status: 503, message: 'The server is shutting down; retry shortly.' },
   upstream_failed: { status: 502, message: 'The model service failed; please try again.' },
   internal: { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string; closeCode?: number }>;
@@ -35,6 +37,8 @@ export interface HeraldErrorOptions {
   fields?: string[];
   /** Seconds until a retry may succeed (rate_limited). */
   retryAfter?: number;
+  /** The chat message id a WebSocket error answers. */
+  replyTo?: string;
   cause?: unknown;
 }
 
@@ -45,6 +49,7 @@ export class HeraldError extends Error {
   readonly closeCode: number | undefined;
   readonly fields: string[] | undefined;
   readonly retryAfter: number | undefined;
+  readonly replyTo: string | undefined;
 
   constructor(code: ErrorCode, message?: string, options: HeraldErrorOptions = {}) {
     super(message ?? ERRORS[code].message, { cause: options.cause });
@@ -55,6 +60,7 @@ export class HeraldError extends Error {
     this.closeCode = entry.closeCode;
     this.fields = options.fields;
     this.retryAfter = options.retryAfter;
+    this.replyTo = options.replyTo;
   }
 
   /** The HTTP body of contract section 5. */
@@ -66,9 +72,16 @@ export class HeraldError extends Error {
   }
 
   /** The WebSocket error frame of contract section 4. */
-  toFrame(): { type: 'error'; error: string; code: ErrorCode; fields?: string[]; retryAfter?: number } {
+  toFrame(): {
+    type: 'error';
+    error: string;
+    code: ErrorCode;
+    fields?: string[];
+    retryAfter?: number;
+    replyTo?: string;
+  } {
     const { success: _s, ...rest } = this.toBody();
-    return { type: 'error', ...rest };
+    return { type: 'error', ...rest, ...(this.replyTo !== undefined && { replyTo: this.replyTo }) };
   }
 }
 

@@ -1,4 +1,5 @@
 /** The sanitization module's public surface (contract section 8). */
+export { charOffset, countChars } from './chars.js';
 export { createSanitizer, createScrubber, type Sanitizer } from './pipeline.js';
 export type { SanitizeOptions, SanitizeResult, StageName, StageReport } from './types.js';
 export { STAGE_NAMES } from './types.js';

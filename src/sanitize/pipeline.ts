@@ -5,7 +5,16 @@
  *
  * A sanitizer is built once (all regular expressions are compiled then) and is stateless between
  * calls, so one instance serves every message. Sanitizing its own output again changes nothing.
+ *
+ * Lengths and changed characters are counted in characters, i.e. Unicode code points (`chars.ts`).
+ * The contract's share of changed characters is "(characters removed or replaced, counted in the
+ * original) / (original length)": each stage counts what it removed or replaced in its input, which
+ * is the original text except for what earlier stages already changed; the `length` stage counts only
+ * the original characters its cut removed (see `length.ts`). So that a stage that counts something a
+ * second time cannot push the sum past what the original holds, the pipeline lowers a stage's
+ * `charsChanged` to the original characters not yet counted: `changedChars <= originalLength` always.
  */
+import { countChars } from './chars.js';
 import type { Stage } from './stage.js';
 import { createAnsiStage } from './stages/ansi.js';
 import { createInjectionStage } from './stages/injection.js';
@@ -40,7 +49,7 @@ export function createSanitizer(options: SanitizeOptions): Sanitizer {
     createUnicodeStage(),
     createAnsiStage(),
     createInvisibleStage(),
-    createMarkupStage(),
+    createMarkupStage(secrets),
     createPiiStage(secrets),
     createSecretsStage(secrets),
   ];
@@ -63,20 +72,23 @@ export function createSanitizer(options: SanitizeOptions): Sanitizer {
       if (typeof input !== 'string') throw new TypeError('sanitize: text must be a string');
       const counts = {} as Record<StageName, number>;
       const reports: StageReport[] = [];
+      const originalLength = countChars(input);
       let text = input;
       let changedChars = 0;
       for (const stage of stages) {
         const { text: next, report } = stage.run(text, input);
         text = next;
-        reports.push(report);
-        counts[stage.name] = report.count;
-        changedChars += report.charsChanged;
+        const uncounted = originalLength - changedChars;
+        const counted =
+          report.charsChanged > uncounted ? { ...report, charsChanged: Math.max(0, uncounted) } : report;
+        reports.push(counted);
+        counts[stage.name] = counted.count;
+        changedChars += counted.charsChanged;
       }
-      const originalLength = input.length;
       return {
         text,
         originalLength,
-        finalLength: text.length,
+        finalLength: countChars(text),
         changedChars,
         changedShare: originalLength ? Math.min(1, changedChars / originalLength) : 0,
         stages: reports,
@@ -90,13 +102,25 @@ export function createSanitizer(options: SanitizeOptions): Sanitizer {
 }
 
 /**
- * Only the `pii` and `secrets` steps, as a plain text function: for text that Herald did not
- * receive as a user message but must not leak either (agent message content and data published by
- * producers). Like the full pipeline, it is built once and is idempotent.
+ * The `ansi`, `invisible`, `pii` and `secrets` steps, in that order, as a plain text function: for
+ * text that Herald did not receive as a user message but must not leak or disguise either (agent
+ * message content and the strings in `data` published by producers). Terminal escapes, bidi
+ * overrides, zero-width and control characters (but `\n` `\t` `\r`) go, as do PII and secrets.
+ * Not `markup` (agent message content is plain text that clients render as text, so `<b>` stays),
+ * nor `unicode` or `length`. Like the full pipeline, it is built once and is idempotent; each step
+ * returns at once when its quick test finds nothing to do.
  */
 export function createScrubber(): (text: string) => string {
   const secrets = createSecretScanner();
-  const pii = createPiiStage(secrets);
-  const secretsStage = createSecretsStage(secrets);
-  return (text) => secretsStage.run(pii.run(text, text).text, text).text;
+  const steps: Stage[] = [
+    createAnsiStage(),
+    createInvisibleStage(),
+    createPiiStage(secrets),
+    createSecretsStage(secrets),
+  ];
+  return (text) => {
+    let out = text;
+    for (const step of steps) out = step.run(out, text).text;
+    return out;
+  };
 }

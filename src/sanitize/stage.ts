@@ -28,7 +28,7 @@ export class Tally {
 
   constructor(readonly stage: StageName) {}
 
-  /** Records one thing acted on, of `kind`, that removed or replaced `chars` characters. */
+  /** Records one thing acted on, of `kind`, that removed or replaced `chars` characters (code points). */
   add(kind: string, chars: number): void {
     this.count += 1;
     this.charsChanged += chars;

@@ -65,7 +65,11 @@ describe('configuration', () => {
     [{ HERALD_AGENT_RATE_LIMITS: '{"gossip":1}' }, 'HERALD_AGENT_RATE_LIMITS'],
     [{ HERALD_SUMMARY_THRESHOLD: '2' }, 'HERALD_SUMMARY_THRESHOLD'],
     [{ HERALD_AGENT_MESSAGES: 'maybe' }, 'HERALD_AGENT_MESSAGES'],
-    [{ HERALD_AGENT: 'openai' }, 'OPENAI_BASE_URL'],
+    [{ HERALD_AGENT: 'openai' }, 'OPENAI_API_KEY'],
+    [
+      { HERALD_API_KEYS: '[{"key":"long-enough-key","sub":"a","scopes":["agent-publish"]}]' },
+      'unknown scope',
+    ],
     [{ HERALD_ACK_TIMEOUT_MS: String(2 ** 31) }, 'HERALD_ACK_TIMEOUT_MS'],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -95,6 +99,13 @@ describe('configuration', () => {
     );
     expect(() => loadConfig({ HERALD_CONFIG_FILE: file('{') })).toThrow('not valid JSON');
     expect(() => loadConfig({ HERALD_CONFIG_FILE: '/nonexistent/herald.json' })).toThrow('cannot be read');
+  });
+
+  it('defaults the openai agent to the OpenAI service, and any other base URL needs no key', () => {
+    const c = loadConfig({ HERALD_AGENT: 'openai', OPENAI_API_KEY: 'sk-x' });
+    expect(c.openai.baseUrl).toBe('https://api.openai.com/v1');
+    const local = loadConfig({ HERALD_AGENT: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
+    expect(local.openai.apiKey).toBeUndefined();
   });
 
   it('knows loopback hosts', () => {

@@ -60,6 +60,37 @@ const cases: Case[] = [
     text: 'Hello',
     counts: { markup: { tag: 1, script: 1, event_handler: 1 } },
   },
+  // Unknown element names (looksLikeMarkup let them through with event handlers).
+  {
+    name: 'unknown element with onclick',
+    input: '<x onclick=alert(1)>click me</x>',
+    text: 'click me',
+    counts: { markup: { tag: 1, event_handler: 1 } },
+  },
+  {
+    name: 'unknown element with style and onmouseover',
+    input: '<zzz style="x" onmouseover="alert(1)">hover</zzz>',
+    text: 'hover',
+    counts: { markup: { tag: 1, event_handler: 1 } },
+  },
+  {
+    name: 'unknown element closed later',
+    input: '<foo>bar</foo>',
+    text: 'bar',
+    counts: { markup: { tag: 1 } },
+  },
+  {
+    name: 'unknown element with a newline before onclick',
+    input: '<x\nonclick=alert(1)>nl</x>',
+    text: 'nl',
+    counts: { markup: { tag: 1, event_handler: 1 } },
+  },
+  {
+    name: 'unknown element with a javascript: URL',
+    input: 'see <x href="javascript:alert(1)">this',
+    text: 'see this',
+    counts: { markup: { tag: 1, js_url: 1 } },
+  },
   {
     name: 'entity-escaped script stays escaped text',
     input: 'Is &lt;script&gt; dangerous?',
@@ -206,6 +237,19 @@ const cases: Case[] = [
     text: 'same',
     counts: {},
   },
+  { name: 'Java generics', input: 'List<String> names = new ArrayList<>();', text: 'same', counts: {} },
+  { name: 'Rust bytes', input: 'let v: Vec<u8> = Vec::new();', text: 'same', counts: {} },
+  { name: 'map type', input: 'type M = Map<K, V>;', text: 'same', counts: {} },
+  {
+    name: 'TypeScript type parameter',
+    input: 'function f<T extends Foo = Bar>() {}',
+    text: 'same',
+    counts: {},
+  },
+  { name: 'comparison without spaces', input: 'if (a<b && c>d) return;', text: 'same', counts: {} },
+  { name: 'C include', input: '#include <stdio.h>', text: 'same', counts: {} },
+  { name: 'usage line', input: 'usage: cp <path> <dest>', text: 'same', counts: {} },
+  { name: 'placeholder in prose', input: 'x <y> z', text: 'same', counts: {} },
   {
     name: 'C++ scope operators',
     input: 'std::vector<int> v; Foo::Bar::baz(); auto x = a::b;',

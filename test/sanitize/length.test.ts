@@ -16,18 +16,23 @@ describe('length stage', () => {
   });
 
   it('never cuts a surrogate pair in half', () => {
-    const out = run(createLengthStage({ maxChars: 2 }), 'a😀b');
-    expect(out.text).toBe('a');
-    expect(out.report.charsChanged).toBe(3);
+    // Limits are in code points: 'a😀b' is 3 characters (4 UTF-16 units).
+    const one = run(createLengthStage({ maxChars: 1 }), 'a😀b');
+    expect(one.text).toBe('a');
+    expect(one.report.charsChanged).toBe(2);
+    const two = run(createLengthStage({ maxChars: 2 }), 'a😀b');
+    expect(two.text).toBe('a😀');
+    expect(two.report.charsChanged).toBe(1);
   });
 
   it('does not leave half of an emoji ZWJ sequence, a skin tone or an accent', () => {
+    // 'x' + 👨 ZWJ 👩 ZWJ 👧: 6 code points (9 UTF-16 units).
     const family = '👨‍👩‍👧';
-    for (const maxChars of [3, 4, 6, 7]) {
+    for (const maxChars of [1, 2, 3, 4, 5]) {
       expect(run(createLengthStage({ maxChars }), `x${family}`).text).toBe('x');
     }
-    expect(run(createLengthStage({ maxChars: 9 }), `x${family}!`).text).toBe(`x${family}`);
-    expect(run(createLengthStage({ maxChars: 3 }), 'x👍🏽').text).toBe('x');
+    expect(run(createLengthStage({ maxChars: 6 }), `x${family}!`).text).toBe(`x${family}`);
+    expect(run(createLengthStage({ maxChars: 2 }), 'x👍🏽').text).toBe('x');
     expect(run(createLengthStage({ maxChars: 2 }), 'xe\u0301').text).toBe('x');
   });
 
@@ -35,6 +40,18 @@ describe('length stage', () => {
     expect(run(createLengthStage({ maxChars: 11 }), 'see [SECRET] now').text).toBe('see ');
     expect(run(createLengthStage({ maxChars: 12 }), 'see [SECRET] now').text).toBe('see [SECRET]');
     expect(run(createLengthStage({ maxChars: 5 }), 'a [b] c [d').text).toBe('a [b]');
+  });
+
+  it('counts only the original characters it cut: a placeholder cut adds nothing (changedShare overshot)', () => {
+    // 'see [SECRET] now' cut to 'see ': 12 characters cut, 8 of them a placeholder that the secrets
+    // stage already counted in full.
+    const out = run(createLengthStage({ maxChars: 11 }), 'see [SECRET] now');
+    expect(out.text).toBe('see ');
+    expect(out.report).toEqual({ stage: 'length', count: 1, charsChanged: 4, kinds: { truncated: 1 } });
+    const onlyPlaceholders = run(createLengthStage({ maxChars: 8 }), '[EMAIL] [EMAIL]');
+    expect(onlyPlaceholders.text).toBe('[EMAIL] ');
+    expect(onlyPlaceholders.report.charsChanged).toBe(0);
+    expect(onlyPlaceholders.report.count).toBe(1);
   });
 
   it('cuts to an empty string when the limit is 0', () => {

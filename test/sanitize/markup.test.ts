@@ -97,6 +97,63 @@ describe('markup stage', () => {
     expect(run(stage, '<b>1 < 2 & 3 > 2</b>').text).toBe('1 < 2 & 3 > 2');
   });
 
+  describe('unknown element names (looksLikeMarkup let them through with event handlers)', () => {
+    it.each([
+      ['<x onclick=alert(1)>click me</x>', 'click me', { tag: 1, event_handler: 1 }],
+      ['<zzz style="x" onmouseover="alert(1)">hover</zzz>', 'hover', { tag: 1, event_handler: 1 }],
+      ['<foo>bar</foo>', 'bar', { tag: 1 }],
+      ['<x\nonclick=alert(1)>nl</x>', 'nl', { tag: 1, event_handler: 1 }],
+      ['<x\tonclick=alert(1)>tab', 'tab', { tag: 1, event_handler: 1 }],
+      ['<x/onclick=alert(1)>slash', 'slash', { tag: 1, event_handler: 1 }],
+      ["<x foo='a'onclick=alert(1)>glued", 'glued', { tag: 1, event_handler: 1 }],
+      ['<x title="a>b" onclick=alert(1)>quoted', 'quoted', { tag: 1, event_handler: 1 }],
+      ['<x onclick = "y()">spaced', 'spaced', { tag: 1, event_handler: 1 }],
+      ['<x:y.z-w onload=alert(1)>ns', 'ns', { tag: 1, event_handler: 1 }],
+      ['<x href="javascript:alert(1)">js', 'js', { tag: 1, js_url: 1 }],
+      ['<x href=" JaVa&#x09;ScRiPt&colon;x">obfuscated', 'obfuscated', { tag: 1, js_url: 1 }],
+      ['<x src=vbscript:msgbox(1)>vb', 'vb', { tag: 1, js_url: 1 }],
+      ['<x src=data:text/html,abc>data', 'data', { tag: 1, js_url: 1 }],
+      ['<Foo Bar="1">closed</FOO>', 'closed', { tag: 1 }],
+      ['x <y> z </y >', 'x  z ', { tag: 1 }],
+    ])('removes %j', (input, text, kinds) => {
+      const out = run(stage, input);
+      expect(out.text).toBe(text);
+      expect(out.report.kinds).toEqual(kinds);
+      expect(out.report.charsChanged).toBe(input.length - text.length);
+      expect(run(stage, out.text).report.count).toBe(0);
+    });
+
+    it('keeps code and prose with angle brackets byte for byte', () => {
+      for (const text of [
+        'List<String>',
+        'Vec<u8>',
+        'Map<K, V>',
+        '<T extends Foo = Bar>',
+        'a<b && c>d',
+        '#include <stdio.h>',
+        'cp <path> <dest>',
+        'x <y> z',
+        'fn f<T: Into<String>>(x: T) -> Vec<T>',
+        'const id = <T,>(x: T) => x;',
+        'press <Enter> then <Esc>',
+        'x <onclick> y, <x onclick>, <x data-onclick=1>, <x on=1>',
+        '<https://example.com/docs>',
+        '<x>a</y> <y>',
+      ]) {
+        const out = run(stage, text);
+        expect(out.text).toBe(text);
+        expect(out.report.count).toBe(0);
+      }
+    });
+
+    it('stays linear on many unterminated or unmatched tags of unknown names', () => {
+      for (const unit of ['<x ', '<x>', '</x>', '<x a="', '<x on', '<x\n', '</x', '<x/<y/']) {
+        const text = unit.repeat(Math.ceil(100_000 / unit.length));
+        expect(run(stage, text).text).toBe(text);
+      }
+    });
+  });
+
   it('removes custom elements', () => {
     expect(run(stage, '<my-widget data-x="1">hi</my-widget>').text).toBe('hi');
   });

@@ -133,6 +133,19 @@ describe('pii stage', () => {
     expect(run(stage, once).report.count).toBe(0);
   });
 
+  it('replaces a value glued to one it replaced, so a second run finds nothing (was not idempotent)', () => {
+    for (const [input, expected] of [
+      ['+1 555 123 4567+1 555 123 45670', '[PHONE][PHONE]'],
+      ['(555) 123-4567(555) 123-4567', '[PHONE][PHONE]'],
+      ['(0171) 1234567(0171) 1234567', '[PHONE][PHONE]'],
+    ]) {
+      const once = run(stage, input!);
+      expect(once.text).toBe(expected);
+      expect(once.report.charsChanged).toBe(input!.length);
+      expect(run(stage, once.text).report.count).toBe(0);
+    }
+  });
+
   it('leaves secrets whole for the secrets stage', () => {
     const input = `token ${fake.jwt} and ${fake.privateKey}`;
     const out = run(stage, input);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countChars } from '../../src/sanitize/chars.js';
 import { createSanitizer, createScrubber } from '../../src/sanitize/pipeline.js';
 import { STAGE_NAMES } from '../../src/sanitize/types.js';
 import { fake } from './helpers.js';
@@ -114,18 +115,146 @@ describe('createSanitizer', () => {
       'act as ',
     ];
     for (const unit of units) {
-      const result = sanitizer.sanitize(fill(unit));
-      expect(result.originalLength).toBe(N);
-      expect(result.finalLength).toBeLessThanOrEqual(N);
+      const input = fill(unit);
+      const result = sanitizer.sanitize(input);
+      // Lengths are in code points: '👨\u200D' is 3 UTF-16 units but 2 characters.
+      expect(result.originalLength).toBe(countChars(input));
+      expect(result.finalLength).toBeLessThanOrEqual(result.originalLength);
     }
   });
 });
 
-describe('createScrubber', () => {
-  it('applies only the pii and secrets steps', () => {
-    const scrub = createScrubber();
-    expect(scrub(`<b>mail a@b.co</b> key ${fake.github} \u200B`)).toBe(
-      '<b>mail [EMAIL]</b> key [SECRET] \u200B',
+describe('unknown elements next to credentials', () => {
+  const sanitizer = createSanitizer({ maxChars: 100_000 });
+  const P = 'PRIVATE';
+
+  it('judges markup on the text as the secrets step leaves it, so a second pass finds nothing', () => {
+    // A '>' inside the key block ends the tag early for the parser, hiding the handler after it.
+    const input = `<x -----BEGIN ${P} KEY-----\n>\n-----END ${P} KEY----- onclick=alert(1)>hi`;
+    const once = sanitizer.sanitize(input);
+    expect(once.text).toBe('hi');
+    expect(sanitizer.sanitize(once.text).text).toBe(once.text);
+  });
+
+  it('never leaves half a private key when a tag holds its BEGIN line', () => {
+    const input = `<b title="-----BEGIN ${P} KEY-----">MIIBbodybody\n-----END ${P} KEY----- after`;
+    const { text } = sanitizer.sanitize(input);
+    expect(text).not.toContain('MIIBbodybody');
+    expect(text).not.toContain('KEY');
+  });
+
+  it('keeps a credential between tags whole for the secrets step', () => {
+    const input = `<x>-----BEGIN ${P} KEY-----\nAAAA<b>\n-----END ${P} KEY-----</x> and <i>${fake.jwt}</i>`;
+    const result = sanitizer.sanitize(input);
+    expect(result.text).toBe('[SECRET] and [SECRET]');
+    expect(result.stages.find((s) => s.stage === 'secrets')!.kinds).toEqual({ private_key: 1, jwt: 1 });
+  });
+});
+
+describe('lengths in code points (lengths counted UTF-16 code units, not characters)', () => {
+  it('cuts to maxChars code points and reports lengths in code points', () => {
+    const result = createSanitizer({ maxChars: 5 }).sanitize('😀'.repeat(10));
+    expect(result.text).toBe('😀'.repeat(5));
+    expect(result).toMatchObject({ originalLength: 10, finalLength: 5, changedChars: 5, truncated: true });
+    expect(result.changedShare).toBe(0.5);
+  });
+
+  it('does not cut text that is within the limit in code points but over it in UTF-16 units', () => {
+    const text = '𝒜𝒷𝒸 🇯🇵';
+    const result = createSanitizer({ maxChars: 6 }).sanitize(text);
+    expect(result.text).toBe(text);
+    expect(result).toMatchObject({ originalLength: 6, finalLength: 6, changedChars: 0, truncated: false });
+  });
+
+  it('counts changed characters in code points in every stage', () => {
+    const tags = String.fromCodePoint(0xe0041, 0xe0042, 0xe0043);
+    const result = createSanitizer({ maxChars: 100 }).sanitize(`ok${tags} \x1b]0;😀😀\x07done`);
+    expect(result.text).toBe('ok done');
+    expect(result.stages.find((s) => s.stage === 'invisible')!.charsChanged).toBe(3);
+    expect(result.stages.find((s) => s.stage === 'ansi')!.charsChanged).toBe(7);
+    expect(result.originalLength).toBe(2 + 3 + 1 + 7 + 4);
+    expect(result.changedChars).toBe(10);
+  });
+});
+
+describe('changedShare when the length step cuts (overshoot: it reported 100%)', () => {
+  it('counts the cut in the original: 7 e-mails, cut to 50, is 44 of 50', () => {
+    const input = `${'a@b.co '.repeat(7)}x`;
+    expect(input.length).toBe(50);
+    const result = createSanitizer({ maxChars: 50 }).sanitize(input);
+    // '[EMAIL] ' x 7 + 'x' is 57 long; the seventh placeholder cannot fit whole, so 48 are kept.
+    expect(result.text).toBe('[EMAIL] '.repeat(6));
+    const charsChanged = Object.fromEntries(result.stages.map((s) => [s.stage, s.charsChanged]));
+    // pii: 7 e-mails of 6 characters; length: the ' ' and 'x' cut (the cut placeholder was counted by pii).
+    expect(charsChanged).toMatchObject({ pii: 42, length: 2 });
+    expect(result.changedChars).toBe(44);
+    expect(result.changedShare).toBe(44 / 50);
+    expect(result.changedShare).toBe(0.88);
+  });
+
+  it('counts a plain cut as the characters cut: 60 cut to 50 is 10 of 60', () => {
+    const input = 'abcdefghij'.repeat(6);
+    const result = createSanitizer({ maxChars: 50 }).sanitize(input);
+    expect(result.text).toBe(input.slice(0, 50));
+    expect(result.changedChars).toBe(10);
+    expect(result.changedShare).toBe(10 / 60);
+  });
+
+  it('adds nothing for a cut that removes only placeholders', () => {
+    const result = createSanitizer({ maxChars: 10 }).sanitize('a@b.co c@d.co');
+    expect(result.text).toBe('[EMAIL] ');
+    expect(result.changedChars).toBe(12);
+    expect(result.changedShare).toBe(12 / 13);
+  });
+
+  it('never counts more changed characters than the original has', () => {
+    const small = createSanitizer({ maxChars: 3 });
+    for (const input of ['a@b.co', 'a@b.co\u00A0b@c.de\u00A0x', 'cafe\u0301@example.com', '<b>x</b>y']) {
+      const result = small.sanitize(input);
+      expect(result.changedChars).toBeLessThanOrEqual(result.originalLength);
+      expect(result.changedShare).toBeLessThanOrEqual(1);
+    }
+  });
+});
+
+describe('createScrubber (was too narrow: pii and secrets only)', () => {
+  const scrub = createScrubber();
+
+  it('applies ansi, invisible, pii and secrets, and leaves markup as text', () => {
+    expect(scrub(`<b>mail a@b.co</b> key ${fake.github} \u200B`)).toBe('<b>mail [EMAIL]</b> key [SECRET] ');
+  });
+
+  it('removes a bidi override from published content', () => {
+    expect(scrub('Build passed \u202Efdp.exe\u202C for \u2066admin\u2069')).toBe(
+      'Build passed fdp.exe for admin',
     );
+  });
+
+  it('removes ANSI sequences whole, leaving no remnants', () => {
+    expect(scrub('\x1b[1;31mERROR\x1b[0m: \x1b]8;;https://evil.example\x07link\x1b]8;;\x07 \x9b2Jdone')).toBe(
+      'ERROR: link done',
+    );
+  });
+
+  it('keeps newlines, tabs, carriage returns, emoji sequences and scripts that need joiners', () => {
+    const text = 'line 1\r\n\tline 2 👨‍👩‍👧 🏳️‍🌈 می‌خواهم';
+    expect(scrub(text)).toBe(text);
+  });
+
+  it('is idempotent', () => {
+    for (const text of [
+      `\x1b[31m${fake.jwt}\x1b[0m a@b\u200B.co \u202E 4111 1111 1111 1111`,
+      'a\x1b\u200B[31mb',
+      'e\u200B\u0301 \x00\x07 x',
+      `-----BEGIN ${'PRIVATE'} KEY-----\n\u200BAAAA\n-----END ${'PRIVATE'} KEY-----`,
+    ]) {
+      const once = scrub(text);
+      expect(scrub(once)).toBe(once);
+    }
+  });
+
+  it('returns plain text as the same string', () => {
+    const text = 'Deployment finished: 3 services, 0 errors.';
+    expect(scrub(text)).toBe(text);
   });
 });

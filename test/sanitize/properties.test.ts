@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { countChars } from '../../src/sanitize/chars.js';
 import { isLuhnValid, luhnCheckDigit } from '../../src/sanitize/luhn.js';
-import { createSanitizer } from '../../src/sanitize/pipeline.js';
+import { createSanitizer, createScrubber } from '../../src/sanitize/pipeline.js';
 
 // FC_NUM_RUNS=20000 for a deeper search; the default keeps the suite fast.
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS) || 250;
@@ -34,6 +35,16 @@ const fragments = fc.constantFrom(
   '-->',
   '<iframe>',
   '<textarea>',
+  '<x ',
+  '<x>',
+  '</x>',
+  '<foo.bar:',
+  ' onclick=',
+  '/onload=',
+  'javascript:',
+  '"',
+  "'",
+  '=',
   '&lt;',
   '&gt;',
   '&amp;',
@@ -196,10 +207,55 @@ describe('sanitizer properties', () => {
         const result = sanitizerFor(max).sanitize(text);
         expect(result.changedShare).toBeGreaterThanOrEqual(0);
         expect(result.changedShare).toBeLessThanOrEqual(1);
-        expect(result.text.length).toBeLessThanOrEqual(max);
-        expect(result.finalLength).toBe(result.text.length);
-        expect(result.originalLength).toBe(text.length);
+        // Lengths are in characters, i.e. code points.
+        expect(countChars(result.text)).toBeLessThanOrEqual(max);
+        expect(result.finalLength).toBe([...result.text].length);
+        expect(result.originalLength).toBe([...text].length);
         expect(result.changedChars).toBe(result.stages.reduce((sum, s) => sum + s.charsChanged, 0));
+        expect(result.changedChars).toBeLessThanOrEqual(result.originalLength);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('removes elements of any name that carry an event handler', () => {
+    // Elements whose content is not text (removed with it) are left out.
+    const rawText = [
+      'script',
+      'style',
+      'textarea',
+      'noscript',
+      'iframe',
+      'xmp',
+      'noembed',
+      'noframes',
+      'title',
+    ];
+    const name = fc
+      .stringMatching(/^[a-zA-Z][a-zA-Z0-9:.-]{0,8}$/)
+      .filter((n) => !rawText.includes(n.toLowerCase()) && n.toLowerCase() !== 'plaintext');
+    const sep = fc.constantFrom(' ', '\n', '\t', '/', ' x="1" ', " y='>' ", '\n\t/');
+    const handler = fc.stringMatching(/^on[a-z]{1,12}$/);
+    const value = fc.constantFrom('alert(1)', '"alert(1)"', "'x()'", ' = y()');
+    const close = fc.boolean();
+    fc.assert(
+      fc.property(name, sep, handler, value, close, (n, s, h, v, c) => {
+        const tag = `<${n}${s}${h}=${v}>`;
+        const out = sanitizerFor(100_000).sanitize(`before ${tag}inner${c ? `</${n}>` : ''} after`);
+        expect(out.text).toBe(`before inner after`);
+        expect(out.counts.markup).toBeGreaterThan(0);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('the scrubber is idempotent and leaves no escape, bidi or control character', () => {
+    const scrub = createScrubber();
+    fc.assert(
+      fc.property(messy, (text) => {
+        const once = scrub(text);
+        expect(scrub(once)).toBe(once);
+        expect(once).not.toMatch(/[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]/);
       }),
       { numRuns: NUM_RUNS },
     );

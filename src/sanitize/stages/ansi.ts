@@ -7,6 +7,7 @@
  * only the ESC byte, so no `[31m` debris is left behind. A lone ESC or C1 byte that starts no
  * sequence is left to the `invisible` stage, which removes control characters.
  */
+import { countChars } from '../chars.js';
 import { renormalize, type Stage, Tally, untouched } from '../stage.js';
 
 export function createAnsiStage(): Stage {
@@ -36,7 +37,7 @@ export function createAnsiStage(): Stage {
       const out = text.replace(sequence, (match: string, ...rest: unknown[]) => {
         const groups = rest[rest.length - 1] as Record<string, string | undefined>;
         const kind = groups.csi ? 'csi' : groups.osc ? 'osc' : groups.str ? 'string' : 'escape';
-        tally.add(kind, match.length);
+        tally.add(kind, countChars(match));
         return '';
       });
       if (tally.count === 0) return untouched('ansi', text);

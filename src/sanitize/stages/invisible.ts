@@ -17,6 +17,7 @@
  *   England, Scotland and Wales). Elsewhere they are removed.
  * Lone surrogates (broken UTF-16, which cannot be stored or sent as UTF-8) are removed too.
  */
+import { countChars } from '../chars.js';
 import { renormalize, type Stage, Tally, untouched } from '../stage.js';
 
 /** Scripts whose shaping uses ZWJ/ZWNJ (Script_Extensions, so their combining marks count too). */
@@ -69,7 +70,7 @@ export function createInvisibleStage(): Stage {
       const out = text.replace(pattern, (match: string, ...rest: unknown[]) => {
         const groups = rest[rest.length - 1] as Record<string, string | undefined>;
         if (groups.keep !== undefined) return match;
-        tally.add(kindOf(groups), match.length);
+        tally.add(kindOf(groups), countChars(match));
         return '';
       });
       if (tally.count === 0) return untouched('invisible', text);

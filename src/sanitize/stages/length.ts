@@ -1,5 +1,6 @@
 /**
- * Stage `length`: the sanitized text cut to the configured maximum (kind `truncated`).
+ * Stage `length`: the sanitized text cut to the configured maximum (kind `truncated`), counted in
+ * characters, i.e. Unicode code points (see `chars.ts`), as every length in Herald is.
  *
  * Why: downstream limits (model context, storage, the timeline) are set for the chat message limit;
  * placeholders can make a sanitized message a little longer than the raw one, so the cut happens
@@ -12,9 +13,11 @@
  * is given (the pipeline passes its earlier stages), the cut moves back to before such a fragment,
  * so that sanitizing the output again changes nothing.
  */
+import { charOffset, countChars } from '../chars.js';
 import { type Stage, Tally, untouched } from '../stage.js';
 
 export interface LengthStageOptions {
+  /** The most characters (code points) to keep. */
   maxChars: number;
   /** Runs the text through the earlier stages; the cut is moved until this returns its input. */
   recheck?: (text: string) => string;
@@ -25,6 +28,25 @@ const MAX_STEP_BACK = 32;
 const MAX_RECHECKS = 8;
 /** Longest placeholder, `[SECRET]`. */
 const PLACEHOLDER_MAX = 8;
+/** The placeholders that the `pii` and `secrets` stages put in place of what they replaced. */
+const PLACEHOLDERS = /\[(?:EMAIL|PHONE|SSN|CARD|IP|SECRET)\]/g;
+
+/**
+ * What a cut adds to `changedChars`, which the contract counts in the original message: the original
+ * characters whose sanitized counterparts were all cut off and that no earlier stage counted yet.
+ * Of the text cut off, a character that earlier stages left alone stands for itself (one original
+ * character, not counted yet), while a placeholder stands for a value the `pii` or `secrets` stage
+ * already counted in full, so it adds nothing. Hence: code points cut minus the code points of the
+ * placeholders among them. The cut never splits a placeholder, so this is exact for plain text and
+ * placeholders; a space that was a non-breaking space, or a letter that NFC composed, would be
+ * counted a second time, which the pipeline bounds (no stage counts more than the original
+ * characters not counted yet). A literal `[EMAIL]` that the user typed is taken for a placeholder.
+ */
+const originalCharsCut = (cutOff: string): number => {
+  let placeholderChars = 0;
+  if (cutOff.includes('[')) for (const m of cutOff.matchAll(PLACEHOLDERS)) placeholderChars += m[0].length;
+  return countChars(cutOff) - placeholderChars;
+};
 
 export function createLengthStage(options: LengthStageOptions): Stage {
   const { maxChars, recheck } = options;
@@ -66,8 +88,8 @@ export function createLengthStage(options: LengthStageOptions): Stage {
   return {
     name: 'length',
     run(text) {
-      if (text.length <= maxChars) return untouched('length', text);
-      let out = text.slice(0, safeCut(text, maxChars));
+      if (text.length <= maxChars || countChars(text) <= maxChars) return untouched('length', text);
+      let out = text.slice(0, safeCut(text, charOffset(text, maxChars)));
       if (recheck) {
         for (let i = 0; i < MAX_RECHECKS; i++) {
           const again = recheck(out);
@@ -79,7 +101,7 @@ export function createLengthStage(options: LengthStageOptions): Stage {
         }
       }
       const tally = new Tally('length');
-      tally.add('truncated', text.length - out.length);
+      tally.add('truncated', originalCharsCut(text.slice(out.length)));
       return { text: out, report: tally.report() };
     },
   };

@@ -15,9 +15,20 @@
  * escaping of `<` and `>` is undone in `textFilter`.
  *
  * Only text that looks like it contains HTML is parsed (see `looksLikeMarkup`), so code such as
- * `List<String>`, `x<y`, `#include <stdio.h>` or `I <3 you` passes untouched, and the parser is not
- * run at all on the hot path of ordinary messages. A message that contains real HTML is parsed as a
- * whole, though, and then `a<b && c>d` in it is read as a `<b>` tag, as a browser would.
+ * `List<String>`, `Map<K, V>`, `x<y`, `#include <stdio.h>`, `cp <path> <dest>` or `I <3 you` passes
+ * untouched, and the parser is not run at all on the hot path of ordinary messages. Text looks like
+ * HTML when it has a known element (`<b>`, `<img src=…>`), a custom element (`<my-widget>`), a
+ * comment or doctype, or an element of any name (`<x …>`) that a browser would make live: one with an
+ * event handler or a `javascript:` / `vbscript:` / `data:text/html` URL in its attributes (read as a
+ * browser's tokenizer reads them: `<x/onclick=…>` and `<x\nonclick=…>` count), or one closed later by
+ * `</x>`. A message that contains real HTML is parsed as a whole, though, and then `a<b && c>d` in it
+ * is read as a `<b>` tag, as a browser would.
+ *
+ * Credentials found by the secret scanner (a private key block can hold any character) are swapped
+ * for single private-use characters while the parser runs and put back afterwards: the parser never
+ * cuts one in half (which would leave key material that the `secrets` stage no longer recognises),
+ * and what looks like markup is judged on the text as the `secrets` stage will leave it, so that a
+ * second pass finds nothing new. A credential inside a removed tag goes with the tag.
  *
  * The output never contains `<script` (any case) and never looks like markup again, so a second pass
  * changes nothing: the parser is re-run while its output still looks like markup (`<<b>script>`
@@ -25,7 +36,9 @@
  * dropped.
  */
 import sanitizeHtml from 'sanitize-html';
+import { countChars } from '../chars.js';
 import { renormalize, type Stage, Tally, untouched } from '../stage.js';
+import { createSecretScanner, type SecretScanner } from './secrets.js';
 
 /**
  * HTML element names (with obsolete ones browsers still parse, and `svg` / `math`). SVG and MathML
@@ -56,20 +69,54 @@ const SCRIPT_TAGS = new Set(['script', 'style']);
 
 const MAX_PARSES = 3;
 
-export function createMarkupStage(): Stage {
+/** A private-use character per BMP code unit, used to mark `&` and to stand in for credentials. */
+const PRIVATE_USE_FIRST = 0xe000;
+const PRIVATE_USE_COUNT = 0xf8ff - 0xe000 + 1;
+
+/** `count` BMP private-use characters that do not occur in `text` (one pass), if there are so many. */
+function freePrivateUse(text: string, count: number): string[] | undefined {
+  const seen = new Uint8Array(PRIVATE_USE_COUNT);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - PRIVATE_USE_FIRST;
+    if (c >= 0 && c < PRIVATE_USE_COUNT) seen[c] = 1;
+  }
+  const free: string[] = [];
+  for (let c = 0; c < PRIVATE_USE_COUNT && free.length < count; c++) {
+    if (!seen[c]) free.push(String.fromCharCode(PRIVATE_USE_FIRST + c));
+  }
+  return free.length === count ? free : undefined;
+}
+
+export function createMarkupStage(scanner: SecretScanner = createSecretScanner()): Stage {
   const names = KNOWN_TAGS.join('|');
   /**
-   * What makes text worth parsing: `<` or `</` and a known element name (or a custom element name,
-   * `my-widget`), then `>` or `/`, or whitespace and something that can start an attribute (not an
-   * operator, digit or bracket, so `i <p && q` and `x <a || y` stay code); `<script` with anything
-   * after it (so no `<script…` can ever survive); a comment, CDATA section, doctype or processing
-   * instruction.
+   * The first test of what makes text worth parsing: `<` or `</` and a known element name (or a
+   * custom element name, `my-widget`), then `>` or `/`, or whitespace and something that can start an
+   * attribute (not an operator, digit or bracket, so `i <p && q` and `x <a || y` stay code);
+   * `<script` with anything after it (so no `<script…` can ever survive); a comment, CDATA section,
+   * doctype or processing instruction.
    */
   const afterName = '(?=[>/]|\\s+(?:>|[^\\s&|<>()[\\]{}+*;,.?!0-9-]))';
-  const looksLikeMarkup = new RegExp(
+  const knownMarkup = new RegExp(
     `<(?:/?(?:${names}|[a-z][a-z0-9]*-[a-z0-9._-]*)${afterName}|script|!--|!\\[cdata\\[|!doctype|\\?[a-z])`,
     'i',
   );
+  /**
+   * Elements of any name (a letter, then letters, digits, `-`, `:` or `.`). A start tag is the name
+   * followed by HTML whitespace, `/` or `>`; an end tag is `</name>` (whitespace allowed before `>`).
+   */
+  const pairToken = /<\/([a-z][a-z0-9:.-]*)[\t\n\f\r ]*>|<([a-z][a-z0-9:.-]*)(?=[\t\n\f\r />])/gi;
+  const startTag = /<([a-z][a-z0-9:.-]*)(?=[\t\n\f\r />])/gi;
+  /**
+   * One attribute, as the HTML tokenizer reads it: separators (whitespace or `/`), a name (anything
+   * up to whitespace, `/`, `>` or `=`; a leading `=` belongs to the name), then optionally `=` and a
+   * double-quoted, single-quoted (either may run to the end of the text) or unquoted value. Sticky.
+   * Character classes meet only at disjoint boundaries, so matching is linear.
+   */
+  const attribute =
+    /[\t\n\f\r /]*([^\t\n\f\r />][^\t\n\f\r />=]*)(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"?|'([^']*)'?|([^\t\n\f\r >]*)))?/y;
+  const tagEnd = /[\t\n\f\r /]*>/y;
+  const handlerName = /^on\w+$/i;
   /** Last resort: a run of `<` that starts anything an HTML tokenizer could read as a tag. */
   const tagOpener = /<+(?=[a-zA-Z!/?])/g;
   const escaped = /&(lt|gt);/g;
@@ -92,8 +139,9 @@ export function createMarkupStage(): Stage {
   let tally = new Tally('markup');
   let sentinel: string | undefined;
 
+  /** True when an attribute value (entities and all, as written) is a script-running URL. */
   const isDangerousUrl = (raw: string): boolean => {
-    const decoded = (sentinel === undefined ? raw : raw.split(sentinel).join('&'))
+    const decoded = raw
       .replace(entity, (_m, num: string | undefined, name: string | undefined) => {
         if (name !== undefined) return namedEntities[name.toLowerCase()] ?? '';
         const code =
@@ -104,6 +152,49 @@ export function createMarkupStage(): Stage {
       .toLowerCase();
     return dangerousUrl.test(decoded);
   };
+
+  /** Rule (b): an element of any name whose start tag `<x…` is followed, later, by `</x>`. */
+  const hasClosedElement = (text: string): boolean => {
+    if (!text.includes('</')) return false;
+    const opened = new Set<string>();
+    for (const m of text.matchAll(pairToken)) {
+      if (m[1] !== undefined) {
+        if (opened.has(m[1].toLowerCase())) return true;
+      } else {
+        opened.add(m[2]!.toLowerCase());
+      }
+    }
+    return false;
+  };
+
+  /**
+   * Rule (a): a start tag of any name with an event-handler attribute (`on…=`) or a script-running
+   * URL as an attribute value. Tags are read one after the other like a browser's tokenizer does, so
+   * what is inside one tag (a quoted `>`, a `<`) is never taken for the start of another, and every
+   * character is looked at once. A tag left open runs to the end of the text, and counts.
+   */
+  const hasLiveAttributes = (text: string): boolean => {
+    startTag.lastIndex = 0;
+    for (let m = startTag.exec(text); m !== null; m = startTag.exec(text)) {
+      let pos = m.index + m[0].length;
+      for (;;) {
+        attribute.lastIndex = pos;
+        const a = attribute.exec(text);
+        if (a === null) break;
+        pos = attribute.lastIndex;
+        const value = a[2] ?? a[3] ?? a[4];
+        if (value === undefined) continue;
+        if (handlerName.test(a[1]!) || isDangerousUrl(value)) return true;
+      }
+      tagEnd.lastIndex = pos;
+      if (!tagEnd.test(text)) return false; // the tag runs to the end of the text
+      startTag.lastIndex = tagEnd.lastIndex;
+    }
+    return false;
+  };
+
+  const looksLikeMarkup = (text: string): boolean =>
+    text.includes('<') && (knownMarkup.test(text) || hasClosedElement(text) || hasLiveAttributes(text));
 
   const options: sanitizeHtml.IOptions = {
     allowedTags: [],
@@ -117,22 +208,15 @@ export function createMarkupStage(): Stage {
       tally.add(SCRIPT_TAGS.has(name) ? 'script' : 'tag', 0);
       for (const [attr, value] of Object.entries(attribs)) {
         if (eventHandler.test(attr)) tally.kinds.event_handler = (tally.kinds.event_handler ?? 0) + 1;
-        if (value && isDangerousUrl(value)) tally.kinds.js_url = (tally.kinds.js_url ?? 0) + 1;
+        if (value && isDangerousUrl(sentinel === undefined ? value : value.split(sentinel).join('&')))
+          tally.kinds.js_url = (tally.kinds.js_url ?? 0) + 1;
       }
     },
   };
 
   /** A BMP private-use character that does not occur in `text` (one pass), if there is one. */
-  const pickSentinel = (text: string): string | undefined => {
-    if (!privateUse.test(text)) return '\uE000';
-    const seen = new Uint8Array(0xf8ff - 0xe000 + 1);
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0xe000 && c <= 0xf8ff) seen[c - 0xe000] = 1;
-    }
-    const free = seen.indexOf(0);
-    return free < 0 ? undefined : String.fromCharCode(0xe000 + free);
-  };
+  const pickSentinel = (text: string): string | undefined =>
+    privateUse.test(text) ? freePrivateUse(text, 1)?.[0] : '\uE000';
 
   const parseOnce = (text: string): string => {
     sentinel = undefined;
@@ -143,21 +227,49 @@ export function createMarkupStage(): Stage {
       return text.replace(tagOpener, '');
     }
     sentinel = s;
-    return sanitizeHtml(text.split('&').join(s), options).split(s).join('&');
+    const out = sanitizeHtml(text.split('&').join(s), options).split(s).join('&');
+    sentinel = undefined;
+    return out;
+  };
+
+  /**
+   * `text` with each credential the scanner finds swapped for its own unused private-use character,
+   * and the function that puts them back; undefined when there is none (or no characters to spare).
+   */
+  const shieldSecrets = (text: string): { text: string; restore: (out: string) => string } | undefined => {
+    const spans = scanner.find(text);
+    if (spans.length === 0) return undefined;
+    const marks = freePrivateUse(text, spans.length);
+    if (marks === undefined) return undefined;
+    const hidden = new Map<string, string>();
+    let shielded = '';
+    let pos = 0;
+    spans.forEach((span, i) => {
+      const mark = marks[i]!;
+      hidden.set(mark, text.slice(span.start, span.end));
+      shielded += text.slice(pos, span.start) + mark;
+      pos = span.end;
+    });
+    shielded += text.slice(pos);
+    const markRe = new RegExp(`[${marks.join('')}]`, 'g');
+    return { text: shielded, restore: (out) => out.replace(markRe, (mark) => hidden.get(mark)!) };
   };
 
   return {
     name: 'markup',
     run(text) {
-      if (!text.includes('<') || !looksLikeMarkup.test(text)) return untouched('markup', text);
+      if (!text.includes('<')) return untouched('markup', text);
+      const shield = shieldSecrets(text);
+      let out = shield ? shield.text : text;
+      if (!looksLikeMarkup(out)) return untouched('markup', text);
       tally = new Tally('markup');
-      let out = text;
-      for (let i = 0; i < MAX_PARSES && looksLikeMarkup.test(out); i++) out = parseOnce(out);
-      if (looksLikeMarkup.test(out)) out = out.replace(tagOpener, '');
+      for (let i = 0; i < MAX_PARSES && looksLikeMarkup(out); i++) out = parseOnce(out);
+      if (looksLikeMarkup(out)) out = out.replace(tagOpener, '');
+      if (shield) out = shield.restore(out);
       if (out === text) return untouched('markup', text);
       // Comments, doctypes and stray closing tags open no element but are still markup removed.
       if (tally.count === 0) tally.add('other', 0);
-      tally.charsChanged = text.length - out.length;
+      tally.charsChanged = countChars(text) - countChars(out);
       return { text: renormalize(out), report: tally.report() };
     },
   };

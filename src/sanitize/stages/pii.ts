@@ -24,6 +24,7 @@
  * of all, so digits in an address are not matched on their own. Spans the secrets stage will
  * replace (a JWT, a key block…) are skipped, so a secret reaches that stage whole.
  */
+import { countChars } from '../chars.js';
 import { isLuhnValid } from '../luhn.js';
 import { type Stage, Tally, untouched } from '../stage.js';
 import { createSecretScanner, type SecretScanner } from './secrets.js';
@@ -48,6 +49,8 @@ const digitCount = (s: string): number => {
   return n;
 };
 
+/** Passes over the text at most: enough for chains of glued values that anyone writes. */
+const MAX_PASSES = 4;
 const CARD_FIRST_DIGIT = /[2-6]/;
 const attachedAfter = /^(?:\w|[.-]\d)/;
 
@@ -187,11 +190,24 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
           return replace(match, whole.slice(offset + match.length, offset + match.length + 2), tally);
         const valueLength = rule.accept ? rule.accept(match) : match.length;
         if (valueLength === undefined) return match;
-        tally.add(rule.kind, valueLength);
+        tally.add(rule.kind, countChars(match.slice(0, valueLength)));
         return rule.placeholder + match.slice(valueLength);
       });
     }
     return out;
+  };
+
+  /** One pass over `text`, leaving the secrets that the scanner finds whole. */
+  const redactOutsideSecrets = (text: string, tally: Tally): string => {
+    const spans = scanner.find(text);
+    if (spans.length === 0) return redact(text, tally);
+    let out = '';
+    let pos = 0;
+    for (const span of spans) {
+      out += redact(text.slice(pos, span.start), tally) + text.slice(span.start, span.end);
+      pos = span.end;
+    }
+    return out + redact(text.slice(pos), tally);
   };
 
   return {
@@ -199,18 +215,14 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
     run(text) {
       if (!quick.test(text)) return untouched('pii', text);
       const tally = new Tally('pii');
-      const spans = scanner.find(text);
-      let out: string;
-      if (spans.length === 0) {
-        out = redact(text, tally);
-      } else {
-        out = '';
-        let pos = 0;
-        for (const span of spans) {
-          out += redact(text.slice(pos, span.start), tally) + text.slice(span.start, span.end);
-          pos = span.end;
-        }
-        out += redact(text.slice(pos), tally);
+      // A value glued to one that was just replaced (`…4567+1 555 123 4567`) does not start a token
+      // until its neighbour is a placeholder, so passes repeat while they find something, which keeps
+      // a second run of the stage from finding more. Each extra pass sees only placeholders and text
+      // that no pass replaced, so it counts original characters only.
+      let out = redactOutsideSecrets(text, tally);
+      for (let pass = 1, before = text; pass < MAX_PASSES && out !== before; pass++) {
+        before = out;
+        out = redactOutsideSecrets(out, tally);
       }
       if (tally.count === 0) return untouched('pii', text);
       return { text: out, report: tally.report() };

@@ -12,6 +12,7 @@
  * leave secrets alone: a JWT or a key block must reach this stage whole, not with a `[PHONE]` or
  * `[IP]` punched into it.
  */
+import { countChars } from '../chars.js';
 import { type Stage, Tally, untouched } from '../stage.js';
 
 export const SECRET_PLACEHOLDER = '[SECRET]';
@@ -137,7 +138,7 @@ export function createSecretsStage(scanner: SecretScanner = createSecretScanner(
       let pos = 0;
       for (const span of spans) {
         out += text.slice(pos, span.start) + SECRET_PLACEHOLDER;
-        tally.add(span.kind, span.end - span.start);
+        tally.add(span.kind, countChars(text.slice(span.start, span.end)));
         pos = span.end;
       }
       out += text.slice(pos);

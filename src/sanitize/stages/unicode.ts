@@ -6,6 +6,7 @@
  * matches one spelling misses the other. Non-breaking spaces (U+00A0, U+202F, U+2007) look like
  * spaces but are not whitespace to most word-boundary logic, so they are made ordinary spaces.
  */
+import { countChars } from '../chars.js';
 import { type Stage, Tally, untouched } from '../stage.js';
 
 export function createUnicodeStage(): Stage {
@@ -25,10 +26,11 @@ export function createUnicodeStage(): Stage {
         const before = tally.count;
         for (const m of text.matchAll(cluster)) {
           const c = m[0];
-          if (c.normalize('NFC') !== c) tally.add('normalized', c.length);
+          if (c.normalize('NFC') !== c) tally.add('normalized', countChars(c));
         }
         // Compositions across clusters (conjoining Hangul jamo) are not seen above; still count them.
-        if (tally.count === before) tally.add('normalized', Math.max(1, text.length - normalized.length));
+        if (tally.count === before)
+          tally.add('normalized', Math.max(1, countChars(text) - countChars(normalized)));
       }
       const out = normalized.replace(nbsp, () => {
         tally.add('nbsp', 1);

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireScope } from '../../auth/authenticator.js';
 import type { Principal } from '../../auth/principal.js';
+import { isLoopbackHost } from '../../config/config.js';
 import { HeraldError } from '../../errors/catalogue.js';
 
 const wsAuthResults = new WeakMap<FastifyRequest, Principal | HeraldError>();
@@ -30,11 +31,29 @@ export function registerAuth(app: FastifyInstance): void {
 /** A WebSocket ticket (`?ticket=`) or the Authorization header. Tokens never come in the query. */
 async function authenticateRequest(app: FastifyInstance, request: FastifyRequest): Promise<Principal> {
   const { auth } = app.herald;
+  // Open mode trusts whoever reaches the loopback port, and browsers let any page open a
+  // WebSocket anywhere: only pages served from a loopback origin may use it.
+  if (auth.openMode && request.routeOptions.config.wsAuth) checkLoopbackOrigin(request.headers.origin);
   const ticket = request.routeOptions.config.wsAuth
     ? (request.query as { ticket?: unknown }).ticket
     : undefined;
   if (typeof ticket === 'string' && ticket !== '' && !auth.openMode) return auth.redeemTicket(ticket);
   return auth.authenticate(request.headers.authorization);
+}
+
+function checkLoopbackOrigin(origin: string | undefined): void {
+  if (origin === undefined) return; // not a browser
+  let host: string;
+  try {
+    host = new URL(origin).hostname;
+  } catch {
+    throw new HeraldError('forbidden', 'Origin is not a URL.');
+  }
+  if (!isLoopbackHost(host))
+    throw new HeraldError(
+      'forbidden',
+      'In open development mode only pages on a loopback origin may connect.',
+    );
 }
 
 /** What the auth hook decided for a WebSocket upgrade. */

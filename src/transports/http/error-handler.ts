@@ -3,7 +3,7 @@
  * Fastify's own errors (bad JSON, body too large, schema validation) are mapped here; anything
  * unknown becomes `internal` with no details, and is logged with its stack.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError, invalidRequest } from '../../errors/catalogue.js';
 
 interface ValidationIssue {
@@ -39,19 +39,25 @@ export function toClientError(err: unknown): HeraldError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return invalidRequest('content-length', 'does not match the body');
   }
+  if (e.code === 'FST_ERR_BAD_URL') return invalidRequest('url', 'is not a valid URL');
+  // A path parameter longer than any id Herald makes: no such thing here.
+  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH') return new HeraldError('not_found');
   if (e instanceof SyntaxError && e.statusCode === 400) return new HeraldError('bad_json');
   if (e.statusCode === 429) return new HeraldError('rate_limited', undefined, { retryAfter: 60 });
   return new HeraldError('internal', undefined, { cause: err });
 }
 
+/** Sends the catalogue's body for anything thrown; also Fastify's `frameworkErrors` (bad URLs). */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const error = toClientError(err);
+  if (error.code === 'internal') request.log.error({ err }, 'internal error');
+  else request.log.debug({ code: error.code }, 'request refused');
+  if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
+  return reply.code(error.status).send(error.toBody());
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => {
-    const error = toClientError(err);
-    if (error.code === 'internal') request.log.error({ err }, 'internal error');
-    else request.log.debug({ code: error.code }, 'request refused');
-    if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
-    return reply.code(error.status).send(error.toBody());
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
     const error = new HeraldError(
       'not_found',

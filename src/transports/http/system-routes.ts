@@ -6,12 +6,15 @@ import { HeraldError } from '../../errors/catalogue.js';
 const PAGE_URL = new URL('../../web/index.html', import.meta.url);
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/health', async () => ({
-    status: app.herald.shuttingDown ? 'shutting_down' : 'ok',
-    store: app.herald.config.store,
-    agent: app.herald.config.agent,
-    agentMessages: app.herald.router ? 'on' : 'off',
-  }));
+  // 503 while shutting down, so a load balancer stops sending work here.
+  app.get('/health', async (_request, reply) =>
+    reply.code(app.herald.shuttingDown ? 503 : 200).send({
+      status: app.herald.shuttingDown ? 'shutting_down' : 'ok',
+      store: app.herald.config.store,
+      agent: app.herald.config.agent,
+      agentMessages: app.herald.router ? 'on' : 'off',
+    }),
+  );
 
   app.get('/metrics', { config: { scope: 'admin' } }, async (_request, reply) => {
     const { registry } = app.herald.metrics;
@@ -53,7 +56,7 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
       .type('text/html; charset=utf-8')
       .header(
         'content-security-policy',
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'",
       )
       .header('x-content-type-options', 'nosniff')
       .send(page),

@@ -9,7 +9,7 @@ import type WebSocket from 'ws';
 import type { Principal } from '../../auth/principal.js';
 import { ChatFailure } from '../../chat/chat-service.js';
 import { MAX_TIMER_MS } from '../../config/config.js';
-import { CLOSE, HeraldError, toHeraldError } from '../../errors/catalogue.js';
+import { CLOSE, HeraldError, invalidRequest, toHeraldError } from '../../errors/catalogue.js';
 import type { Session } from '../../store/store.js';
 import { wsAuthResult } from '../http/auth-hook.js';
 import { type ClientFrame, frame, parseClientFrame } from './frames.js';
@@ -21,8 +21,17 @@ interface WsQuery {
 }
 
 export async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/ws/chat', { websocket: true, config: { scope: 'chat', wsAuth: true } }, (socket, request) => {
-    void openConnection(app, socket, request);
+  app.route({
+    method: 'GET',
+    url: '/ws/chat',
+    config: { scope: 'chat', wsAuth: true },
+    // A plain GET (no Upgrade) gets a clear error rather than an empty 404.
+    handler: async () => {
+      throw invalidRequest('upgrade', 'this endpoint speaks WebSocket: send an Upgrade request');
+    },
+    wsHandler: (socket, request) => {
+      void openConnection(app, socket, request);
+    },
   });
 }
 
@@ -62,15 +71,17 @@ async function openConnection(
   if (auth instanceof HeraldError) return sendError(auth);
   const principal: Principal = auth;
 
-  let session: Session;
+  // A bad `after` is told in an error frame after `ready`, and the replay starts from 0:
+  // only auth and session errors close on connect.
+  const query = request.query as WsQuery;
   let after = 0;
+  let badAfter: HeraldError | undefined;
+  if (query.after !== undefined && query.after !== '') {
+    if (/^[0-9]{1,15}$/.test(query.after)) after = Number(query.after);
+    else badAfter = invalidRequest('after', 'must be a seq (an integer >= 0); replaying from 0');
+  }
+  let session: Session;
   try {
-    const query = request.query as WsQuery;
-    if (query.after !== undefined) {
-      if (!/^[0-9]{1,15}$/.test(query.after))
-        throw new HeraldError('invalid_request', 'after must be a seq', { fields: ['after'] });
-      after = Number(query.after);
-    }
     session = await herald.sessions.resolve(principal, query.sessionId || undefined);
   } catch (err) {
     const error = toHeraldError(err);
@@ -114,6 +125,7 @@ async function openConnection(
   channel = new WsChannel(socket, session.id, herald.config.wsMaxBufferedBytes);
   const wsChannel = channel;
   send(frame({ type: 'ready', sessionId: session.id, protocol: 1 }));
+  if (badAfter) sendError(badAfter);
   let detach: (() => void) | undefined;
 
   let chats: Promise<void> = Promise.resolve();

@@ -34,18 +34,19 @@ export function parseClientFrame(text: string): ClientFrame {
   const type = value.type ?? ('message' in value ? 'chat' : undefined);
   switch (type) {
     case 'chat': {
-      if (typeof value.message !== 'string') throw invalidRequest('message', 'must be a string');
-      if (
-        value.id !== undefined &&
-        (typeof value.id !== 'string' || value.id.length < 1 || value.id.length > 128)
-      )
-        throw invalidRequest('id', 'must be a string of 1 to 128 characters');
-      if (value.context !== undefined && !isObject(value.context))
-        throw invalidRequest('context', 'must be an object');
+      // Errors about a chat frame name its id (when it has a usable one) as replyTo.
+      const replyTo =
+        typeof value.id === 'string' && value.id.length >= 1 && value.id.length <= 128 ? value.id : undefined;
+      const bad = (field: string, why: string) =>
+        new HeraldError('invalid_request', `${field}: ${why}`, { fields: [field], replyTo });
+      if (typeof value.message !== 'string') throw bad('message', 'must be a string');
+      if (value.id !== undefined && replyTo === undefined)
+        throw bad('id', 'must be a string of 1 to 128 characters');
+      if (value.context !== undefined && !isObject(value.context)) throw bad('context', 'must be an object');
       return {
         type: 'chat',
         message: value.message,
-        ...(value.id !== undefined && { id: value.id as string }),
+        ...(replyTo !== undefined && { id: replyTo }),
         ...(value.context !== undefined && { context: value.context as Record<string, unknown> }),
       };
     }
