@@ -2,7 +2,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 
 export const MessageId = Type.String({ minLength: 1, maxLength: 128 });
-export const SessionId = Type.String({ minLength: 1, maxLength: 80 });
+// Generous: an id Herald could not have made answers session_not_found, like any unknown one.
+export const SessionId = Type.String({ minLength: 1, maxLength: 256 });
 export const AckIds = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 });
 /** Query numbers arrive as strings: checked by pattern, parsed by the route. */
 export const SeqQuery = Type.String({ pattern: '^[0-9]{1,15}$' });
