@@ -60,7 +60,10 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   });
 
   const store = overrides.store ?? (await createStore(config));
-  const metrics = createMetrics({ defaultMetrics: overrides.defaultMetrics });
+  const metrics = createMetrics({
+    defaultMetrics: overrides.defaultMetrics,
+    countPending: config.agentMessages ? () => store.countPending() : undefined,
+  });
   const agent = overrides.agent ?? createModelAgent(config);
   const router = config.agentMessages
     ? new AgentMessageRouter({

@@ -157,10 +157,7 @@ export class AgentMessageRouter {
         }
       }
     }
-    if (n > 0) {
-      this.metrics.acked.inc(n);
-      this.metrics.pending.dec(n);
-    }
+    if (n > 0) this.metrics.acked.inc(n);
     return n;
   }
 
@@ -181,7 +178,6 @@ export class AgentMessageRouter {
           'agent message expired',
         );
       }
-      if (purged.length > 0) this.metrics.pending.dec(purged.length);
       this.windows.prune(now);
       return purged.length;
     } catch (err) {
@@ -245,7 +241,6 @@ export class AgentMessageRouter {
         now + input.ttl,
       );
     this.metrics.created.inc({ agentType: message.agentType });
-    if (stored) this.metrics.pending.inc();
     this.dispatch(message, now);
     return { duplicate: false, message };
   }

@@ -6,7 +6,14 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export type Transport = 'http' | 'ws' | 'sse' | 'stream';
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+export function createMetrics(
+  options: {
+    defaultMetrics?: boolean;
+    /** Where the pending gauge reads its value, so it is right after a restart too. */
+    countPending?: () => Promise<number>;
+  } = {},
+) {
+  const { countPending } = options;
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'herald_' });
 
@@ -79,8 +86,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     pending: new Gauge({
       name: 'herald_agent_messages_pending',
-      help: 'Stored agent messages admitted by this instance and not yet acked or expired',
+      help: 'Stored agent messages not yet acked or purged (read from the store at each scrape)',
       registers: [registry],
+      async collect() {
+        if (countPending) this.set(await countPending());
+      },
     }),
     firstSend: new Histogram({
       name: 'herald_agent_message_first_send_seconds',

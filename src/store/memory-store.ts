@@ -139,6 +139,12 @@ export function createMemoryStore(): Store {
       return acked;
     },
 
+    async countPending() {
+      let n = 0;
+      for (const state of sessions.values()) n += state.pending.size;
+      return n;
+    },
+
     async purgeExpired(nowMs) {
       const purged: AgentMessage[] = [];
       for (const state of sessions.values()) {

@@ -182,6 +182,7 @@ function sqliteStore(db: Database.Database): Store {
     purgePending: db
       .prepare<[number], string>('DELETE FROM pending WHERE expires_at_ms <= ? RETURNING json')
       .pluck(),
+    countPending: db.prepare<[], number>('SELECT count(*) FROM pending').pluck(),
     purgeIdempotency: db.prepare<[number]>('DELETE FROM idempotency WHERE expires_at_ms <= ?'),
     getIdempotency: db.prepare<[string, string, number], IdempotencyRecord>(
       'SELECT id, seq FROM idempotency WHERE session_id = ? AND key = ? AND expires_at_ms > ?',
@@ -283,6 +284,10 @@ function sqliteStore(db: Database.Database): Store {
     async ack(sessionId, ids) {
       if (ids.length === 0) return 0;
       return sql.ack.run(sessionId, JSON.stringify(ids)).changes;
+    },
+
+    async countPending() {
+      return sql.countPending.get() ?? 0;
     },
 
     async purgeExpired(nowMs) {

@@ -83,6 +83,8 @@ export interface Store {
    * messages purged, in no set order. Timelines keep their copies.
    */
   purgeExpired(nowMs: number): Promise<AgentMessage[]>;
+  /** How many messages are pending (unacked, not purged) in all sessions: the pending gauge. */
+  countPending(): Promise<number>;
 
   /** The record put for `key` in the session, unless it expired at or before `nowMs`. */
   getIdempotency(sessionId: string, key: string, nowMs: number): Promise<IdempotencyRecord | undefined>;

@@ -68,6 +68,9 @@ describe('SQLite across a restart', () => {
       const replayed = await client.next((f) => f.type === 'agent_message');
       expect(replayed.message).toMatchObject({ id: pub.body.id, seq: pub.body.seq, content: 'survive me' });
       await client.close();
+      // The pending gauge reads the store: it counts what the previous run left unacked.
+      const metrics = await server.request('GET', '/metrics', { token: KEYS.admin });
+      expect(metrics.body).toMatch(/herald_agent_messages_pending 1/);
       // seq goes on from where it was.
       const next = await publish(server, { target: { sessionId }, agentType: 'security', content: 'after' });
       expect(next.body.seq).toBe(pub.body.seq + 1);

@@ -342,8 +342,10 @@ export function storeConformance(
         const liveA = await admit(a.id, true, { ttl: 5000 });
         const expiredB = await admit(b.id, true, { ttl: 2000 });
         await admit(b.id, false, { ttl: 1000 }); // never pending: never purged
+        expect(await store.countPending()).toBe(3);
 
         const purged = await store.purgeExpired(T0 + 2000);
+        expect(await store.countPending()).toBe(1);
         expect(purged.sort((x, y) => x.id.localeCompare(y.id))).toEqual(
           [expiredA, expiredB].sort((x, y) => x.id.localeCompare(y.id)),
         );

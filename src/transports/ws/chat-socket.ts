@@ -2,7 +2,7 @@
  * GET /ws/chat: one conversation over a WebSocket (contract section 4). The auth hook has
  * already run on the upgrade; here the socket gets `ready`, the replay of stored unacked
  * messages, then chat/ack/resume/ping frames. Chats on one socket are answered one at a time,
- * in order; acks, resumes and pings are answered at once.
+ * in order; acks, resumes and pings run in order on a chain of their own, never behind a reply.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type WebSocket from 'ws';
