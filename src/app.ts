@@ -55,7 +55,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     // Shutdown answers with the catalogue's `unavailable` (the hook below), not Fastify's own body.
     return503OnClosing: false,
     // Session ids are ~31 characters; longer path parameters are simply unknown.
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     frameworkErrors: sendError,
   });
 
