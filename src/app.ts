@@ -132,9 +132,13 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   await app.register(websocket, {
     options: { maxPayload: config.wsMaxFrameBytes, perMessageDeflate: false },
     preClose,
-    // Errors thrown before the upgrade completes still answer with the catalogue's body.
+    // Protocol faults of a client (a frame over the limit, bad UTF-8) are the client's, not ours:
+    // ws has already closed with the right code; they are not worth an error line each.
     errorHandler: (err, socket) => {
-      app.log.error({ err }, 'websocket handler failed');
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('WS_ERR_'))
+        app.log.debug({ code }, 'websocket protocol error');
+      else app.log.error({ err }, 'websocket handler failed');
       socket.terminate();
     },
   });

@@ -64,12 +64,13 @@ export function validateAgentMessageInput(
   if (!AGENT_TYPES.includes(agentType as AgentType))
     fail('agentType', `must be one of ${AGENT_TYPES.join(', ')}`);
 
-  // Control characters go first, then the scrub (its placeholders may lengthen the text):
-  // the limit holds for what is delivered, counted in characters (code points).
+  // The scrub (its placeholders may lengthen the text), then control characters: the limit
+  // holds for what is delivered, counted in characters (code points).
   let content = '';
   if (typeof body.content !== 'string') fail('content', 'must be a string');
   else {
-    content = scrub(stripControl(body.content));
+    // The scrub's ansi step must see escape sequences whole, before control characters go.
+    content = stripControl(scrub(body.content));
     const chars = countChars(content);
     if (chars < 1 || chars > LIMITS.contentMaxChars)
       fail(

@@ -198,7 +198,8 @@ export class ChatService {
         err instanceof HeraldError && err.code === 'upstream_failed'
           ? err
           : new HeraldError('upstream_failed', undefined, { cause: err });
-      opts.log.warn({ err, sessionId: session.id }, 'model agent failed');
+      // Only our own words: an upstream error body may quote the prompt or echo the API key.
+      opts.log.warn({ sessionId: session.id, reason: failure.message }, 'model agent failed');
       // What the client already saw stays in the timeline, marked incomplete.
       if (reply !== '') await this.recordReply(session.id, messageId, reply, true);
       if (opts.router) await emit(upstreamError(messageId, failure.message));

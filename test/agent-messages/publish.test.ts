@@ -125,6 +125,16 @@ describe('publishing agent messages', () => {
     expect(JSON.stringify(message.data)).not.toContain('ghp_');
     expect(JSON.stringify(message.data)).not.toContain('bob@example.com');
     expect(JSON.stringify(message.data)).not.toContain('carol@example.com');
+    // Terminal escapes go whole, in content as in data: no `[31m` debris.
+    await publish(server, {
+      target: { sessionId },
+      deliveryGuarantee: 'at-least-once',
+      content: '\u001b[31mALERT\u001b[0m disk full',
+      data: { line: '\u001b[31mALERT\u001b[0m disk full' },
+    });
+    const [, escaped] = (await poll(server, sessionId)).body.messages;
+    expect(escaped.content).toBe('ALERT disk full');
+    expect(escaped.data.line).toBe('ALERT disk full');
   });
 
   it('makes nothing new for a repeated idempotencyKey and answers with the original id and seq', async () => {

@@ -115,6 +115,14 @@ describe('AI SDK UI message stream', () => {
     expect(types.at(-1)).toBe('finish');
   });
 
+  it('tells useChat({ resume: true }) that there is no stream to resume', async () => {
+    const server = await h.start(AUTH_ENV);
+    const res = await fetch(`${server.url}/api/chat/stream/chat-1/stream`, {
+      headers: { authorization: `Bearer ${KEYS.alice}` },
+    });
+    expect(res.status).toBe(204);
+  });
+
   it('answers errors before the stream starts with an HTTP status and JSON body', async () => {
     const server = await h.start({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '5' });
     const big = await server.request('POST', '/api/chat/stream', {

@@ -1,11 +1,14 @@
 /** The openai agent wired into Herald, against a fake OpenAI-compatible service on loopback. */
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loggerOptions } from '../../src/observability/logger.js';
 import { type FakeMode, type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { useHarness } from '../support/harness.js';
 import type { TestServer } from '../support/server.js';
 
 let fake: FakeOpenAI;
 let server: TestServer;
+let logs: string[];
 
 // Registered before the harness, so it runs after it: the fake closes after the client and server.
 afterEach(async () => {
@@ -15,13 +18,23 @@ const h = useHarness();
 
 beforeEach(async () => {
   fake = await startFakeOpenAI();
-  server = await h.start({
-    HERALD_AGENT: 'openai',
-    OPENAI_BASE_URL: fake.url,
-    OPENAI_API_KEY: 'sk-test-upstream-key-0000000000',
-    HERALD_MODEL: 'fake-model',
-    HERALD_MODEL_TIMEOUT_MS: '300',
+  logs = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(chunk.toString());
+      done();
+    },
   });
+  server = await h.start(
+    {
+      HERALD_AGENT: 'openai',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'sk-test-upstream-key-0000000000',
+      HERALD_MODEL: 'fake-model',
+      HERALD_MODEL_TIMEOUT_MS: '300',
+    },
+    { logger: { ...loggerOptions('debug'), stream } },
+  );
 });
 
 const FAILURES: FakeMode[] = ['http500', 'hang', 'cut'];
@@ -58,6 +71,9 @@ describe('openai agent through /api/chat', () => {
       expect(failed.status).toBe(502);
       expect(failed.body).toMatchObject({ success: false, code: 'upstream_failed' });
       expect(JSON.stringify(failed.body)).not.toContain('sk-test-upstream-key');
+      // Nor do the logs carry what the upstream echoed: the prompt or the key.
+      expect(logs.join('')).not.toContain('sk-test-upstream-key');
+      expect(logs.join('')).not.toContain('this one fails');
       const next = await server.request('POST', '/api/chat', {
         body: { message: 'and now?', sessionId: ok.body.sessionId },
       });

@@ -127,7 +127,12 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
-          error: { message: 'upstream exploded: internal detail 42', type: 'server_error', code: null },
+          // Like some real services: the error quotes the prompt and echoes the credentials.
+          error: {
+            message: `upstream exploded: internal detail 42; prompt ${JSON.stringify(body)}; auth ${req.headers.authorization}`,
+            type: 'server_error',
+            code: null,
+          },
         }),
       );
       return;

@@ -65,6 +65,13 @@ export function parseStreamBody(body: unknown): StreamInput {
 }
 
 export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
+  // useChat({ resume: true }) asks for the chat's active stream on load; Herald keeps no
+  // resumable streams (agent messages come back as pending instead), and 204 tells the AI SDK
+  // there is none.
+  app.get('/api/chat/stream/:chatId/stream', { config: { scope: 'chat' } }, async (_request, reply) =>
+    reply.code(204).send(),
+  );
+
   app.post('/api/chat/stream', { config: { scope: 'chat' } }, async (request, reply) => {
     const { sessions, chat, router } = app.herald;
     const input = parseStreamBody(request.body);
