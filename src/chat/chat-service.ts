@@ -21,7 +21,7 @@ import { newId } from '../ids.js';
 import type { Metrics, Transport } from '../observability/metrics.js';
 import { countChars } from '../sanitize/chars.js';
 import type { SanitizeResult } from '../sanitize/types.js';
-import type { Session, Store } from '../store/store.js';
+import type { Session, Store, TimelineEntry } from '../store/store.js';
 import type { ChatRateLimiter } from './chat-rate-limiter.js';
 import type { Sessions } from './sessions.js';
 
@@ -38,6 +38,8 @@ export interface ChatRequest {
   message: string;
   /** The client's message id; the server makes one when absent. */
   messageId?: string;
+  /** Answer `messageId` again (AI SDK `regenerate-message`) instead of adding a new message. */
+  regenerate?: boolean;
   signal: AbortSignal;
 }
 
@@ -149,17 +151,25 @@ export class ChatService {
     for (const stage of clean.stages)
       if (stage.count > 0) opts.metrics.sanitizerActions.inc({ stage: stage.stage }, stage.count);
 
-    const history = opts.historyTurns > 0 ? await this.history(session.id) : [];
-    await opts.store.appendTimeline(session.id, {
-      kind: 'user',
-      id: messageId,
-      text: clean.text,
-      timestamp: new Date().toISOString(),
-    });
+    // A regenerate (AI SDK) answers a user message the timeline already holds: no second copy
+    // of it, no second summary, and the model sees the conversation up to it, not the reply
+    // being replaced.
+    const timeline = request.regenerate || opts.historyTurns > 0 ? await this.recentTimeline(session.id) : [];
+    const regenerating =
+      request.regenerate === true && timeline.some((e) => e.kind === 'user' && e.id === messageId);
+    const history =
+      opts.historyTurns > 0 ? turnsOf(timeline, regenerating ? messageId : undefined, opts.historyTurns) : [];
+    if (!regenerating)
+      await opts.store.appendTimeline(session.id, {
+        kind: 'user',
+        id: messageId,
+        text: clean.text,
+        timestamp: new Date().toISOString(),
+      });
 
     // Summary and alert go out before the first chunk, on every channel (contract 3, "order").
     const emit = (input: AgentMessageInput) => this.publish(session.id, input);
-    if (opts.router) {
+    if (opts.router && !regenerating) {
       if (needsSummary(clean, opts.summaryThreshold)) await emit(sanitizationSummary(clean, messageId));
       if (needsSecurityAlert(clean)) await emit(securityAlert(clean, messageId));
     }
@@ -231,14 +241,31 @@ export class ChatService {
     }
   }
 
-  private async history(sessionId: string): Promise<ChatTurn[]> {
-    // Agent messages share the timeline: read enough entries to find the turns among them.
-    const timeline = await this.opts.store.readTimeline(sessionId, this.opts.historyTurns * 4);
-    const turns: ChatTurn[] = [];
-    for (const entry of timeline) {
-      if (entry.kind === 'user') turns.push({ role: 'user', content: entry.text });
-      else if (entry.kind === 'reply') turns.push({ role: 'assistant', content: entry.text });
-    }
-    return turns.slice(-this.opts.historyTurns);
+  /** The newest timeline entries: enough to find the model's history among agent messages. */
+  private recentTimeline(sessionId: string): Promise<TimelineEntry[]> {
+    return this.opts.store.readTimeline(sessionId, Math.max(this.opts.historyTurns * 4, 200));
   }
+}
+
+/**
+ * The model's view of a timeline: user texts and replies, the last reply of a message winning
+ * (a regenerate replaces the one before); with `before`, only what came before that user message.
+ */
+export function turnsOf(
+  timeline: readonly TimelineEntry[],
+  before: string | undefined,
+  limit: number,
+): ChatTurn[] {
+  const turns: Array<ChatTurn & { replyTo?: string }> = [];
+  for (const entry of timeline) {
+    if (entry.kind === 'user') {
+      if (entry.id === before) break;
+      turns.push({ role: 'user', content: entry.text });
+    } else if (entry.kind === 'reply') {
+      const last = turns[turns.length - 1];
+      if (last?.role === 'assistant' && last.replyTo === entry.replyTo) last.content = entry.text;
+      else turns.push({ role: 'assistant', content: entry.text, replyTo: entry.replyTo });
+    }
+  }
+  return turns.slice(-limit).map(({ role, content }) => ({ role, content }));
 }

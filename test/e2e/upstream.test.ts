@@ -111,3 +111,59 @@ describe('openai agent through /ws/chat', () => {
     });
   }
 });
+
+describe('AI SDK regenerate', () => {
+  it('answers the last user message again without a second copy of it, and the model sees the turn once', async () => {
+    const { DefaultChatTransport, readUIMessageStream } = await import('ai');
+    const transport = new DefaultChatTransport({ api: `${server.url}/api/chat/stream` });
+    const user = (id: string, text: string) => ({
+      id,
+      role: 'user' as const,
+      parts: [{ type: 'text' as const, text }],
+    });
+    const turn = async (
+      messages: ReturnType<typeof user>[],
+      trigger: 'submit-message' | 'regenerate-message',
+    ) => {
+      const stream = await transport.sendMessages({
+        chatId: 'chat-regen',
+        messages,
+        trigger,
+        messageId: undefined,
+        abortSignal: undefined,
+      });
+      let last: any;
+      for await (const m of readUIMessageStream({ stream })) last = m;
+      return last;
+    };
+    await turn([user('u1', 'first')], 'submit-message');
+    const second = await turn([user('u1', 'first'), user('u2', 'second')], 'submit-message');
+    fake.setReply('a better answer');
+    await turn([user('u1', 'first'), user('u2', 'second')], 'regenerate-message');
+    fake.setReply((body: any) => `You said: ${body.messages.at(-1).content}`);
+    await turn([user('u1', 'first'), user('u2', 'second'), user('u3', 'third')], 'submit-message');
+
+    const turns = (i: number) =>
+      (fake.requests[i]!.body as { messages: Array<{ role: string; content: string }> }).messages.filter(
+        (m) => m.role !== 'system',
+      );
+    // The regenerate: the conversation up to the message, not the reply being replaced.
+    expect(turns(2)).toEqual([
+      { role: 'user', content: 'first' },
+      { role: 'assistant', content: 'You said: first' },
+      { role: 'user', content: 'second' },
+    ]);
+    // The next turn sees the regenerated reply only.
+    expect(turns(3)).toEqual([
+      { role: 'user', content: 'first' },
+      { role: 'assistant', content: 'You said: first' },
+      { role: 'user', content: 'second' },
+      { role: 'assistant', content: 'a better answer' },
+      { role: 'user', content: 'third' },
+    ]);
+    const sessionId = second.metadata.sessionId;
+    const timeline = await server.request('GET', `/api/sessions/${sessionId}/messages`);
+    const users = timeline.body.messages.filter((m: { kind: string }) => m.kind === 'user');
+    expect(users.map((m: { id: string }) => m.id)).toEqual(['u1', 'u2', 'u3']);
+  });
+});

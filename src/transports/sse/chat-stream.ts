@@ -16,6 +16,8 @@ import { SseWriter } from './sse-writer.js';
 interface StreamInput {
   message: string;
   messageId?: string;
+  /** DefaultChatTransport's `trigger: "regenerate-message"`: answer the last user message again. */
+  regenerate?: boolean;
   sessionId?: string;
   chatKey?: string;
   ack?: string[];
@@ -58,7 +60,14 @@ export function parseStreamBody(body: unknown): StreamInput {
       .map((p) => p.text)
       .join('');
     const messageId = isString(last.id) && last.id.length > 0 && last.id.length <= 128 ? last.id : undefined;
-    return { message: text, messageId, sessionId, chatKey, ack };
+    return {
+      message: text,
+      messageId,
+      sessionId,
+      chatKey,
+      ack,
+      regenerate: b.trigger === 'regenerate-message',
+    };
   }
   if (!isString(b.message)) throw invalidRequest('message', 'must be a string');
   return { message: b.message, messageId: optionalString(b, 'id', 128), sessionId, ack };
@@ -105,6 +114,7 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
           transport: 'stream',
           message: input.message,
           messageId: input.messageId,
+          regenerate: input.regenerate,
           signal: abort.signal,
         },
         {
