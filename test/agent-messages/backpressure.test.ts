@@ -1,4 +1,5 @@
 /** Back-pressure on a real socket whose reader stopped reading. */
+import http from 'node:http';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/agent-messages/schema.js';
@@ -100,5 +101,80 @@ describe('back-pressure', () => {
     const seqs = alice.client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(await metric()).toBeGreaterThanOrEqual(shed);
+  });
+});
+
+describe('back-pressure on SSE', () => {
+  it('sheds low messages for a stuck reader and holds stored ones, in order', async () => {
+    const server = await h.start({
+      ...AUTH_ENV,
+      HERALD_WS_MAX_BUFFERED_BYTES: '65536',
+      HERALD_AGENT_RATE_LIMITS: '{"security":0,"status":0}',
+    });
+    const router = server.app.herald.router!;
+    const chat = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hi' } });
+    const sessionId = chat.body.sessionId;
+
+    // A reader that stops reading right after the headers.
+    const events: Array<{ id: string; data: any }> = [];
+    let buffer = '';
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get(`${server.url}/api/agent-messages/stream?sessionId=${sessionId}`, {
+        headers: { authorization: `Bearer ${KEYS.alice}` },
+      });
+      req.on('response', resolve);
+      req.on('error', reject);
+    });
+    res.pause();
+    res.socket.pause();
+    const waiters: Array<{ id: string; resolve: () => void }> = [];
+    res.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let end = buffer.indexOf('\n\n');
+      while (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (data) {
+          const message = JSON.parse(data);
+          events.push({ id: message.id, data: message });
+          for (const w of waiters.filter((w) => w.id === message.id)) w.resolve();
+        }
+        end = buffer.indexOf('\n\n');
+      }
+    });
+    const arrived = (id: string) =>
+      events.some((e) => e.id === id)
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ id, resolve }));
+
+    const shedCount = async () => {
+      const text = await server.app.herald.metrics.registry.getSingleMetricAsString(
+        'herald_agent_messages_dropped_total',
+      );
+      return Number(/agentType="status",reason="backpressure"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    let shed = 0;
+    for (let i = 0; i < 3000 && shed === 0; i++) {
+      await router.publish(sessionId, withDefaults({ agentType: 'security', content: BIG, source: 'test' }));
+      await router.publish(sessionId, withDefaults({ agentType: 'status', content: 'low', source: 'test' }));
+      if (i % 20 === 19) shed = await shedCount();
+    }
+    expect(shed).toBeGreaterThan(0);
+
+    const last = await router.publish(
+      sessionId,
+      withDefaults({ agentType: 'security', content: 'last', source: 'test' }),
+    );
+    const lastId = last.duplicate ? '' : last.message.id;
+
+    res.socket.resume();
+    res.resume();
+    await arrived(lastId);
+    // Every stored message arrived, in seq order; what was shed were low status messages.
+    expect(events.filter((e) => e.data.agentType === 'security').length).toBeGreaterThan(1);
+    const seqs = events.map((e) => e.data.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    res.destroy();
   });
 });

@@ -4,10 +4,9 @@
  * `?after=`) resumes after that seq; comment heartbeats keep idle streams open.
  */
 import type { FastifyInstance } from 'fastify';
-import type { DeliveryChannel } from '../../agent-messages/channel.js';
 import { HeraldError } from '../../errors/catalogue.js';
-import { newId } from '../../ids.js';
 import { StreamQuery } from '../http/schemas.js';
+import { SseChannel } from './sse-channel.js';
 import { SseWriter } from './sse-writer.js';
 
 export async function agentMessageStreamRoutes(app: FastifyInstance): Promise<void> {
@@ -26,23 +25,7 @@ export async function agentMessageStreamRoutes(app: FastifyInstance): Promise<vo
         });
 
       const sse = new SseWriter(reply);
-      const maxBuffered = config.wsMaxBufferedBytes;
-      const channel: DeliveryChannel = {
-        id: newId('sse_'),
-        sessionId: session.id,
-        transport: 'sse',
-        redeliver: false,
-        send(message, json) {
-          if (sse.closed) return 'closed';
-          // A slow reader: shed what may be lost; stored messages come back on reconnect.
-          if (
-            sse.buffered > maxBuffered &&
-            (message.priority === 'low' || message.deliveryGuarantee === 'best-effort')
-          )
-            return 'shed';
-          return sse.event(json, { event: 'agent_message', id: message.seq }) ? 'sent' : 'closed';
-        },
-      };
+      const channel = new SseChannel(sse, session.id, config.wsMaxBufferedBytes);
       const connection = { close: () => sse.end() };
       connections.add(connection);
       metrics.connections.inc({ transport: 'sse' });

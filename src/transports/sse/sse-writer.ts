@@ -53,6 +53,11 @@ export class SseWriter {
     return true;
   }
 
+  /** Called each time the response's buffer has been handed to the socket. */
+  onDrain(fn: () => void): void {
+    this.res.on('drain', fn);
+  }
+
   onClose(fn: () => void): void {
     if (this.closed) fn();
     else this.res.on('close', fn);
