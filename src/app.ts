@@ -123,9 +123,15 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   // would close every socket at once without a code.
   const preClose = async function (this: FastifyInstance) {
     herald.shuttingDown = true;
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
-    await Promise.race([chat.idle(), grace]);
-    for (const c of [...herald.connections]) c.close(1001, 'server shutting down');
+    const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    await Promise.race([chat.idle(), wait(config.shutdownGraceMs)]);
+    if (chat.active > 0) {
+      // Past the grace period: cut the rest short so each client hears why (error frame, 503,
+      // error part) and what it saw is recorded, then close.
+      chat.abortAll();
+      await Promise.race([chat.idle(), wait(2_000)]);
+    }
+    await Promise.all([...herald.connections].map((c) => c.close(1001, 'server shutting down')));
     router?.stop();
     for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down');
   };

@@ -166,6 +166,11 @@ export class AgentMessageRouter {
     return this.store.listPending(sessionId, afterSeq, limit, this.now());
   }
 
+  /** Counts messages handed over outside a channel (an HTTP answer's list, a poll) as delivered. */
+  countDelivered(messages: readonly AgentMessage[], transport: 'http' | 'poll'): void {
+    for (const m of messages) this.metrics.delivered.inc({ agentType: m.agentType, transport });
+  }
+
   /** Purges expired messages from the delivery store (the timer calls it; tests may too). */
   async purgeExpired(): Promise<number> {
     try {
@@ -291,6 +296,7 @@ export class AgentMessageRouter {
         this.drop(message.agentType, outcome === 'shed' ? 'backpressure' : 'send_failed', message);
       return false;
     }
+    if (outcome === 'deferred') return true;
     this.metrics.delivered.inc({ agentType: message.agentType, transport: state.channel.transport });
     if (attempt > 1) this.metrics.redelivered.inc({ agentType: message.agentType });
     if (isStored(message.deliveryGuarantee) && state.channel.redeliver) {

@@ -88,6 +88,8 @@ export interface ChatServiceOptions {
 
 export class ChatService {
   private inFlight = 0;
+  /** Aborted when shutdown's grace period ends with replies still in flight. */
+  private readonly stopping = new AbortController();
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: ChatServiceOptions) {}
@@ -95,6 +97,11 @@ export class ChatService {
   /** Replies being made now (graceful shutdown waits for them). */
   get active(): number {
     return this.inFlight;
+  }
+
+  /** Cuts every reply in flight short (each ends with `unavailable`, its partial text recorded). */
+  abortAll(): void {
+    this.stopping.abort();
   }
 
   /** Resolves when no reply is in flight. */
@@ -109,10 +116,12 @@ export class ChatService {
     this.inFlight++;
     try {
       const result = await this.run(request, sink);
-      this.opts.metrics.chats.inc({ transport, outcome: 'ok' });
+      // A client that left mid-reply is not an ok answer.
+      this.opts.metrics.chats.inc({ transport, outcome: request.signal.aborted ? 'aborted' : 'ok' });
       return result;
     } catch (err) {
-      const code = err instanceof HeraldError ? err.code : 'internal';
+      const code =
+        err instanceof ChatFailure ? err.error.code : err instanceof HeraldError ? err.code : 'internal';
       this.opts.metrics.chats.inc({ transport, outcome: code });
       throw err;
     } finally {
@@ -191,7 +200,7 @@ export class ChatService {
         text: clean.text,
         history,
         sanitization: clean,
-        signal: request.signal,
+        signal: AbortSignal.any([request.signal, this.stopping.signal]),
       })) {
         if (slowTimer) {
           clearTimeout(slowTimer);
@@ -217,7 +226,17 @@ export class ChatService {
     }
     clearTimeout(slowTimer);
     sink.typing?.(false);
-    await this.recordReply(session.id, messageId, reply, request.signal.aborted);
+    const cut = request.signal.aborted || this.stopping.signal.aborted;
+    await this.recordReply(session.id, messageId, reply, cut);
+    // Cut short by shutdown: say so, rather than end as if the reply were whole.
+    if (this.stopping.signal.aborted)
+      throw new HeraldError(
+        'unavailable',
+        'The server is shutting down; the reply was cut short. Please retry.',
+        {
+          retryAfter: 5,
+        },
+      );
     return { session, messageId, reply };
   }
 

@@ -51,7 +51,7 @@ export function createMetrics(
     }),
     delivered: new Counter({
       name: 'herald_agent_messages_delivered_total',
-      help: 'Agent message sends, by transport (redeliveries included)',
+      help: 'Agent messages handed to a client, by transport (ws, sse, stream, http answer, poll; redeliveries included)',
       labelNames: ['agentType', 'transport'] as const,
       registers: [registry],
     }),

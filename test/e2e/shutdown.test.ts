@@ -21,13 +21,24 @@ describe('graceful shutdown', () => {
     await closing;
   });
 
-  it('does not wait longer than the grace period', async () => {
+  it('cuts replies short after the grace period, telling each client why, then closes', async () => {
     const server = await h.start({ HERALD_LOCAL_THINK_MS: '60000', HERALD_SHUTDOWN_GRACE_MS: '50' });
     const { client } = await h.connect(server.wsUrl);
     client.send({ type: 'chat', id: 'm_1', message: 'never finishes' });
     await client.type('typing');
+    const httpReply = server.request('POST', '/api/chat', { body: { message: 'me neither' } });
+    while (server.app.herald.chat.active < 2) await new Promise((r) => setImmediate(r));
     await server.close();
     expect(await client.closed()).toBe(1001);
     expect(client.frames.some((f) => f.type === 'complete')).toBe(false);
+    const cut = client.frames.find((f) => f.type === 'error');
+    expect(cut).toMatchObject({ code: 'unavailable', replyTo: 'm_1' });
+    const http = await httpReply;
+    expect(http.status).toBe(503);
+    expect(http.body).toMatchObject({
+      success: false,
+      code: 'unavailable',
+      sessionId: expect.stringMatching(/^sess_/),
+    });
   });
 });

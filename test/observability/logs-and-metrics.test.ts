@@ -87,3 +87,32 @@ describe('GET /health', () => {
     expect(res.body).toMatchObject({ status: 'ok', agentMessages: 'on' });
   });
 });
+
+describe('delivery and outcome metrics', () => {
+  it('count piggyback and poll deliveries, the stream under its own label, and failures by code', async () => {
+    const server = await h.start({ ...AUTH_ENV, HERALD_MAX_MESSAGE_CHARS: '20' });
+    const chat = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { message: 'a@b.co <b>x</b>' },
+    });
+    const sessionId = chat.body.sessionId;
+    expect(chat.body.agent_messages).toHaveLength(1);
+    await server.request('GET', `/api/agent-messages?sessionId=${sessionId}`, { token: KEYS.alice });
+    await server.request('POST', '/api/chat/stream', {
+      token: KEYS.alice,
+      body: { message: 'again', sessionId },
+    });
+    await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'x'.repeat(21) } });
+    const text = (await server.request('GET', '/metrics', { token: KEYS.admin })).body as string;
+    expect(text).toMatch(
+      /herald_agent_messages_delivered_total\{agentType="sanitization",transport="http"\} 1/,
+    );
+    expect(text).toMatch(
+      /herald_agent_messages_delivered_total\{agentType="sanitization",transport="poll"\} 1/,
+    );
+    expect(text).toMatch(
+      /herald_agent_messages_delivered_total\{agentType="sanitization",transport="stream"\} 1/,
+    );
+    expect(text).toMatch(/herald_chat_messages_total\{transport="http",outcome="too_large"\} 1/);
+  });
+});

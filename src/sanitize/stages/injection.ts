@@ -10,7 +10,9 @@
  * It looks at the text as received (the `original` argument), not at what earlier stages made of
  * it, but through a normalized view, because attackers hide phrases: NFKC (full-width and other
  * compatibility letters become plain ones), ANSI sequences and zero-width, bidi, tag and control
- * characters removed (`ig<U+200B>nore`), lower case. Kinds: `override`, `jailbreak`, `roleplay`,
+ * characters removed (`ig<U+200B>nore`), lower case; and, when the text has `<`, through the same
+ * view of it with HTML comments and tags removed (`Ig<b></b>nore`, `pre<!-- -->vious`), counting
+ * each kind at the larger of its two counts. Kinds: `override`, `jailbreak`, `roleplay`,
  * `system_tag`, `exfiltration`. `charsChanged` is always 0.
  */
 import { type Stage, Tally, untouched } from '../stage.js';
@@ -73,18 +75,51 @@ export function createInjectionStage(): Stage {
     return v.replace(hidden, '').toLowerCase();
   };
 
+  /**
+   * The text without HTML comments and tags, as the model receives it after `markup`
+   * (`Ig<b></b>nore`, `pre<!-- -->vious`). Detection only, never output, so a rough cut is enough:
+   * a comment runs to `-->` (or the end), a tag from `<` to the next `>` with no `<` in between.
+   */
+  const tag = /<[^<>]*>/g;
+  const withoutMarkup = (text: string): string => {
+    let out = '';
+    let pos = 0;
+    for (let open = text.indexOf('<!--'); open !== -1; open = text.indexOf('<!--', pos)) {
+      const close = text.indexOf('-->', open + 4);
+      out += text.slice(pos, open);
+      pos = close === -1 ? text.length : close + 3;
+    }
+    return (out + text.slice(pos)).replace(tag, '');
+  };
+
+  /** Matches by kind in `view`. */
+  const countKinds = (v: string): Map<string, number> => {
+    const found = new Map<string, number>();
+    for (const { kind, re } of detectors) {
+      let n = 0;
+      for (const _ of v.matchAll(re)) n++;
+      if (n > 0) found.set(kind, n);
+    }
+    return found;
+  };
+
   return {
     name: 'injection',
     run(text, original) {
-      const v = view(original);
-      let tally: Tally | undefined;
-      for (const { kind, re } of detectors) {
-        for (const _ of v.matchAll(re)) {
-          tally ??= new Tally('injection');
-          tally.add(kind, 0);
+      const found = countKinds(view(original));
+      if (original.includes('<')) {
+        // A phrase found in both views is counted once: by kind, the larger of the two counts.
+        const stripped = withoutMarkup(original);
+        if (stripped !== original) {
+          for (const [kind, n] of countKinds(view(stripped)))
+            found.set(kind, Math.max(n, found.get(kind) ?? 0));
         }
       }
-      return tally ? { text, report: tally.report() } : untouched('injection', text);
+      if (found.size === 0) return untouched('injection', text);
+      const tally = new Tally('injection');
+      // In detector order, as before.
+      for (const { kind } of detectors) for (let i = found.get(kind) ?? 0; i > 0; i--) tally.add(kind, 0);
+      return { text, report: tally.report() };
     },
   };
 }

@@ -15,6 +15,11 @@
  *   letters, where they only ever serve to hide words, they are removed.
  * - Tag characters U+E0020–U+E007F inside an emoji tag sequence (🏴 + tags + U+E007F, the flags of
  *   England, Scotland and Wales). Elsewhere they are removed.
+ * - U+200E LRM, U+200F RLM and U+061C ALM next to a Hebrew or Arabic letter (either side): bidi
+ *   marks are ordinary typography there. Elsewhere they are removed; bidi embeddings, overrides and
+ *   isolates (U+202A–U+202E, U+2066–U+2069) are removed everywhere.
+ * - U+200B ZERO WIDTH SPACE and U+00AD SOFT HYPHEN between letters of Thai, Lao, Khmer or Myanmar,
+ *   which are written without spaces and use them to mark word (and line-break) boundaries.
  * Lone surrogates (broken UTF-16, which cannot be stored or sent as UTF-8) are removed too.
  */
 import { countChars } from '../chars.js';
@@ -25,6 +30,15 @@ const JOINING =
   '[\\p{scx=Arabic}\\p{scx=Syriac}\\p{scx=Nko}\\p{scx=Devanagari}\\p{scx=Bengali}\\p{scx=Gurmukhi}' +
   '\\p{scx=Gujarati}\\p{scx=Oriya}\\p{scx=Tamil}\\p{scx=Telugu}\\p{scx=Kannada}\\p{scx=Malayalam}' +
   '\\p{scx=Sinhala}\\p{scx=Khmer}\\p{scx=Myanmar}]';
+
+/** Right-to-left letters (Hebrew, Arabic and its supplements and presentation forms); not digits. */
+const RTL_RANGES =
+  '\\u0590-\\u05FF\\u0600-\\u06FF\\u0750-\\u077F\\u08A0-\\u08FF\\uFB50-\\uFDFF\\uFE70-\\uFEFF';
+/** One RTL letter or mark before / after the current position (two look-arounds on one character). */
+const RTL_BEFORE = `(?<=[${RTL_RANGES}])(?<=[\\p{L}\\p{M}])`;
+const RTL_AFTER = `(?=[${RTL_RANGES}])(?=[\\p{L}\\p{M}])`;
+/** Scripts written without spaces between words, where U+200B and U+00AD mark word breaks. */
+const NO_SPACE = '[\\p{scx=Thai}\\p{scx=Lao}\\p{scx=Khmer}\\p{scx=Myanmar}]';
 
 /** Zero-width and other invisible format characters. */
 const ZERO_WIDTH = '\\u200B\\u200C\\u200D\\u2060-\\u2064\\uFEFF\\u00AD\\u180E\\u206A-\\u206F\\uFFF9-\\uFFFB';
@@ -41,7 +55,11 @@ export function createInvisibleStage(): Stage {
       // Kept (returned unchanged): emoji tag sequences, emoji ZWJ, shaping joiners.
       `(?<keep>\\u{1F3F4}[\\u{E0020}-\\u{E007E}]+\\u{E007F}` +
         '|(?<=[\\p{Extended_Pictographic}\\p{Emoji_Modifier}]\\uFE0F?)\\u200D(?=\\p{Extended_Pictographic})' +
-        `|(?<=${JOINING})[\\u200C\\u200D](?=${JOINING}))`,
+        `|(?<=${JOINING})[\\u200C\\u200D](?=${JOINING})` +
+        // Bidi marks (LRM, RLM, ALM) next to an RTL letter: typography in Hebrew and Arabic text.
+        `|${RTL_BEFORE}[\\u200E\\u200F\\u061C]|[\\u200E\\u200F\\u061C]${RTL_AFTER}` +
+        // Word separators (ZWSP, soft hyphen) between letters of Thai, Lao, Khmer, Myanmar.
+        `|(?<=${NO_SPACE})[\\u200B\\u00AD](?=${NO_SPACE}))`,
       // Removed.
       `(?<zw>[${ZERO_WIDTH}])`,
       `(?<bidi>[${BIDI}])`,

@@ -37,6 +37,7 @@
  */
 import sanitizeHtml from 'sanitize-html';
 import { countChars } from '../chars.js';
+import { findCode } from '../code.js';
 import { renormalize, type Stage, Tally, untouched } from '../stage.js';
 import { createSecretScanner, type SecretScanner } from './secrets.js';
 
@@ -58,6 +59,18 @@ const KNOWN_TAGS = [
 ].flatMap((line) => line.split(' '));
 
 /**
+ * Element names that are also the usual placeholders in usage lines and prose (`cp <source> <dest>`,
+ * `git clone <repo-url> <dir>`, `<input> <output>`) and are harmless without attributes. Like custom
+ * elements (`<my-widget>`) and unknown names, they make text markup only with an event handler or a
+ * script URL in their attributes, or when closed later (`<label>x</label>`).
+ */
+const PLACEHOLDER_NAMES = new Set(
+  'address data dir image input label map menu option output param search select source time title'.split(
+    ' ',
+  ),
+);
+
+/**
  * Elements removed together with their content: scripts and styles, and raw-text or embedding
  * elements whose content is code or another document, not prose. Note that such an element left
  * open runs to the end of the message, as it would in a browser.
@@ -68,6 +81,8 @@ const NON_TEXT_TAGS = ['script', 'style', 'textarea', 'noscript', 'iframe', 'xmp
 const SCRIPT_TAGS = new Set(['script', 'style']);
 
 const MAX_PARSES = 3;
+/** Whole passes (protect, parse, neutralize URLs, restore) before the last, stricter one. */
+const MAX_CYCLES = 3;
 
 /** A private-use character per BMP code unit, used to mark `&` and to stand in for credentials. */
 const PRIVATE_USE_FIRST = 0xe000;
@@ -88,7 +103,7 @@ function freePrivateUse(text: string, count: number): string[] | undefined {
 }
 
 export function createMarkupStage(scanner: SecretScanner = createSecretScanner()): Stage {
-  const names = KNOWN_TAGS.join('|');
+  const names = KNOWN_TAGS.filter((name) => !PLACEHOLDER_NAMES.has(name)).join('|');
   /**
    * The first test of what makes text worth parsing: `<` or `</` and a known element name (or a
    * custom element name, `my-widget`), then `>` or `/`, or whitespace and something that can start an
@@ -98,7 +113,7 @@ export function createMarkupStage(scanner: SecretScanner = createSecretScanner()
    */
   const afterName = '(?=[>/]|\\s+(?:>|[^\\s&|<>()[\\]{}+*;,.?!0-9-]))';
   const knownMarkup = new RegExp(
-    `<(?:/?(?:${names}|[a-z][a-z0-9]*-[a-z0-9._-]*)${afterName}|script|!--|!\\[cdata\\[|!doctype|\\?[a-z])`,
+    `<(?:/?(?:${names})${afterName}|script|!--|!\\[cdata\\[|!doctype|\\?[a-z])`,
     'i',
   );
   /**
@@ -133,6 +148,13 @@ export function createMarkupStage(scanner: SecretScanner = createSecretScanner()
   const ignorable = /[\s\x00-\x1F\x7F]+/g;
   const dangerousUrl = /^(?:javascript:|vbscript:|data:text\/html)/;
   const privateUse = /[\uE000-\uF8FF]/;
+  const scriptOpener = /<script/i;
+  // Script URLs written outside HTML (see `neutralizeUrls`).
+  const scriptScheme = /(?:java|vb)script:|data:text\/html/i;
+  const autolink = /<(?:(?:javascript|vbscript):|data:text\/html)[^<>\s]*>/gi;
+  const bareDataUrl = /(?<![\w.+-])data:text\/html\S*/gi;
+  const markdownLink =
+    /(\]\([ \t]*<?[ \t]*)(?:(?:javascript|vbscript):[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*|data:text\/html[^\s()<>]*)/gi;
 
   // Per-call state, reset by `run`: sanitize-html is synchronous, so the callbacks below only ever
   // see the call in progress.
@@ -233,18 +255,36 @@ export function createMarkupStage(scanner: SecretScanner = createSecretScanner()
   };
 
   /**
-   * `text` with each credential the scanner finds swapped for its own unused private-use character,
-   * and the function that puts them back; undefined when there is none (or no characters to spare).
+   * `text` with each credential the scanner finds, and (with `code`) each Markdown code block or
+   * span, swapped for its own unused private-use character, and the function that puts them back;
+   * undefined when there is none (or no characters to spare). Code holding `<script` (any case) is
+   * not protected: it is sanitized like the rest, so that no `<script` can come out.
    */
-  const shieldSecrets = (text: string): { text: string; restore: (out: string) => string } | undefined => {
-    const spans = scanner.find(text);
+  const shield = (
+    text: string,
+    code: boolean,
+  ): { text: string; restore: (out: string) => string } | undefined => {
+    const spans: Array<{ start: number; end: number }> = scanner.find(text).map((s) => ({ ...s }));
+    if (code) {
+      for (const [start, end] of findCode(text)) {
+        if (!scriptOpener.test(text.slice(start, end))) spans.push({ start, end });
+      }
+      spans.sort((x, y) => x.start - y.start);
+    }
     if (spans.length === 0) return undefined;
-    const marks = freePrivateUse(text, spans.length);
+    // Overlapping secret and code spans become one.
+    const merged: Array<{ start: number; end: number }> = [];
+    for (const span of spans) {
+      const last = merged[merged.length - 1];
+      if (last && span.start < last.end) last.end = Math.max(last.end, span.end);
+      else merged.push({ start: span.start, end: span.end });
+    }
+    const marks = freePrivateUse(text, merged.length);
     if (marks === undefined) return undefined;
     const hidden = new Map<string, string>();
     let shielded = '';
     let pos = 0;
-    spans.forEach((span, i) => {
+    merged.forEach((span, i) => {
       const mark = marks[i]!;
       hidden.set(mark, text.slice(span.start, span.end));
       shielded += text.slice(pos, span.start) + mark;
@@ -255,21 +295,64 @@ export function createMarkupStage(scanner: SecretScanner = createSecretScanner()
     return { text: shielded, restore: (out) => out.replace(markRe, (mark) => hidden.get(mark)!) };
   };
 
+  /**
+   * Script URLs outside HTML: a Markdown link `[text](javascript:…)` keeps its text and gets `#` as
+   * its URL, an autolink `<javascript:…>` and a bare `data:text/html…` (up to the next whitespace) go.
+   * Each is counted as kind `js_url`.
+   */
+  const neutralizeUrls = (text: string): string => {
+    if (!scriptScheme.test(text)) return text;
+    const count = () => tally.add('js_url', 0);
+    // Links first: a bare-URL removal must not eat a link's closing parenthesis.
+    return text
+      .replace(markdownLink, (_m, head: string) => {
+        count();
+        return `${head}#`;
+      })
+      .replace(autolink, () => {
+        count();
+        return '';
+      })
+      .replace(bareDataUrl, () => {
+        count();
+        return '';
+      });
+  };
+
+  /**
+   * One pass: code and credentials protected, HTML parsed out while the text looks like markup,
+   * script URLs neutralized, protected text put back. `strict` (the last pass, when passes keep
+   * changing the text) protects only credentials and drops every remaining tag opener, so that its
+   * output is stable.
+   */
+  const cycle = (text: string, strict: boolean): string => {
+    const shielded = shield(text, !strict);
+    let out = shielded ? shielded.text : text;
+    for (let i = 0; i < MAX_PARSES && looksLikeMarkup(out); i++) out = parseOnce(out);
+    if (strict || looksLikeMarkup(out)) out = out.replace(tagOpener, '');
+    out = neutralizeUrls(out);
+    // Dropping every `<` before a letter also takes the `<` of any autolink that removals formed.
+    if (strict) out = neutralizeUrls(out.replace(tagOpener, ''));
+    return shielded ? shielded.restore(out) : out;
+  };
+
   return {
     name: 'markup',
     run(text) {
-      if (!text.includes('<')) return untouched('markup', text);
-      const shield = shieldSecrets(text);
-      let out = shield ? shield.text : text;
-      if (!looksLikeMarkup(out)) return untouched('markup', text);
+      if (!text.includes('<') && !scriptScheme.test(text)) return untouched('markup', text);
       tally = new Tally('markup');
-      for (let i = 0; i < MAX_PARSES && looksLikeMarkup(out); i++) out = parseOnce(out);
-      if (looksLikeMarkup(out)) out = out.replace(tagOpener, '');
-      if (shield) out = shield.restore(out);
+      let out = text;
+      let stable = false;
+      for (let i = 0; i < MAX_CYCLES && !stable; i++) {
+        const next = cycle(out, false);
+        stable = next === out;
+        out = next;
+      }
+      if (!stable) out = cycle(out, true);
       if (out === text) return untouched('markup', text);
       // Comments, doctypes and stray closing tags open no element but are still markup removed.
       if (tally.count === 0) tally.add('other', 0);
-      tally.charsChanged = countChars(text) - countChars(out);
+      tally.charsChanged = Math.max(0, countChars(text) - countChars(out));
       return { text: renormalize(out), report: tally.report() };
     },
   };

@@ -25,9 +25,13 @@
  * replace (a JWT, a key block…) are skipped, so a secret reaches that stage whole.
  */
 import { countChars } from '../chars.js';
+import { foldForMatching } from '../fold.js';
 import { isLuhnValid } from '../luhn.js';
 import { type Stage, Tally, untouched } from '../stage.js';
 import { createSecretScanner, type SecretScanner } from './secrets.js';
+
+/** A value to replace, as UTF-16 offsets into a match: [start, end). */
+type Range = readonly [number, number];
 
 interface Rule {
   kind: string;
@@ -36,8 +40,10 @@ interface Rule {
   re: RegExp;
   /** How much of the match is the value (from its start); undefined keeps the match as it is. */
   accept?: (match: string) => number | undefined;
-  /** Full control instead of `accept`: the replacement for a match, recording what it replaced. */
-  replace?: (match: string, after: string, tally: Tally) => string;
+  /** A character the text must contain for the rule to match at all (a quick skip). */
+  needs?: string;
+  /** Full control instead of `accept`: the values inside a match, given the 2 characters after it. */
+  values?: (match: string, after: string) => Range[];
 }
 
 const digitCount = (s: string): number => {
@@ -55,34 +61,30 @@ const CARD_FIRST_DIGIT = /[2-6]/;
 const attachedAfter = /^(?:\w|[.-]\d)/;
 
 /**
- * Replaces the cards in a run of digit groups (`4111 1111 1111 1111 12`): from each group start,
+ * The cards in a run of digit groups (`4111 1111 1111 1111 12`): from each group start,
  * the longest span of whole groups with 13–19 digits that passes the Luhn check. A group glued to
  * what follows the run (`…1111x`, `…1111.5`) is not used.
  */
-const replaceCards = (run: string, after: string, tally: Tally): string => {
+const cardValues = (run: string, after: string): Range[] => {
   const groups: Array<{ start: number; end: number }> = [];
   for (const m of run.matchAll(/\d+/g)) groups.push({ start: m.index, end: m.index + m[0].length });
   const usable = attachedAfter.test(after) ? groups.length - 1 : groups.length;
-  let out = '';
-  let pos = 0;
+  const found: Range[] = [];
   for (let a = 0; a < usable; a++) {
     const first = groups[a]!;
     if (!CARD_FIRST_DIGIT.test(run[first.start]!)) continue;
     let digits = '';
-    let found = -1;
+    let last = -1;
     for (let b = a; b < usable; b++) {
       digits += run.slice(groups[b]!.start, groups[b]!.end);
       if (digits.length > 19) break;
-      if (digits.length >= 13 && isLuhnValid(digits)) found = b;
+      if (digits.length >= 13 && isLuhnValid(digits)) last = b;
     }
-    if (found < 0) continue;
-    const last = groups[found]!;
-    out += `${run.slice(pos, first.start)}[CARD]`;
-    tally.add('card', last.end - first.start);
-    pos = last.end;
-    a = found;
+    if (last < 0) continue;
+    found.push([first.start, groups[last]!.end]);
+    a = last;
   }
-  return pos === 0 ? run : out + run.slice(pos);
+  return found;
 };
 
 const ssnValid = (match: string): number | undefined => {
@@ -118,9 +120,30 @@ const digitsBetween =
     return n >= min && n <= max ? match.length : undefined;
   };
 
-/** Letters allowed in e-mail addresses: ASCII, Latin-1 and Latin Extended, Greek, Cyrillic. */
-const EMAIL_LETTER = 'A-Za-z\\u00C0-\\u024F\\u0370-\\u03FF\\u0400-\\u04FF';
-const EMAIL_CHAR = `${EMAIL_LETTER}0-9`;
+/** Letters, marks and digits of any script are allowed in e-mail addresses (`用户@例子.中国`). */
+const EMAIL_CHAR = '\\p{L}\\p{M}\\p{N}';
+/** Scripts written without spaces: an address may start right after them (`邮箱x@y.cn`). */
+const CJK = '[\\p{scx=Han}\\p{scx=Hiragana}\\p{scx=Katakana}]';
+const NOT_CJK = `(?!${CJK})`;
+/** A local part: CJK letters may not be followed by ASCII ones (that is where the address starts). */
+const EMAIL_LOCAL = `(?:${NOT_CJK}[${EMAIL_CHAR}._%+-]|${CJK}(?![A-Za-z0-9._%+-]))+`;
+/** A domain label or TLD is CJK only or has no CJK (so `x@y.cn谢谢` ends at `cn`). */
+const EMAIL_LABEL = `(?:${CJK}+|(?:${NOT_CJK}[${EMAIL_CHAR}-])+)`;
+const EMAIL_TLD = `(?:${CJK}{2,}|${NOT_CJK}\\p{L}(?:${NOT_CJK}[\\p{L}\\p{M}])+(?!${NOT_CJK}[${EMAIL_CHAR}]))`;
+
+/**
+ * A European-style number with a trunk prefix 0 (digits only, separators dropped) has a phone's
+ * grouping: the last group has 4 digits or more (`030 12345678`, `020 7946 0958`), or every group
+ * after the area code has 2 (`06 12 34 56 78`), or it is an Australian mobile `04xx xxx xxx`.
+ * `0123 456 789` (a code) and the like do not.
+ */
+const trunkGrouping = (match: string): boolean => {
+  const groups = match.match(/\d+/g) ?? [];
+  if (groups.length <= 2) return true;
+  if (groups[groups.length - 1]!.length >= 4) return true;
+  if (groups.slice(1).every((g) => g.length === 2)) return true;
+  return /^04\d\d [1-9]\d\d \d{3}$/.test(match);
+};
 
 export function createPiiStage(scanner: SecretScanner = createSecretScanner()): Stage {
   const quick = /[\d@:]/;
@@ -130,17 +153,19 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
     {
       kind: 'email',
       placeholder: '[EMAIL]',
+      // Not an SSH remote (`git@github.com:acme/app.git`): `:` then a path character right after.
       re: new RegExp(
-        `(?<![${EMAIL_CHAR}._%+-])[${EMAIL_CHAR}._%+-]+@(?:[${EMAIL_CHAR}-]+\\.)+[${EMAIL_LETTER}]{2,}(?![${EMAIL_CHAR}])`,
+        `(?:(?<![${EMAIL_CHAR}._%+-])|(?<=${CJK}))${EMAIL_LOCAL}@(?:${EMAIL_LABEL}\\.)+${EMAIL_TLD}(?!:[^\\s])`,
         'gu',
       ),
+      needs: '@',
     },
     {
       // A run of digit groups separated by single spaces or dashes; cards are found inside it.
       kind: 'card',
       placeholder: '[CARD]',
       re: /(?<![\w.+])\d+(?:[ -]\d+)*/g,
-      replace: replaceCards,
+      values: cardValues,
     },
     {
       kind: 'ssn',
@@ -151,7 +176,8 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
     {
       kind: 'ip',
       placeholder: '[IP]',
-      re: /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g,
+      // Not right after `version`, `ver`, `v`, `build`, `release` (`Version=13.0.0.0`, `build 1.2.3.4`).
+      re: /(?<![\w.])(?<!\b(?:version|ver|v|build|release)[ \t]*[=:]?[ \t]*)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/gi,
     },
     {
       kind: 'ip',
@@ -168,32 +194,70 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
     },
     {
       // North American: (555) 123-4567, 555-123-4567, 555.123.4567, 555 123 4567, 1-800-555-1234.
+      // The area code starts with 2-9, as real ones do (`100 200 3000` is not a phone number).
       kind: 'phone',
       placeholder: '[PHONE]',
-      re: /(?<![\w+.-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[ .-]\d)/g,
+      re: /(?<![\w+.-])(?:1[ .-])?(?:\([2-9]\d\d\)[ .-]?|[2-9]\d\d[ .-])\d{3}[ .-]\d{4}(?![\w]|[ .-]\d)/g,
     },
     {
       // European, with a trunk prefix 0: 030 12345678, 06 12 34 56 78, (0171) 1234567, 020-7946-0958.
       kind: 'phone',
       placeholder: '[PHONE]',
       re: /(?<![\w+.-])(?:\(0\d{1,4}\)|0\d{1,4})(?:[ .-]\d{2,8}){1,4}(?![\w]|[ .-]\d)/g,
-      accept: digitsBetween(9, 15),
+      accept: (match) => (trunkGrouping(match) ? digitsBetween(9, 13)(match) : undefined),
+    },
+    {
+      // German style with a slash after the area code: 030/12345678.
+      kind: 'phone',
+      placeholder: '[PHONE]',
+      re: /(?<![\w+./-])0\d{2,4}\/\d{4,8}(?![\w/]|[ .-]\d)/g,
+      accept: digitsBetween(9, 12),
+    },
+    {
+      // National mobile numbers written as one digit run: UK 07xxx xxxxxx (11 digits), China
+      // 1[3-9]x xxxx xxxx (11 digits), Saudi 05x xxx xxxx (10 digits). Other bare runs are ids.
+      kind: 'phone',
+      placeholder: '[PHONE]',
+      re: /(?<![\w+.-])(?:07\d{9}|1[3-9]\d{9}|05\d{8})(?![\w]|[.-]\d)/g,
     },
   ];
 
+  /**
+   * Applies one rule: matches on `view` (the folded text, see `fold.ts`: same length and indexes as
+   * `text`) and replaces the same spans in both, so the next rule sees both with the placeholders.
+   */
+  const applyRule = (rule: Rule, text: string, view: string, tally: Tally): [string, string] => {
+    if (rule.needs !== undefined && !view.includes(rule.needs)) return [text, view];
+    const same = text === view;
+    let out = '';
+    let outView = '';
+    let pos = 0;
+    for (const m of view.matchAll(rule.re)) {
+      const end = m.index + m[0].length;
+      let ranges: Range[];
+      if (rule.values) {
+        ranges = rule.values(m[0], view.slice(end, end + 2));
+      } else {
+        const valueLength = rule.accept ? rule.accept(m[0]) : m[0].length;
+        ranges = valueLength === undefined ? [] : [[0, valueLength]];
+      }
+      for (const [s, e] of ranges) {
+        const start = m.index + s;
+        out += text.slice(pos, start) + rule.placeholder;
+        if (!same) outView += view.slice(pos, start) + rule.placeholder;
+        tally.add(rule.kind, countChars(text.slice(start, m.index + e)));
+        pos = m.index + e;
+      }
+    }
+    if (pos === 0) return [text, view];
+    out += text.slice(pos);
+    return [out, same ? out : outView + view.slice(pos)];
+  };
+
   const redact = (text: string, tally: Tally): string => {
     let out = text;
-    for (const rule of rules) {
-      const { replace } = rule;
-      out = out.replace(rule.re, (match: string, offset: number, whole: string) => {
-        if (replace)
-          return replace(match, whole.slice(offset + match.length, offset + match.length + 2), tally);
-        const valueLength = rule.accept ? rule.accept(match) : match.length;
-        if (valueLength === undefined) return match;
-        tally.add(rule.kind, countChars(match.slice(0, valueLength)));
-        return rule.placeholder + match.slice(valueLength);
-      });
-    }
+    let view = foldForMatching(text);
+    for (const rule of rules) [out, view] = applyRule(rule, out, view, tally);
     return out;
   };
 
@@ -213,7 +277,7 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
   return {
     name: 'pii',
     run(text) {
-      if (!quick.test(text)) return untouched('pii', text);
+      if (!quick.test(foldForMatching(text))) return untouched('pii', text);
       const tally = new Tally('pii');
       // A value glued to one that was just replaced (`…4567+1 555 123 4567`) does not start a token
       // until its neighbour is a placeholder, so passes repeat while they find something, which keeps

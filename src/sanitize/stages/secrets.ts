@@ -13,6 +13,7 @@
  * `[IP]` punched into it.
  */
 import { countChars } from '../chars.js';
+import { foldForMatching } from '../fold.js';
 import { type Stage, Tally, untouched } from '../stage.js';
 
 export const SECRET_PLACEHOLDER = '[SECRET]';
@@ -38,10 +39,17 @@ interface Rule {
 
 const hasDigitAndLetter = (value: string): boolean => /\d/.test(value) && /[a-z]/i.test(value);
 
+/** A password value that is really a placeholder (`[SECRET]`, `***`, `<password>`, `${PW}`, `{{pw}}`). */
+const placeholderValue = /^(?:\[[A-Z]+\]|\*+|x+|\.+|<[^>]*>?|\$\{.*|\{\{.*|%\(.*|\$[A-Z_]+)$/i;
+const isPasswordValue = (value: string): boolean => value.length >= 3 && !placeholderValue.test(value);
+
+/** `password` / `passwd` as a key (`DB_PASSWORD` too), an optional closing quote, then `=` or `:`. */
+const PASSWORD_KEY = '(?<![A-Za-z0-9])pass(?:word|wd)["\']?[ \\t]*[=:][ \\t]*';
+
 export function createSecretScanner(): SecretScanner {
   // A cheap first look: every rule needs one of these literal markers.
   const quick =
-    /-----BEGIN|eyJ|A[KS]IA|AIza|aws_?secret|[sr]k[-_]|gh[pousr]_|github_pat_|xox[baprs]-|bearer|hooks\.slack\.com/i;
+    /-----BEGIN|eyJ|A[KS]IA|AIza|aws_?secret|[sr]k[-_]|gh[pousr]_|github_pat_|xox[baprs]-|bearer|hooks\.slack\.com|npm_|pypi-|glpat-|passw(?:or)?d/i;
   // In priority order: when two matches overlap, the earlier-starting one wins and absorbs the other;
   // at the same start, the earlier rule wins (a JWT after `Bearer` is counted as a JWT).
   // Every token class is a single character class under a single quantifier: linear matching.
@@ -56,6 +64,9 @@ export function createSecretScanner(): SecretScanner {
       kind: 'github_token',
       re: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g,
     },
+    { kind: 'npm_token', re: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g },
+    { kind: 'pypi_token', re: /(?<![\w-])pypi-[A-Za-z0-9_-]{50,}/g },
+    { kind: 'gitlab_token', re: /(?<![\w-])glpat-[A-Za-z0-9_-]{20,}/g },
     { kind: 'slack_token', re: /(?<![\w-])xox[baprs]-[A-Za-z0-9-]{10,}/g },
     { kind: 'slack_webhook', re: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{20,}/g },
     { kind: 'api_key', re: /(?<![\w-])sk-[A-Za-z0-9_-]{20,}/g, accept: hasDigitAndLetter },
@@ -65,6 +76,19 @@ export function createSecretScanner(): SecretScanner {
       kind: 'bearer_token',
       re: /(?<=\bbearer[ \t]+)([A-Za-z0-9._~+/-]{20,}=*)/gi,
       accept: hasDigitAndLetter,
+    },
+    {
+      // `password=…`, `passwd: …`, `"password": "…"`: the value only, quoted or up to a separator.
+      kind: 'password',
+      re: new RegExp(
+        [
+          `(?<=${PASSWORD_KEY}")[^"\\r\\n]+(?=")`,
+          `(?<=${PASSWORD_KEY}')[^'\\r\\n]+(?=')`,
+          `(?<=${PASSWORD_KEY})[^\\s"'\`,;&<>]+`,
+        ].join('|'),
+        'gi',
+      ),
+      accept: isPasswordValue,
     },
   ];
   const keyBegin = /-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----/g;
@@ -99,7 +123,9 @@ export function createSecretScanner(): SecretScanner {
   };
 
   return {
-    find(text) {
+    find(original) {
+      // Matched on the folded view (full-width letters, Arabic-Indic digits); indexes line up.
+      const text = foldForMatching(original);
       if (!quick.test(text)) return [];
       const found: Array<SecretSpan & { rank: number }> = [];
       privateKeys(text, found);

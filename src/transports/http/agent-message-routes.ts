@@ -48,6 +48,7 @@ export async function agentMessageRoutes(app: FastifyInstance): Promise<void> {
       const after = Number(request.query.after ?? 0);
       const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), 1000);
       const messages = await router.listPending(session.id, after, limit);
+      router.countDelivered(messages, 'poll');
       return { messages, next: messages.length > 0 ? messages[messages.length - 1]!.seq : after };
     },
   );

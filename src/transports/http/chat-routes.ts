@@ -21,6 +21,7 @@ export async function piggyback(
   const { router } = app.herald;
   if (!router) return [];
   const pending = await router.listPending(sessionId, 0, 1000);
+  router.countDelivered(pending, 'http');
   if (bestEffort.size === 0) return pending;
   return [...pending, ...bestEffort.values()].sort((a, b) => a.seq - b.seq);
 }
@@ -58,9 +59,17 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
           },
           {
             async begin(session) {
-              detach = await collect(app, session.id, (m) => {
-                if (!isStored(m.deliveryGuarantee)) bestEffort.set(m.id, m);
-              });
+              // Stored messages come from the pending list when the answer is written.
+              detach = await collect(
+                app,
+                session.id,
+                (m) => {
+                  if (isStored(m.deliveryGuarantee)) return 'deferred';
+                  bestEffort.set(m.id, m);
+                  return 'sent';
+                },
+                { transport: 'http' },
+              );
             },
             chunk: () => {},
           },
@@ -77,6 +86,8 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
         if (!(err instanceof ChatFailure)) throw err;
         // The session lives on: the error body names it and carries what the client should show.
         if (err.error.code === 'internal') request.log.error({ err: err.error.cause }, 'chat failed');
+        if (err.error.retryAfter !== undefined)
+          void reply.header('retry-after', String(err.error.retryAfter));
         return reply.code(err.error.status).send({
           ...err.error.toBody(),
           sessionId: err.session.id,

@@ -4,7 +4,7 @@
  * contract 3), best-effort messages included. Used by /api/chat and /api/chat/stream.
  */
 import type { FastifyInstance } from 'fastify';
-import type { DeliveryChannel } from '../../agent-messages/channel.js';
+import type { DeliveryChannel, SendOutcome } from '../../agent-messages/channel.js';
 import type { AgentMessage } from '../../agent-messages/types.js';
 import { newId } from '../../ids.js';
 
@@ -16,20 +16,20 @@ import { newId } from '../../ids.js';
 export async function collect(
   app: FastifyInstance,
   sessionId: string,
-  onMessage: (message: AgentMessage) => void,
-  afterSeq?: number,
+  /** Returns 'deferred' for a message the answer will list later (and count then). */
+  onMessage: (message: AgentMessage) => SendOutcome | undefined,
+  options: { transport: 'http' | 'stream'; afterSeq?: number },
 ): Promise<() => void> {
   const { router } = app.herald;
   if (!router) return () => {};
   const channel: DeliveryChannel = {
     id: newId('http_'),
     sessionId,
-    transport: 'http',
+    transport: options.transport,
     redeliver: false,
     send(message) {
-      onMessage(message);
-      return 'sent';
+      return onMessage(message) ?? 'sent';
     },
   };
-  return router.attach(channel, afterSeq);
+  return router.attach(channel, options.afterSeq);
 }

@@ -124,7 +124,15 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
             sse.onClose(() => abort.abort());
             part({ type: 'start', messageMetadata: { sessionId: session.id, messageId } });
             // Stored unacked messages first (seq order), then whatever the session gets meanwhile.
-            detach = await collect(app, session.id, agentPart, 0);
+            detach = await collect(
+              app,
+              session.id,
+              (m) => {
+                agentPart(m);
+                return 'sent';
+              },
+              { transport: 'stream', afterSeq: 0 },
+            );
           },
           chunk(text, replyTo) {
             if (!textId) {

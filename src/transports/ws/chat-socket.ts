@@ -92,7 +92,13 @@ async function openConnection(
   if (socket.readyState !== socket.OPEN) return;
 
   herald.metrics.connections.inc({ transport: 'ws' });
-  const connection = { close: (code: number, reason: string) => socket.close(code, reason) };
+  // On shutdown, frames held for a slow reader (a finished reply, say) get a moment to go out.
+  const connection = {
+    close: async (code: number, reason: string) => {
+      await channel?.drained(1_000);
+      socket.close(code, reason);
+    },
+  };
   herald.connections.add(connection);
   const abort = new AbortController();
 

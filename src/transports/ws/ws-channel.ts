@@ -19,6 +19,7 @@ export class WsChannel implements DeliveryChannel {
   /** Frames held until the socket drains, in order; acked or expired ones are never written. */
   private waiting: Array<{ id: string; expiresAt: number; data: string }> = [];
   private draining = false;
+  private onEmpty: Array<() => void> = [];
 
   constructor(
     private readonly socket: WebSocket,
@@ -53,6 +54,19 @@ export class WsChannel implements DeliveryChannel {
     return 'sent';
   }
 
+  /** Resolves once nothing is held any more, or after `timeoutMs` (shutdown lets held frames out first). */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.waiting.length === 0 || this.socket.readyState !== WebSocket.OPEN) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.onEmpty.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   forget(ids: ReadonlySet<string>): void {
     if (this.waiting.length > 0) this.waiting = this.waiting.filter((w) => !ids.has(w.id));
   }
@@ -75,6 +89,7 @@ export class WsChannel implements DeliveryChannel {
         if (next.expiresAt > now) this.socket.send(next.data);
       }
       if (this.waiting.length > 0) this.scheduleDrain();
+      else for (const wake of this.onEmpty.splice(0)) wake();
     });
   }
 }
