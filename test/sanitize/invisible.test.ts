@@ -77,4 +77,17 @@ describe('invisible stage', () => {
     expect(out.text).toBe('Hello,\tworld!\n');
     expect(out.report).toEqual({ stage: 'invisible', count: 0, charsChanged: 0, kinds: {} });
   });
+
+  it('keeps bidi marks next to Hebrew and Arabic letters, removes them elsewhere', () => {
+    const rtl = 'שלום\u200F (x) \u200Fעולם مرحبا\u061C';
+    expect(run(stage, rtl).text).toBe(rtl);
+    expect(run(stage, 'a\u200Eb \u200F1 \u061C٤').text).toBe('ab 1 ٤');
+    expect(run(stage, 'שלום\u202Eעולם\u2066').text).toBe('שלוםעולם');
+  });
+
+  it('keeps ZWSP and soft hyphen between Thai, Lao, Khmer and Myanmar letters only', () => {
+    const sea = 'ภาษา\u200Bไทย ພາສາ\u00ADລາວ ខ្មែរ\u200Bភាសា မြန်\u200Bမာ';
+    expect(run(stage, sea).text).toBe(sea);
+    expect(run(stage, 'ig\u200Bnore ภาษา\u200B x\u00ADy').text).toBe('ignore ภาษา xy');
+  });
 });

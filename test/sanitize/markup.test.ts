@@ -158,6 +158,48 @@ describe('markup stage', () => {
     expect(run(stage, '<my-widget data-x="1">hi</my-widget>').text).toBe('hi');
   });
 
+  it('leaves placeholders alone but still removes real and live elements', () => {
+    for (const text of ['Replace <your-api-key> here', 'git clone <repo-url> <dir>', 'cp <source> <dest>']) {
+      expect(run(stage, text).text).toBe(text);
+    }
+    expect(run(stage, '<my-widget>hi</my-widget>').text).toBe('hi');
+    expect(run(stage, '<dir onclick=x()>hi').text).toBe('hi');
+    expect(run(stage, 'a <b>b</b> c').text).toBe('a b c');
+  });
+
+  it('keeps Markdown code, but not code holding <script', () => {
+    expect(run(stage, '```\nif (a<b && c>d) x();\n```\n<i>y</i> `<br>`').text).toBe(
+      '```\nif (a<b && c>d) x();\n```\ny `<br>`',
+    );
+    const out = run(stage, '```\n<SCRIPT>alert(1)</SCRIPT>\n```');
+    expect(out.text.toLowerCase()).not.toContain('<script');
+    expect(out.report.kinds).toEqual({ script: 1 });
+  });
+
+  it('neutralizes script URLs outside HTML', () => {
+    const out = run(stage, '[a](javascript:alert(1)) [b](<vbscript:x>) <javascript:y> data:text/html,z ok');
+    expect(out.text).toBe('[a](#) [b](<#>)   ok');
+    expect(out.report.kinds).toEqual({ js_url: 4 });
+    const links = '[a](https://example.com) <https://example.com> data:text/plain,x';
+    expect(run(stage, links).text).toBe(links);
+  });
+
+  it('keeps a stray </ as text instead of gluing its neighbours', () => {
+    expect(run(stage, '0</ 4111 <b>x</b>').text).toBe('0</ 4111 x');
+  });
+
+  it('is idempotent when removals form new markup or URLs', () => {
+    for (const text of [
+      '<scr<javascript:x>ipt>alert(1)',
+      '[x](java<b></b>script:y)',
+      '`a<b title="`">x</b>` c`',
+    ]) {
+      const once = run(stage, text).text;
+      expect(once.toLowerCase()).not.toContain('<script');
+      expect(run(stage, once).text).toBe(once);
+    }
+  });
+
   it('does not run the parser when there is no markup', () => {
     const out = run(stage, 'no tags here');
     expect(out.report).toEqual({ stage: 'markup', count: 0, charsChanged: 0, kinds: {} });

@@ -156,4 +156,31 @@ describe('pii stage', () => {
   it('still replaces PII around a secret', () => {
     expect(text(`a@b.co ${fake.jwt} 10.0.0.1`)).toBe(`[EMAIL] ${fake.jwt} [IP]`);
   });
+
+  it('matches on folded full-width and Arabic-Indic text and replaces the original span', () => {
+    expect(
+      text('tel ０９０－１２３４－５６７８, ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ, ٤١١١ ١١١١ ١١١١ ١١١١.'),
+    ).toBe('tel [PHONE], [EMAIL], [CARD].');
+  });
+
+  it('replaces internationalised addresses, but not SSH remotes', () => {
+    expect(text('用户@例子.中国 and x@y.cn谢谢')).toBe('[EMAIL] and [EMAIL]谢谢');
+    const remote = 'git@github.com:acme/app.git';
+    expect(text(remote)).toBe(remote);
+    expect(text('jane@example.com: hi')).toBe('[EMAIL]: hi');
+  });
+
+  it('leaves four-part versions but not addresses', () => {
+    const versions = 'Version=13.0.0.0 ver: 4.4.0.1 build 1.2.3.4 v1.2.3.4 RELEASE 5.6.7.8';
+    expect(text(versions)).toBe(versions);
+    expect(text('Server 10.0.0.12, ip 192.168.1.1')).toBe('Server [IP], ip [IP]');
+  });
+
+  it('needs phone-like grouping, and knows some national formats', () => {
+    const plain = 'Scores: 100 200 3000, code 0123 456 789, order 12345678901, 01/2024';
+    expect(text(plain)).toBe(plain);
+    expect(text('07700900123 13800138000 0501234567 030/12345678 0412 345 678')).toBe(
+      '[PHONE] [PHONE] [PHONE] [PHONE] [PHONE]',
+    );
+  });
 });

@@ -92,4 +92,27 @@ describe('secrets stage', () => {
     const out = run(stage, input);
     expect(out.text).not.toContain('AAAA');
   });
+
+  it('replaces npm, PyPI and GitLab tokens', () => {
+    const npm = `npm_${'a1B2c3D4e5'.repeat(3)}F6g7H8`;
+    const pypi = `pypi-${'AgEIcHlwaS5vcmc'.repeat(4)}`;
+    const gitlab = `glpat-${'xY1_zW2-vU3tS4rQ5pO6'}`;
+    const out = run(createSecretsStage(), `${npm} ${pypi} ${gitlab}`);
+    expect(out.text).toBe('[SECRET] [SECRET] [SECRET]');
+    expect(out.report.kinds).toEqual({ npm_token: 1, pypi_token: 1, gitlab_token: 1 });
+  });
+
+  it('replaces password values only, and not placeholders', () => {
+    const stage = createSecretsStage();
+    const out = run(stage, `PASSWORD=abc123 passwd: 'two words' "password":"x9y8"`);
+    expect(out.text).toBe(`PASSWORD=[SECRET] passwd: '[SECRET]' "password":"[SECRET]"`);
+    expect(out.report.kinds).toEqual({ password: 3 });
+    const plain = 'password=[SECRET] password=*** password=<password> password=$DB_PW the password is long';
+    expect(run(stage, plain).text).toBe(plain);
+  });
+
+  it('finds secrets written in full-width characters', () => {
+    const out = run(createSecretsStage(), 'ｐａｓｓｗｏｒｄ＝ｈｕｎｔｅｒ２');
+    expect(out.text).toBe('ｐａｓｓｗｏｒｄ＝[SECRET]');
+  });
 });

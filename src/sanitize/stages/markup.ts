@@ -149,6 +149,7 @@ export function createMarkupStage(scanner: SecretScanner = createSecretScanner()
   const dangerousUrl = /^(?:javascript:|vbscript:|data:text\/html)/;
   const privateUse = /[\uE000-\uF8FF]/;
   const scriptOpener = /<script/i;
+  const strayEndTag = /<\/(?![a-zA-Z>])/g;
   // Script URLs written outside HTML (see `neutralizeUrls`).
   const scriptScheme = /(?:java|vb)script:|data:text\/html/i;
   const autolink = /<(?:(?:javascript|vbscript):|data:text\/html)[^<>\s]*>/gi;
@@ -240,16 +241,26 @@ export function createMarkupStage(scanner: SecretScanner = createSecretScanner()
   const pickSentinel = (text: string): string | undefined =>
     privateUse.test(text) ? freePrivateUse(text, 1)?.[0] : '\uE000';
 
+  /**
+   * `</` not followed by a letter or `>` (`a </ b`, `0</ 4000`) is text to a reader, but htmlparser2
+   * drops it and the whitespace after it, gluing digits together (`04000`). It is given to the parser
+   * as the entity `&lt;/`, which `textFilter` turns back into `</`. Called after `&` is swapped out.
+   */
+  const keepStrayEndTags = (text: string): string =>
+    text.includes('</') ? text.replace(strayEndTag, '&lt;/') : text;
+
   const parseOnce = (text: string): string => {
     sentinel = undefined;
-    if (!text.includes('&')) return sanitizeHtml(text, options);
+    if (!text.includes('&')) return sanitizeHtml(keepStrayEndTags(text), options);
     const s = pickSentinel(text);
     if (s === undefined) {
       // Pathological input holding all 6,400 private-use characters: strip every tag opener instead.
       return text.replace(tagOpener, '');
     }
     sentinel = s;
-    const out = sanitizeHtml(text.split('&').join(s), options).split(s).join('&');
+    const out = sanitizeHtml(keepStrayEndTags(text.split('&').join(s)), options)
+      .split(s)
+      .join('&');
     sentinel = undefined;
     return out;
   };

@@ -17,9 +17,15 @@
  *   `Foo::Bar` are code, `fe80::1` an address).
  * - phone: international `+CC …` (7–15 digits in all, any usual grouping); North American
  *   `(555) 123-4567`, `555-123-4567`, `555.123.4567`, `555 123 4567`, with an optional leading `1`;
- *   European trunk-prefix numbers `030 12345678`, `06 12 34 56 78`, `(0171) 1234567` (9–15 digits).
- *   A bare digit run such as `5551234567` is not a phone number (it could be any id), nor is a
- *   7-digit `555-1234` (it reads like a range, `100-1000`).
+ *   (area code 2–9, so `100 200 3000` is not one); European trunk-prefix numbers `030 12345678`,
+ *   `030/12345678`, `06 12 34 56 78`, `(0171) 1234567` (9–13 digits, phone-like grouping: see
+ *   `trunkGrouping`, so `0123 456 789` is not one); UK, Chinese and Saudi mobiles written as one
+ *   run (`07700900123`, `13800138000`, `0501234567`). Any other bare digit run such as `5551234567`
+ *   is not a phone number (it could be any id), nor is a 7-digit `555-1234` (a range, `100-1000`).
+ * - e-mail: letters and digits of any script (`用户@例子.中国`); not an SSH remote `git@host:path`.
+ * - IPv4 right after `version`, `ver`, `v`, `build`, `release` is a version (`Version=13.0.0.0`).
+ * Matching runs on a folded view (`fold.ts`: full-width ASCII, Arabic-Indic digits), replacing the
+ * original characters.
  * Cards and SSNs are matched before phones, so they are not taken for phone numbers; e-mails first
  * of all, so digits in an address are not matched on their own. Spans the secrets stage will
  * replace (a JWT, a key block…) are skipped, so a secret reaches that stage whole.
@@ -122,6 +128,8 @@ const digitsBetween =
 
 /** Letters, marks and digits of any script are allowed in e-mail addresses (`用户@例子.中国`). */
 const EMAIL_CHAR = '\\p{L}\\p{M}\\p{N}';
+/** LRM, RLM, ALM, absorbed by an address they touch. */
+const BIDI_MARKS = '[\\u200E\\u200F\\u061C]*';
 /** Scripts written without spaces: an address may start right after them (`邮箱x@y.cn`). */
 const CJK = '[\\p{scx=Han}\\p{scx=Hiragana}\\p{scx=Katakana}]';
 const NOT_CJK = `(?!${CJK})`;
@@ -154,8 +162,11 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
       kind: 'email',
       placeholder: '[EMAIL]',
       // Not an SSH remote (`git@github.com:acme/app.git`): `:` then a path character right after.
+      // The first look-ahead (a plain class up to `@`) skips words not followed by `@` quickly.
+      // Bidi marks at either end go with the address: the `invisible` stage kept them only because
+      // they touch its RTL letters, and next to `[EMAIL]` a second pass would remove them.
       re: new RegExp(
-        `(?:(?<![${EMAIL_CHAR}._%+-])|(?<=${CJK}))${EMAIL_LOCAL}@(?:${EMAIL_LABEL}\\.)+${EMAIL_TLD}(?!:[^\\s])`,
+        `(?:(?<![${EMAIL_CHAR}._%+-])|(?<=${CJK}))(?=[${EMAIL_CHAR}._%+\\u200E\\u200F\\u061C-]*@)${BIDI_MARKS}${EMAIL_LOCAL}@(?:${EMAIL_LABEL}\\.)+${EMAIL_TLD}${BIDI_MARKS}(?!:[^\\s])`,
         'gu',
       ),
       needs: '@',

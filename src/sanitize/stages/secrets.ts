@@ -39,8 +39,8 @@ interface Rule {
 
 const hasDigitAndLetter = (value: string): boolean => /\d/.test(value) && /[a-z]/i.test(value);
 
-/** A password value that is really a placeholder (`[SECRET]`, `***`, `<password>`, `${PW}`, `{{pw}}`). */
-const placeholderValue = /^(?:\[[A-Z]+\]|\*+|x+|\.+|<[^>]*>?|\$\{.*|\{\{.*|%\(.*|\$[A-Z_]+)$/i;
+/** A password value that is really a placeholder (`[SECRET]…`, already replaced, `***`, `<password>`, `${PW}`, `{{pw}}`). */
+const placeholderValue = /^(?:\[[A-Z]+\].*|\*+|x+|\.+|<[^>]*>?|\$\{.*|\{\{.*|%\(.*|\$[A-Z_]+)$/i;
 const isPasswordValue = (value: string): boolean => value.length >= 3 && !placeholderValue.test(value);
 
 /** `password` / `passwd` as a key (`DB_PASSWORD` too), an optional closing quote, then `=` or `:`. */
