@@ -12,8 +12,6 @@ export interface Principal {
   expiresAt?: number;
 }
 
-export const hasScope = (p: Principal, scope: Scope): boolean => p.scopes.has(scope);
-
 export interface Authenticator {
   /** True when no keys or JWT key are configured: one anonymous principal with every scope. */
   readonly openMode: boolean;
