@@ -14,7 +14,7 @@ import {
 } from '../agent-messages/factories.js';
 import type { AgentMessageRouter } from '../agent-messages/router.js';
 import { type AgentMessageInput, withDefaults } from '../agent-messages/schema.js';
-import type { ChatTurn, ModelAgent } from '../agents/model-agent.js';
+import type { ModelAgent } from '../agents/model-agent.js';
 import type { Principal } from '../auth/principal.js';
 import { HeraldError, toHeraldError } from '../errors/catalogue.js';
 import { newId } from '../ids.js';
@@ -23,6 +23,7 @@ import { countChars } from '../sanitize/chars.js';
 import type { SanitizeResult } from '../sanitize/types.js';
 import type { Session, Store, TimelineEntry } from '../store/store.js';
 import type { ChatRateLimiter } from './chat-rate-limiter.js';
+import { turnsOf } from './history.js';
 import type { Sessions } from './sessions.js';
 
 export interface ChatRequest {
@@ -264,27 +265,4 @@ export class ChatService {
   private recentTimeline(sessionId: string): Promise<TimelineEntry[]> {
     return this.opts.store.readTimeline(sessionId, Math.max(this.opts.historyTurns * 4, 200));
   }
-}
-
-/**
- * The model's view of a timeline: user texts and replies, the last reply of a message winning
- * (a regenerate replaces the one before); with `before`, only what came before that user message.
- */
-export function turnsOf(
-  timeline: readonly TimelineEntry[],
-  before: string | undefined,
-  limit: number,
-): ChatTurn[] {
-  const turns: Array<ChatTurn & { replyTo?: string }> = [];
-  for (const entry of timeline) {
-    if (entry.kind === 'user') {
-      if (entry.id === before) break;
-      turns.push({ role: 'user', content: entry.text });
-    } else if (entry.kind === 'reply') {
-      const last = turns[turns.length - 1];
-      if (last?.role === 'assistant' && last.replyTo === entry.replyTo) last.content = entry.text;
-      else turns.push({ role: 'assistant', content: entry.text, replyTo: entry.replyTo });
-    }
-  }
-  return turns.slice(-limit).map(({ role, content }) => ({ role, content }));
 }
