@@ -22,9 +22,24 @@ const kindsText = (kinds: Record<string, number>): string =>
     .map(([kind, n]) => `${kind.replaceAll('_', ' ')} ${n}`)
     .join(', ');
 
+/**
+ * Kinds the markup step reports on top of its count (attributes and links of what it removed),
+ * told apart so the kinds in parentheses add up to the count.
+ */
+const ALSO_KINDS = new Set(['event_handler', 'js_url']);
+
 function stageLine(report: StageReport): string {
-  const kinds = kindsText(report.kinds);
-  return `- ${report.stage}: ${report.count} ${STAGE_VERBS[report.stage] ?? 'changed'}${kinds ? ` (${kinds})` : ''}`;
+  const counted: Record<string, number> = {};
+  const also: Record<string, number> = {};
+  for (const [kind, n] of Object.entries(report.kinds)) (ALSO_KINDS.has(kind) ? also : counted)[kind] = n;
+  const told = Object.values(counted).reduce((a, b) => a + b, 0);
+  if (told < report.count && told > 0) counted.other = (counted.other ?? 0) + report.count - told;
+  const kinds = kindsText(counted);
+  const extra = kindsText(also);
+  return (
+    `- ${report.stage}: ${report.count} ${STAGE_VERBS[report.stage] ?? 'changed'}${kinds ? ` (${kinds})` : ''}` +
+    (extra ? `, with ${extra}` : '')
+  );
 }
 
 /** True when contract section 8 asks for a sanitization summary. */

@@ -50,6 +50,11 @@ describe('publishing agent messages', () => {
       correlationId: 'm_1',
       data: { build: 7 },
     });
+    const zero = await server.request('GET', `/api/agent-messages?sessionId=${sessionId}&limit=0`, {
+      token: KEYS.alice,
+    });
+    expect(zero.status).toBe(400);
+    expect(zero.body.fields).toEqual(['limit']);
     const after = await poll(server, sessionId, 1);
     expect(after.body).toEqual({ messages: [], next: 1 });
   });

@@ -136,6 +136,23 @@ describe('AI SDK UI message stream', () => {
       body: { messages: 'x' },
     });
     expect(bad.status).toBe(400);
-    expect(bad.body.code).toBe('invalid_request');
+    expect(bad.body).toMatchObject({ code: 'invalid_request', fields: ['messages'] });
+    // Wrong types inside the AI SDK body are named, not read as an empty message.
+    const ui = (parts: unknown, id: unknown = 'u1', trigger = 'submit-message') => ({
+      id: 'chat-x',
+      trigger,
+      messages: [{ id, role: 'user', parts }],
+    });
+    const cases: Array<[unknown, string]> = [
+      [ui([{ type: 'text', text: 5 }]), 'messages.parts.text'],
+      [ui([{ type: 'text', text: 'hi' }], 7), 'messages.id'],
+      [ui([{ type: 'text', text: 'hi' }], 'u1', 'bogus'), 'trigger'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await server.request('POST', '/api/chat/stream', { token: KEYS.alice, body });
+      expect(res.status, field).toBe(400);
+      expect(res.body.fields, field).toEqual([field]);
+    }
+    expect(await server.app.herald.store.listSessionIds('alice')).toEqual([]);
   });
 });

@@ -144,6 +144,7 @@ describe('shutdown', () => {
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       const health = await viaKeepAlive('GET', '/health');
       expect(health.status).toBe(503);
+      expect(Number(health.headers['retry-after'])).toBeGreaterThan(0);
       expect(health.body.status).toBe('shutting_down');
       agent.release({ reply: 'done' });
       expect((await inFlight).status).toBe(200);

@@ -22,7 +22,7 @@ export const SessionParams = Type.Object({ id: SessionId });
 export const ListQuery = Type.Object({
   sessionId: SessionId,
   after: Type.Optional(SeqQuery),
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
 });
 
 export const StreamQuery = Type.Object({
@@ -34,5 +34,5 @@ export const AckBody = Type.Object({ sessionId: SessionId, ids: AckIds });
 export type AckBody = Static<typeof AckBody>;
 
 export const DeadLetterQuery = Type.Object({
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
 });

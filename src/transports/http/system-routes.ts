@@ -7,14 +7,15 @@ const PAGE_URL = new URL('../../web/index.html', import.meta.url);
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
   // 503 while shutting down, so a load balancer stops sending work here.
-  app.get('/health', async (_request, reply) =>
-    reply.code(app.herald.shuttingDown ? 503 : 200).send({
+  app.get('/health', async (_request, reply) => {
+    if (app.herald.shuttingDown) void reply.header('retry-after', '5');
+    return reply.code(app.herald.shuttingDown ? 503 : 200).send({
       status: app.herald.shuttingDown ? 'shutting_down' : 'ok',
       store: app.herald.config.store,
       agent: app.herald.config.agent,
       agentMessages: app.herald.router ? 'on' : 'off',
-    }),
-  );
+    });
+  });
 
   app.get('/metrics', { config: { scope: 'admin' } }, async (_request, reply) => {
     const { registry } = app.herald.metrics;

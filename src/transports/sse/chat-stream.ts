@@ -45,24 +45,28 @@ export function parseStreamBody(body: unknown): StreamInput {
       throw invalidRequest('ack', 'must be an array of at most 1000 agent message ids');
     ack = b.ack as string[];
   }
-  if (Array.isArray(b.messages)) {
+  if (b.messages !== undefined) {
+    // The body of the AI SDK's DefaultChatTransport.
+    if (!Array.isArray(b.messages)) throw invalidRequest('messages', 'must be an array of UI messages');
     const chatKey = optionalString(b, 'id', 128);
+    if (b.trigger !== undefined && b.trigger !== 'submit-message' && b.trigger !== 'regenerate-message')
+      throw invalidRequest('trigger', 'must be "submit-message" or "regenerate-message"');
     const last = [...b.messages].reverse().find((m) => (m as { role?: unknown } | null)?.role === 'user') as
       | { id?: unknown; parts?: unknown }
       | undefined;
     if (!last) throw invalidRequest('messages', 'must contain a user message');
     if (!Array.isArray(last.parts)) throw invalidRequest('messages.parts', 'must be an array');
-    const text = last.parts
-      .filter(
-        (p): p is { type: 'text'; text: string } =>
-          (p as { type?: unknown })?.type === 'text' && isString((p as { text?: unknown }).text),
-      )
-      .map((p) => p.text)
-      .join('');
-    const messageId = isString(last.id) && last.id.length > 0 && last.id.length <= 128 ? last.id : undefined;
+    const texts: string[] = [];
+    for (const p of last.parts as Array<{ type?: unknown; text?: unknown } | null>) {
+      if (p?.type !== 'text') continue;
+      if (!isString(p.text)) throw invalidRequest('messages.parts.text', 'must be a string');
+      texts.push(p.text);
+    }
+    if (last.id !== undefined && (!isString(last.id) || last.id.length < 1 || last.id.length > 128))
+      throw invalidRequest('messages.id', 'must be a string of 1 to 128 characters');
     return {
-      message: text,
-      messageId,
+      message: texts.join(''),
+      messageId: last.id as string | undefined,
       sessionId,
       chatKey,
       ack,
