@@ -3,6 +3,7 @@
  * field; every bad field is named in one invalid_agent_message error, and nothing is admitted.
  */
 import { HeraldError } from '../errors/catalogue.js';
+import { isPlainObject } from '../json-guards.js';
 import { countChars } from '../sanitize/chars.js';
 import { LIMITS, SOURCE_PATTERN, TYPE_DEFAULTS } from './defaults.js';
 import {
@@ -35,9 +36,6 @@ export type ResolvedInput = Required<Omit<AgentMessageInput, 'correlationId' | '
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 export const stripControl = (text: string): string => text.replace(CONTROL, '');
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks an untrusted input (a publish body without its target) and applies the type's

@@ -4,7 +4,7 @@ import { ApiKeyStore } from '../../src/auth/api-keys.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import type { ApiKeyConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/config/config.js';
-import { HeraldError } from '../../src/errors/catalogue.js';
+import { rejects } from './rejects.js';
 
 const KEY = 'hk_live_0123456789abcdef';
 const keys = (): ApiKeyConfig[] => [
@@ -12,16 +12,6 @@ const keys = (): ApiKeyConfig[] => [
   { key: 'hk_live_publisher_key_42', sub: 'pipeline', scopes: ['agent:publish'] },
 ];
 const base = { jwtSecret: undefined, jwtPublicKey: undefined, ticketTtlMs: 30_000 };
-
-async function rejects(p: Promise<unknown>, code = 'unauthorized'): Promise<HeraldError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(HeraldError);
-  expect((err as HeraldError).code).toBe(code);
-  return err as HeraldError;
-}
 
 describe('ApiKeyStore', () => {
   it('finds the principal of a configured key', () => {

@@ -4,22 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { createJwtVerifier, detectPublicKeyAlgorithm, JWT_CLOCK_TOLERANCE_S } from '../../src/auth/jwt.js';
 import { ConfigError } from '../../src/config/config.js';
-import { HeraldError } from '../../src/errors/catalogue.js';
+import { rejects } from './rejects.js';
 
 const SECRET = 'a-test-secret-of-at-least-thirty-two-bytes!';
 const secretBytes = new TextEncoder().encode(SECRET);
 const nowS = () => Math.floor(Date.now() / 1000);
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
-async function rejects(p: Promise<unknown>, code = 'unauthorized'): Promise<HeraldError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(HeraldError);
-  expect((err as HeraldError).code).toBe(code);
-  return err as HeraldError;
-}
 
 const hs256 = (claims: Record<string, unknown>, key: Uint8Array = secretBytes) =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key);

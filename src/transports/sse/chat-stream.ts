@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentMessage } from '../../agent-messages/types.js';
 import { ChatFailure } from '../../chat/chat-service.js';
 import { invalidRequest, toHeraldError } from '../../errors/catalogue.js';
+import { isPlainObject } from '../../json-guards.js';
 import type { Session } from '../../store/store.js';
 import { collect } from '../http/collector.js';
 import { SseWriter } from './sse-writer.js';
@@ -35,9 +36,8 @@ function optionalString(body: Record<string, unknown>, field: string, max: numbe
 
 /** Reads either body shape, naming the field at fault. */
 export function parseStreamBody(body: unknown): StreamInput {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw invalidRequest('body', 'must be a JSON object');
-  const b = body as Record<string, unknown>;
+  if (!isPlainObject(body)) throw invalidRequest('body', 'must be a JSON object');
+  const b = body;
   const sessionId = optionalString(b, 'sessionId', 80);
   let ack: string[] | undefined;
   if (b.ack !== undefined) {

@@ -4,6 +4,7 @@
  * frame gets an error frame and the connection stays open.
  */
 import { HeraldError, invalidRequest } from '../../errors/catalogue.js';
+import { isPlainObject } from '../../json-guards.js';
 
 export type ClientFrame =
   | { type: 'chat'; id?: string; message: string; context?: Record<string, unknown> }
@@ -19,9 +20,6 @@ export type ServerFrame =
   | { type: 'error'; error: string; code: string; fields?: string[]; retryAfter?: number; replyTo?: string }
   | { type: 'pong' };
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 export function parseClientFrame(text: string): ClientFrame {
   let value: unknown;
   try {
@@ -29,7 +27,7 @@ export function parseClientFrame(text: string): ClientFrame {
   } catch {
     throw new HeraldError('bad_json', 'The frame is not valid JSON.');
   }
-  if (!isObject(value)) throw invalidRequest('frame', 'must be a JSON object');
+  if (!isPlainObject(value)) throw invalidRequest('frame', 'must be a JSON object');
   // The older protocol: a chat message without `type`.
   const type = value.type ?? ('message' in value ? 'chat' : undefined);
   switch (type) {
@@ -42,7 +40,8 @@ export function parseClientFrame(text: string): ClientFrame {
       if (typeof value.message !== 'string') throw bad('message', 'must be a string');
       if (value.id !== undefined && replyTo === undefined)
         throw bad('id', 'must be a string of 1 to 128 characters');
-      if (value.context !== undefined && !isObject(value.context)) throw bad('context', 'must be an object');
+      if (value.context !== undefined && !isPlainObject(value.context))
+        throw bad('context', 'must be an object');
       return {
         type: 'chat',
         message: value.message,
