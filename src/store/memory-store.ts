@@ -13,6 +13,7 @@
 import type { AgentMessage } from '../agent-messages/types.js';
 import { expiresAtMs, UnknownSessionError } from './shared.js';
 import type {
+  AdmitOptions,
   AgentMessageDraft,
   DeadLetter,
   IdempotencyRecord,
@@ -102,13 +103,19 @@ export function createMemoryStore(): Store {
       return last < 1 ? [] : timeline.slice(-last);
     },
 
-    async appendAgentMessage(draft: AgentMessageDraft, pending: boolean) {
+    async appendAgentMessage(draft: AgentMessageDraft, pending: boolean, options?: AdmitOptions) {
       const state = writable(draft.sessionId);
       const expiry = expiresAtMs(draft);
       state.lastSeq += 1;
       const message = frozenCopy<AgentMessage>({ ...draft, seq: state.lastSeq });
       state.timeline.push(Object.freeze({ kind: 'agent_message', message, timestamp: message.timestamp }));
       if (pending) state.pending.set(message.id, { value: message, expiresAtMs: expiry });
+      const idempotency = options?.idempotency;
+      if (idempotency)
+        state.idempotency.set(idempotency.key, {
+          value: Object.freeze({ id: message.id, seq: message.seq }),
+          expiresAtMs: idempotency.expiresAtMs,
+        });
       return message;
     },
 

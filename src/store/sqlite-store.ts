@@ -1,18 +1,24 @@
 /**
- * The embedded store (the default): one SQLite file through better-sqlite3.
+ * The embedded store (the default): one SQLite file through better-sqlite3, written with
+ * group commit (`sqlite/group-commit.ts`): the writes of one event-loop turn share one
+ * transaction, and each promise resolves once its write is committed.
  *
- * better-sqlite3 is synchronous, so every method runs to completion before another starts
- * in this process: `appendAgentMessage` takes its seq inside one transaction with no await
- * in between, and concurrent calls still get distinct, gap-free seqs.
+ * Writes run one after another inside that transaction with no await in between, so
+ * `appendAgentMessage` still takes its seq atomically and concurrent calls get distinct,
+ * gap-free seqs. Reads run at once on committed state.
  *
- * Each message is serialized once on admission; the same JSON text goes into the timeline
- * (inside the entry) and the delivery store, and is parsed only when read.
+ * Each agent message is stored once, as its timeline row; a pending row points at it. What is
+ * pending per session is also known in memory (`sqlite/pending-index.ts`), so listing a session
+ * with nothing pending, or acking by id, asks SQLite nothing it already knows.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentMessage } from '../agent-messages/types.js';
 import { expiresAtMs, UnknownSessionError } from './shared.js';
+import { GroupCommit } from './sqlite/group-commit.js';
+import { migrate } from './sqlite/migrations.js';
+import { type PendingEntry, PendingIndex, type PendingIndexOptions } from './sqlite/pending-index.js';
 import type {
   AgentMessageDraft,
   DeadLetter,
@@ -27,61 +33,11 @@ export interface SqliteStoreOptions {
   file: string;
   /** Milliseconds a statement waits for another connection's lock before failing. Default 5,000. */
   busyTimeoutMs?: number;
+  /** Bounds of what is kept in memory about pending messages (tests make them small). */
+  pendingIndex?: PendingIndexOptions;
+  /** Told the size of each committed batch of writes (metrics). */
+  onCommit?: (writes: number) => void;
 }
-
-/**
- * Schema migrations, in order: `MIGRATIONS[n]` takes the file from `user_version` n to n + 1.
- * Append new ones; never edit one that has shipped.
- */
-const MIGRATIONS: readonly string[] = [
-  /* 1: sessions, timelines, the delivery store, idempotency keys, dead letters. */ `
-  CREATE TABLE sessions (
-    id         TEXT PRIMARY KEY,
-    owner      TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    chat_key   TEXT,                          -- NULLs never collide in a UNIQUE index
-    last_seq   INTEGER NOT NULL DEFAULT 0     -- the seq of the newest agent message
-  );
-  CREATE UNIQUE INDEX sessions_owner_chat_key ON sessions (owner, chat_key);
-  CREATE INDEX sessions_owner_created ON sessions (owner, created_at);
-
-  -- pos is the rowid: it only grows (rows are never deleted), so it is the order things happened.
-  CREATE TABLE timeline (
-    pos        INTEGER PRIMARY KEY,
-    session_id TEXT NOT NULL REFERENCES sessions (id),
-    kind       TEXT NOT NULL,
-    json       TEXT NOT NULL                  -- the whole TimelineEntry
-  );
-  CREATE INDEX timeline_session_pos ON timeline (session_id, pos);
-
-  -- Unacked, unpurged agent messages. Clustered by (session_id, seq): listPending is one range scan.
-  CREATE TABLE pending (
-    session_id    TEXT NOT NULL REFERENCES sessions (id),
-    seq           INTEGER NOT NULL,
-    id            TEXT NOT NULL UNIQUE,
-    expires_at_ms INTEGER NOT NULL,
-    json          TEXT NOT NULL,              -- the whole AgentMessage
-    PRIMARY KEY (session_id, seq)
-  ) WITHOUT ROWID;
-  CREATE INDEX pending_expires ON pending (expires_at_ms);
-
-  CREATE TABLE idempotency (
-    session_id    TEXT NOT NULL REFERENCES sessions (id),
-    key           TEXT NOT NULL,
-    id            TEXT NOT NULL,
-    seq           INTEGER NOT NULL,
-    expires_at_ms INTEGER NOT NULL,
-    PRIMARY KEY (session_id, key)
-  ) WITHOUT ROWID;
-  CREATE INDEX idempotency_expires ON idempotency (expires_at_ms);
-
-  CREATE TABLE dead_letters (
-    id   INTEGER PRIMARY KEY,                 -- insertion order: listed newest first
-    at   TEXT NOT NULL,
-    json TEXT NOT NULL                        -- the whole DeadLetter
-  );
-`,
-];
 
 /** Opens (creating or migrating when needed) the SQLite store at `options.file`. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
@@ -101,20 +57,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.close();
     throw err;
   }
-  return sqliteStore(db);
-}
-
-function migrate(db: Database.Database, file: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(
-      `${file} has schema version ${version}; this Herald knows up to ${MIGRATIONS.length}: upgrade Herald`,
-    );
-  }
-  db.transaction(() => {
-    for (const sql of MIGRATIONS.slice(version)) db.exec(sql);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  }).immediate();
+  return sqliteStore(db, options);
 }
 
 interface SessionRow {
@@ -123,15 +66,40 @@ interface SessionRow {
   created_at: string;
 }
 
+interface PendingRow {
+  id: string;
+  seq: number;
+  expires_at_ms: number;
+}
+
 const toSession = (row: SessionRow): Session => ({ id: row.id, owner: row.owner, createdAt: row.created_at });
 const parseAll = <T>(rows: string[]): T[] => rows.map((json) => JSON.parse(json) as T);
 
-function sqliteStore(db: Database.Database): Store {
+/** A timeline row as the entry it stands for: agent message rows hold the message alone. */
+function toEntry(row: { kind: string; json: string }): TimelineEntry {
+  if (row.kind !== 'agent_message') return JSON.parse(row.json) as TimelineEntry;
+  const message = JSON.parse(row.json) as AgentMessage;
+  return { kind: 'agent_message', message, timestamp: message.timestamp };
+}
+
+/** A message handed out from memory: the caller may read it, never change it. */
+function frozen(message: AgentMessage): AgentMessage {
+  if (message.data !== undefined) deepFreeze(message.data);
+  return Object.freeze(message);
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
+}
+
+function sqliteStore(db: Database.Database, options: SqliteStoreOptions): Store {
   const sessionColumns = 'id, owner, created_at';
+  const pendingIndex = new PendingIndex(options.pendingIndex);
+  const writes = new GroupCommit(db, { onCommit: options.onCommit });
   // Statements are prepared once. Id lists are bound as one JSON array read by json_each, so
-  // one statement serves any length and SQLite's bound-variable limit never applies. The `+`
-  // in `+session_id` keeps the planner on the unique id index (a probe per named id) rather
-  // than walking every pending row of the session.
+  // one statement serves any length and SQLite's bound-variable limit never applies.
   const sql = {
     insertSession: db.prepare<[string, string, string, string | null]>(
       'INSERT INTO sessions (id, owner, created_at, chat_key) VALUES (?, ?, ?, ?)',
@@ -151,37 +119,42 @@ function sqliteStore(db: Database.Database): Store {
     insertTimeline: db.prepare<[string, TimelineEntry['kind'], string]>(
       'INSERT INTO timeline (session_id, kind, json) VALUES (?, ?, ?)',
     ),
-    readTimeline: db
-      .prepare<[string], string>('SELECT json FROM timeline WHERE session_id = ? ORDER BY pos')
-      .pluck(),
-    readTimelineTail: db
-      .prepare<[string, number], string>(
-        `SELECT json FROM (SELECT pos, json FROM timeline WHERE session_id = ? ORDER BY pos DESC LIMIT ?)
+    readTimeline: db.prepare<[string], { kind: string; json: string }>(
+      'SELECT kind, json FROM timeline WHERE session_id = ? ORDER BY pos',
+    ),
+    readTimelineTail: db.prepare<[string, number], { kind: string; json: string }>(
+      `SELECT kind, json FROM (SELECT pos, kind, json FROM timeline WHERE session_id = ? ORDER BY pos DESC LIMIT ?)
           ORDER BY pos`,
-      )
-      .pluck(),
-    insertPending: db.prepare<[string, number, string, number, string]>(
-      'INSERT INTO pending (session_id, seq, id, expires_at_ms, json) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertPending: db.prepare<[string, number, string, number, number | bigint]>(
+      'INSERT INTO pending (session_id, seq, id, expires_at_ms, pos) VALUES (?, ?, ?, ?, ?)',
+    ),
+    loadPending: db.prepare<[string, number], PendingRow>(
+      'SELECT id, seq, expires_at_ms FROM pending WHERE session_id = ? ORDER BY seq LIMIT ?',
     ),
     listPending: db
       .prepare<[string, number, number, number], string>(
-        `SELECT json FROM pending
-          WHERE session_id = ? AND seq > ? AND expires_at_ms > ?
-          ORDER BY seq
+        `SELECT t.json FROM pending p JOIN timeline t ON t.pos = p.pos
+          WHERE p.session_id = ? AND p.seq > ? AND p.expires_at_ms > ?
+          ORDER BY p.seq
           LIMIT ?`,
       )
       .pluck(),
     pendingIds: db
       .prepare<[string, string], string>(
-        'SELECT id FROM pending WHERE +session_id = ? AND id IN (SELECT value FROM json_each(?))',
+        'SELECT id FROM pending WHERE session_id = ? AND id IN (SELECT value FROM json_each(?))',
       )
       .pluck(),
-    ack: db.prepare<[string, string]>(
-      'DELETE FROM pending WHERE +session_id = ? AND id IN (SELECT value FROM json_each(?))',
-    ),
-    purgePending: db
-      .prepare<[number], string>('DELETE FROM pending WHERE expires_at_ms <= ? RETURNING json')
+    ackSeq: db.prepare<[string, number]>('DELETE FROM pending WHERE session_id = ? AND seq = ?'),
+    ackIds: db
+      .prepare<[string, string], string>(
+        'DELETE FROM pending WHERE session_id = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id',
+      )
       .pluck(),
+    purgePending: db.prepare<[number], { session_id: string; id: string; json: string }>(
+      `DELETE FROM pending WHERE expires_at_ms <= ?
+        RETURNING session_id, id, (SELECT json FROM timeline WHERE timeline.pos = pending.pos) AS json`,
+    ),
     countPending: db.prepare<[], number>('SELECT count(*) FROM pending').pluck(),
     purgeIdempotency: db.prepare<[number]>('DELETE FROM idempotency WHERE expires_at_ms <= ?'),
     getIdempotency: db.prepare<[string, string, number], IdempotencyRecord>(
@@ -198,32 +171,63 @@ function sqliteStore(db: Database.Database): Store {
       .pluck(),
   };
 
-  const createSession = db.transaction((session: Session, chatKey: string | undefined): Session => {
+  /** The session's pending index, loaded from the file when not held; undefined: ask the file. */
+  const pendingOf = (sessionId: string) =>
+    pendingIndex.get(sessionId, () =>
+      sql.loadPending
+        .all(sessionId, pendingIndex.maxPerSession + 1)
+        .map(
+          (r): PendingEntry => ({ id: r.id, seq: r.seq, expiresAtMs: r.expires_at_ms, message: undefined }),
+        ),
+    );
+
+  const createSession = (session: Session, chatKey: string | undefined): Session => {
     if (chatKey !== undefined) {
       const earlier = sql.findByChatKey.get(session.owner, chatKey);
       if (earlier) return toSession(earlier);
     }
     sql.insertSession.run(session.id, session.owner, session.createdAt, chatKey ?? null);
     return { id: session.id, owner: session.owner, createdAt: session.createdAt };
-  });
+  };
 
-  const appendAgentMessage = db.transaction((draft: AgentMessageDraft, pending: boolean, expiry: number) => {
-    const seq = sql.nextSeq.get(draft.sessionId);
-    if (seq === undefined) throw new UnknownSessionError(draft.sessionId);
-    const message: AgentMessage = { ...draft, seq };
-    const json = JSON.stringify(message);
-    // The timeline entry wraps the same JSON text rather than serializing the message twice.
-    const entry = `{"kind":"agent_message","message":${json},"timestamp":${JSON.stringify(message.timestamp)}}`;
-    sql.insertTimeline.run(draft.sessionId, 'agent_message', entry);
-    if (pending) sql.insertPending.run(draft.sessionId, seq, message.id, expiry, json);
-    return message;
-  });
+  interface Admitted {
+    message: AgentMessage;
+    pending: PendingEntry | undefined;
+  }
+  // A savepoint inside the batch: the seq, the timeline row, the pending row and the key stand
+  // or fall together.
+  const appendAgentMessage = db.transaction(
+    (
+      draft: AgentMessageDraft,
+      pending: boolean,
+      expiry: number,
+      key?: { key: string; expiresAtMs: number },
+    ) => {
+      const seq = sql.nextSeq.get(draft.sessionId);
+      if (seq === undefined) throw new UnknownSessionError(draft.sessionId);
+      // Its own copy: a draft's `data` stays the caller's (the message is kept in memory, frozen).
+      const message: AgentMessage = { ...draft, seq };
+      if (draft.data !== undefined) message.data = structuredClone(draft.data);
+      const { lastInsertRowid } = sql.insertTimeline.run(
+        draft.sessionId,
+        'agent_message',
+        JSON.stringify(message),
+      );
+      let entry: PendingEntry | undefined;
+      if (pending) {
+        sql.insertPending.run(draft.sessionId, seq, message.id, expiry, lastInsertRowid);
+        entry = { id: message.id, seq, expiresAtMs: expiry, message: frozen(message) };
+      }
+      if (key) sql.putIdempotency.run(draft.sessionId, key.key, message.id, seq, key.expiresAtMs);
+      return { message: entry?.message ?? message, pending: entry } satisfies Admitted;
+    },
+  );
 
-  const purgeExpired = db.transaction((nowMs: number): AgentMessage[] => {
+  const purgeExpired = (nowMs: number) => {
     const purged = sql.purgePending.all(nowMs);
     sql.purgeIdempotency.run(nowMs);
-    return parseAll<AgentMessage>(purged);
-  });
+    return purged;
+  };
 
   /** Runs a write that names a session, turning the foreign key failure into UnknownSessionError. */
   const inSession = <T>(sessionId: string, write: () => T): T => {
@@ -238,8 +242,13 @@ function sqliteStore(db: Database.Database): Store {
   };
 
   return {
-    async createSession(session, chatKey) {
-      return createSession(session, chatKey);
+    createSession(session, chatKey) {
+      return writes.write(
+        () => createSession(session, chatKey),
+        (made) => {
+          if (made.id === session.id) pendingIndex.created(made.id);
+        },
+      );
     },
 
     async getSession(id) {
@@ -257,33 +266,90 @@ function sqliteStore(db: Database.Database): Store {
     },
 
     async appendTimeline(sessionId, entry) {
-      inSession(sessionId, () => sql.insertTimeline.run(sessionId, entry.kind, JSON.stringify(entry)));
+      const json = JSON.stringify(entry);
+      await writes.write(() =>
+        inSession(sessionId, () => sql.insertTimeline.run(sessionId, entry.kind, json)),
+      );
     },
 
     async readTimeline(sessionId, last) {
-      if (last === undefined) return parseAll<TimelineEntry>(sql.readTimeline.all(sessionId));
+      if (last === undefined) return sql.readTimeline.all(sessionId).map(toEntry);
       // A negative LIMIT means "no limit" to SQLite.
-      return last < 1 ? [] : parseAll<TimelineEntry>(sql.readTimelineTail.all(sessionId, last));
+      return last < 1 ? [] : sql.readTimelineTail.all(sessionId, last).map(toEntry);
     },
 
-    async appendAgentMessage(draft, pending) {
-      return appendAgentMessage(draft, pending, expiresAtMs(draft));
+    async appendAgentMessage(draft, pending, admit) {
+      const expiry = expiresAtMs(draft);
+      const admitted = await writes.write(
+        () => appendAgentMessage(draft, pending, expiry, admit?.idempotency),
+        (done) => {
+          if (done.pending) pendingIndex.added(draft.sessionId, done.pending);
+        },
+      );
+      return admitted.message;
     },
 
     async listPending(sessionId, afterSeq, limit, nowMs) {
-      // A negative LIMIT means "no limit" to SQLite.
       if (limit < 1) return [];
-      return parseAll<AgentMessage>(sql.listPending.all(sessionId, afterSeq, nowMs, limit));
+      const held = pendingOf(sessionId);
+      if (held) {
+        // From memory when every message to list is there; otherwise one read fills it in.
+        const out: AgentMessage[] = [];
+        let complete = true;
+        for (const entry of held.values()) {
+          if (entry.seq <= afterSeq || entry.expiresAtMs <= nowMs) continue;
+          if (!entry.message) {
+            complete = false;
+            break;
+          }
+          out.push(entry.message);
+          if (out.length >= limit) break;
+        }
+        if (complete) return out;
+      }
+      // A negative LIMIT means "no limit" to SQLite.
+      const read = parseAll<AgentMessage>(sql.listPending.all(sessionId, afterSeq, nowMs, limit));
+      if (!held) return read;
+      return read.map((message) => {
+        const entry = held.get(message.id);
+        if (!entry) return message;
+        entry.message ??= frozen(message);
+        return entry.message;
+      });
     },
 
     async pendingIds(sessionId, ids) {
       if (ids.length === 0) return new Set();
-      return new Set(sql.pendingIds.all(sessionId, JSON.stringify(ids)));
+      const held = pendingOf(sessionId);
+      if (!held) return new Set(sql.pendingIds.all(sessionId, JSON.stringify(ids)));
+      const found = new Set<string>();
+      for (const id of ids) if (held.has(id)) found.add(id);
+      return found;
     },
 
     async ack(sessionId, ids) {
       if (ids.length === 0) return 0;
-      return sql.ack.run(sessionId, JSON.stringify(ids)).changes;
+      const held = pendingOf(sessionId);
+      if (held) {
+        // Each pending id's seq is known: delete by the table's key, and skip the write
+        // altogether when nothing named is pending (a repeated ack).
+        const seqs = new Map<string, number>();
+        for (const id of ids) {
+          const entry = held.get(id);
+          if (entry) seqs.set(id, entry.seq);
+        }
+        if (seqs.size === 0) return 0;
+        return writes.write(
+          () => {
+            let n = 0;
+            for (const seq of seqs.values()) n += sql.ackSeq.run(sessionId, seq).changes;
+            return n;
+          },
+          () => pendingIndex.removed(sessionId, seqs.keys()),
+        );
+      }
+      const acked = await writes.write(() => sql.ackIds.all(sessionId, JSON.stringify(ids)));
+      return acked.length;
     },
 
     async countPending() {
@@ -291,7 +357,13 @@ function sqliteStore(db: Database.Database): Store {
     },
 
     async purgeExpired(nowMs) {
-      return purgeExpired(nowMs);
+      const purged = await writes.write(
+        () => purgeExpired(nowMs),
+        (rows) => {
+          for (const row of rows) pendingIndex.removed(row.session_id, [row.id]);
+        },
+      );
+      return purged.map((row) => JSON.parse(row.json) as AgentMessage);
     },
 
     async getIdempotency(sessionId, key, nowMs) {
@@ -300,11 +372,16 @@ function sqliteStore(db: Database.Database): Store {
     },
 
     async putIdempotency(sessionId, key, record, expiresAtMs) {
-      inSession(sessionId, () => sql.putIdempotency.run(sessionId, key, record.id, record.seq, expiresAtMs));
+      await writes.write(() =>
+        inSession(sessionId, () =>
+          sql.putIdempotency.run(sessionId, key, record.id, record.seq, expiresAtMs),
+        ),
+      );
     },
 
     async addDeadLetter(letter: DeadLetter) {
-      sql.addDeadLetter.run(letter.at, JSON.stringify(letter));
+      const json = JSON.stringify(letter);
+      await writes.write(() => sql.addDeadLetter.run(letter.at, json));
     },
 
     async listDeadLetters(limit) {
@@ -313,7 +390,11 @@ function sqliteStore(db: Database.Database): Store {
     },
 
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      // What was asked for before close is committed, not dropped.
+      writes.flushNow();
+      pendingIndex.clear();
+      db.close();
     },
   };
 }

@@ -34,6 +34,12 @@ export interface IdempotencyRecord {
   seq: number;
 }
 
+/** What `appendAgentMessage` also records, in the same atomic step as the message. */
+export interface AdmitOptions {
+  /** Records `key` → the message's id and seq in the session until `expiresAtMs` (see putIdempotency). */
+  idempotency?: { key: string; expiresAtMs: number };
+}
+
 /**
  * Shared rules of every method:
  * - A write naming a session the store does not have (`appendTimeline`, `appendAgentMessage`,
@@ -62,10 +68,15 @@ export interface Store {
 
   /**
    * Admits an agent message: gives it the session's next seq (atomically), adds it to the
-   * timeline and, when `pending` is true, to the delivery store until acked or expired.
+   * timeline and, when `pending` is true, to the delivery store until acked or expired; with
+   * `options.idempotency`, records its key too. All of it happens, or none of it.
    * Rejects with a TypeError when `draft.expiresAt` is not a date.
    */
-  appendAgentMessage(draft: AgentMessageDraft, pending: boolean): Promise<AgentMessage>;
+  appendAgentMessage(
+    draft: AgentMessageDraft,
+    pending: boolean,
+    options?: AdmitOptions,
+  ): Promise<AgentMessage>;
   /**
    * Pending (unacked) messages with seq > afterSeq that expire after `nowMs`, in seq order.
    * At most `limit` (an integer; below 1 lists none).

@@ -396,6 +396,59 @@ export function storeConformance(
           store.putIdempotency('sess_missing', 'k', { id: 'am_1', seq: 1 }, T0 + 1000),
         ).rejects.toBeInstanceOf(UnknownSessionError);
       });
+
+      it('records a key with the message it admits, in the same step', async () => {
+        const s = await session();
+        const m = await store.appendAgentMessage(draft(s.id), true, {
+          idempotency: { key: 'deploy-1', expiresAtMs: T0 + 1000 },
+        });
+        expect(await store.getIdempotency(s.id, 'deploy-1', T0)).toEqual({ id: m.id, seq: m.seq });
+        expect(await store.getIdempotency(s.id, 'deploy-1', T0 + 1000)).toBeUndefined();
+      });
+
+      it('records no key when the admission fails', async () => {
+        await expect(
+          store.appendAgentMessage(draft('sess_missing'), true, {
+            idempotency: { key: 'k', expiresAtMs: T0 + 1000 },
+          }),
+        ).rejects.toBeInstanceOf(UnknownSessionError);
+        expect(await store.getIdempotency('sess_missing', 'k', T0)).toBeUndefined();
+      });
+    });
+
+    describe('writes asked for together', () => {
+      it('keep their order and fail one by one: a bad write fails only itself', async () => {
+        const s = await session();
+        const asked = [
+          store.appendTimeline(s.id, { kind: 'user', id: 'm_1', text: 'one', timestamp: iso(T0) }),
+          store.appendTimeline('sess_missing', { kind: 'user', id: 'm_x', text: 'lost', timestamp: iso(T0) }),
+          store.appendAgentMessage(draft(s.id), true),
+          store.appendAgentMessage(draft('sess_missing'), true),
+          store.appendTimeline(s.id, { kind: 'reply', replyTo: 'm_1', text: 'two', timestamp: iso(T0) }),
+        ];
+        const settled = await Promise.allSettled(asked);
+        expect(settled.map((r) => r.status)).toEqual([
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+        ]);
+        expect((await store.readTimeline(s.id)).map((e) => e.kind)).toEqual([
+          'user',
+          'agent_message',
+          'reply',
+        ]);
+        expect(seqs(await pendingNow(s.id))).toEqual([1]);
+      });
+
+      it('are all there for a read once each has resolved', async () => {
+        const s = await session();
+        const made = await Promise.all(range(1, 20).map(() => admit(s.id)));
+        await Promise.all([store.ack(s.id, [made[0]!.id]), store.ack(s.id, [made[1]!.id, made[2]!.id])]);
+        expect(seqs(await pendingNow(s.id))).toEqual(range(4, 20));
+        expect(await store.countPending()).toBe(17);
+      });
     });
 
     describe('dead letters', () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import { draft, iso, newSession, storeConformance, T0 } from './conformance.js';
 
@@ -53,14 +54,14 @@ describe('sqlite store, on disk', () => {
     }
   });
 
-  it('runs in WAL mode at schema version 1, creating the folder', async () => {
+  it('runs in WAL mode at the current schema version, creating the folder', async () => {
     const file = path.join(tempDir(), 'nested', 'deeper', 'herald.db');
     const store = createSqliteStore({ file });
     await store.createSession(newSession());
     const peek = new Database(file, { readonly: true });
     try {
       expect(peek.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(peek.pragma('user_version', { simple: true })).toBe(1);
+      expect(peek.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     } finally {
       peek.close();
       await store.close();
@@ -81,3 +82,12 @@ describe('sqlite store, on disk', () => {
     await expect(store.getSession('sess_x')).rejects.toThrow();
   });
 });
+
+// The same contract with the in-memory pending index squeezed to almost nothing: evictions,
+// reloads and the file-only path for sessions with more pending than an index holds.
+storeConformance('sqlite store, tiny pending index', async () => ({
+  store: createSqliteStore({
+    file: path.join(tempDir(), 'herald.db'),
+    pendingIndex: { maxSessions: 1, maxEntries: 3, maxPerSession: 2 },
+  }),
+}));
