@@ -10,6 +10,7 @@ import { HeraldError } from '../errors/catalogue.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
+import { type Timer, TimerQueue } from '../util/timer-queue.js';
 import type { DeliveryChannel, SendOutcome } from './channel.js';
 import { SlidingWindows } from './rate-window.js';
 import type { ResolvedInput } from './schema.js';
@@ -34,7 +35,7 @@ interface InFlight {
   message: AgentMessage;
   json: string;
   attempt: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
 }
 
 interface ChannelState {
@@ -45,6 +46,11 @@ interface ChannelState {
 }
 
 const REPLAY_PAGE = 500;
+/**
+ * Sessions of one user admitted together in a publish to the user (one commit on SQLite),
+ * before the event loop gets a turn for everything else.
+ */
+const USER_PUBLISH_SLICE = 256;
 
 /** Lifecycle events, for observers and tests: `dead-letter` (message, attempts). */
 export interface RouterEvents {
@@ -61,6 +67,8 @@ export class AgentMessageRouter {
   private readonly sessions = new Map<string, Set<ChannelState>>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly windows = new SlidingWindows();
+  /** Every ack timeout of every channel, on one Node timer. */
+  private readonly timers = new TimerQueue();
   private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RouterOptions) {
@@ -81,6 +89,7 @@ export class AgentMessageRouter {
     this.purgeTimer = undefined;
     for (const states of this.sessions.values()) for (const s of states) this.forget(s);
     this.sessions.clear();
+    this.timers.clear();
   }
 
   /**
@@ -103,14 +112,27 @@ export class AgentMessageRouter {
     const results: PublishResult[] = [];
     const rateLimited: string[] = [];
     let limited: HeraldError | undefined;
-    for (const id of ids) {
-      try {
-        results.push(await this.publish(id, input));
-      } catch (err) {
-        if (!(err instanceof HeraldError) || err.code !== 'rate_limited') throw err;
-        rateLimited.push(id);
+    let failure: unknown;
+    // Each slice is admitted at once (sessions' locks are their own, so on SQLite the slice is one
+    // commit) and dispatched; between slices other work gets the event loop.
+    for (let from = 0; from < ids.length; from += USER_PUBLISH_SLICE) {
+      if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const slice = ids.slice(from, from + USER_PUBLISH_SLICE);
+      const settled = await Promise.allSettled(slice.map((id) => this.publish(id, input)));
+      for (const [i, outcome] of settled.entries()) {
+        if (outcome.status === 'fulfilled') {
+          results.push(outcome.value);
+          continue;
+        }
+        const err = outcome.reason;
+        if (!(err instanceof HeraldError) || err.code !== 'rate_limited') {
+          failure ??= err;
+          continue;
+        }
+        rateLimited.push(slice[i]!);
         if (!limited || (err.retryAfter ?? 0) < (limited.retryAfter ?? 0)) limited = err;
       }
+      if (failure !== undefined) throw failure;
     }
     if (results.length === 0 && limited) throw limited;
     return { results, rateLimited };
@@ -152,7 +174,7 @@ export class AgentMessageRouter {
       for (const id of ids) {
         const entry = state.inflight.get(id);
         if (entry) {
-          clearTimeout(entry.timer);
+          entry.timer?.cancel();
           state.inflight.delete(id);
         }
       }
@@ -201,12 +223,12 @@ export class AgentMessageRouter {
     // high and critical neither count nor wait, but still carry what the limit refused before them.
     let data = input.data;
     const limit = this.opts.rateLimits[input.agentType];
-    const key = `${sessionId}\u0000${input.agentType}`;
+    const windowKey = `${sessionId}\u0000${input.agentType}`;
     let suppressed = 0;
     if (limit > 0 && (input.priority === 'high' || input.priority === 'critical')) {
-      suppressed = this.windows.takeSuppressed(key);
+      suppressed = this.windows.takeSuppressed(windowKey);
     } else if (limit > 0) {
-      const verdict = this.windows.tryAdmit(key, limit, now);
+      const verdict = this.windows.tryAdmit(windowKey, limit, now);
       if (!verdict.ok) {
         this.drop(input.agentType, 'rate_limited', { sessionId });
         throw new HeraldError(
@@ -220,6 +242,7 @@ export class AgentMessageRouter {
     if (suppressed > 0) data = { ...data, suppressed };
 
     const stored = isStored(input.deliveryGuarantee);
+    const key = input.idempotencyKey;
     const message = await this.store.appendAgentMessage(
       {
         id: newId('am_', now),
@@ -237,14 +260,8 @@ export class AgentMessageRouter {
         ...(data !== undefined && { data }),
       },
       stored,
+      key ? { idempotency: { key, expiresAtMs: now + input.ttl } } : undefined,
     );
-    if (input.idempotencyKey)
-      await this.store.putIdempotency(
-        sessionId,
-        input.idempotencyKey,
-        { id: message.id, seq: message.seq },
-        now + input.ttl,
-      );
     this.metrics.created.inc({ agentType: message.agentType });
     this.dispatch(message, now);
     return { duplicate: false, message };
@@ -300,11 +317,10 @@ export class AgentMessageRouter {
     this.metrics.delivered.inc({ agentType: message.agentType, transport: state.channel.transport });
     if (attempt > 1) this.metrics.redelivered.inc({ agentType: message.agentType });
     if (isStored(message.deliveryGuarantee) && state.channel.redeliver) {
-      clearTimeout(prior?.timer);
+      prior?.timer?.cancel();
       const entry: InFlight = { message, json, attempt, timer: undefined };
       const delay = Math.min(this.opts.ackTimeoutMs * 2 ** (attempt - 1), MAX_TIMER_MS);
-      entry.timer = setTimeout(() => void this.onAckTimeout(state, entry), delay);
-      entry.timer.unref();
+      entry.timer = this.timers.schedule(delay, () => void this.onAckTimeout(state, entry));
       state.inflight.set(message.id, entry);
     }
     return true;
@@ -370,7 +386,7 @@ export class AgentMessageRouter {
 
   private forget(state: ChannelState): void {
     state.closed = true;
-    for (const entry of state.inflight.values()) clearTimeout(entry.timer);
+    for (const entry of state.inflight.values()) entry.timer?.cancel();
     state.inflight.clear();
   }
 

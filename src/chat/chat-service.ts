@@ -89,8 +89,10 @@ export interface ChatServiceOptions {
 
 export class ChatService {
   private inFlight = 0;
-  /** Aborted when shutdown's grace period ends with replies still in flight. */
-  private readonly stopping = new AbortController();
+  /** Set when shutdown's grace period ends with replies still in flight. */
+  private stopping = false;
+  /** The model calls in flight: abortAll cuts them (a set, not a listener per chat on one signal). */
+  private readonly replies = new Set<AbortController>();
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: ChatServiceOptions) {}
@@ -102,7 +104,8 @@ export class ChatService {
 
   /** Cuts every reply in flight short (each ends with `unavailable`, its partial text recorded). */
   abortAll(): void {
-    this.stopping.abort();
+    this.stopping = true;
+    for (const reply of this.replies) reply.abort();
   }
 
   /** Resolves when no reply is in flight. */
@@ -185,6 +188,13 @@ export class ChatService {
     }
 
     sink.typing?.(true);
+    // The model stops when the client leaves or shutdown cuts replies short: one controller
+    // and one listener (AbortSignal.any costs more, per chat, and keeps its sources alive).
+    const model = new AbortController();
+    const stop = () => model.abort();
+    if (request.signal.aborted || this.stopping) model.abort();
+    request.signal.addEventListener('abort', stop, { once: true });
+    this.replies.add(model);
     let reply = '';
     let slowTimer: NodeJS.Timeout | undefined;
     if (opts.router && opts.slowReplyMs > 0) {
@@ -194,6 +204,7 @@ export class ChatService {
         opts.slowReplyMs,
       );
     }
+    let failed: { err: unknown } | undefined;
     try {
       for await (const delta of opts.agent.reply({
         sessionId: session.id,
@@ -201,7 +212,7 @@ export class ChatService {
         text: clean.text,
         history,
         sanitization: clean,
-        signal: AbortSignal.any([request.signal, this.stopping.signal]),
+        signal: model.signal,
       })) {
         if (slowTimer) {
           clearTimeout(slowTimer);
@@ -212,8 +223,14 @@ export class ChatService {
         sink.chunk(delta, messageId);
       }
     } catch (err) {
-      clearTimeout(slowTimer);
-      sink.typing?.(false);
+      failed = { err };
+    }
+    clearTimeout(slowTimer);
+    this.replies.delete(model);
+    request.signal.removeEventListener('abort', stop);
+    sink.typing?.(false);
+    if (failed) {
+      const { err } = failed;
       const failure =
         err instanceof HeraldError && err.code === 'upstream_failed'
           ? err
@@ -225,12 +242,10 @@ export class ChatService {
       if (opts.router) await emit(upstreamError(messageId, failure.message));
       throw failure;
     }
-    clearTimeout(slowTimer);
-    sink.typing?.(false);
-    const cut = request.signal.aborted || this.stopping.signal.aborted;
+    const cut = request.signal.aborted || this.stopping;
     await this.recordReply(session.id, messageId, reply, cut);
     // Cut short by shutdown: say so, rather than end as if the reply were whole.
-    if (this.stopping.signal.aborted)
+    if (this.stopping)
       throw new HeraldError(
         'unavailable',
         'The server is shutting down; the reply was cut short. Please retry.',
