@@ -16,6 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentMessage } from '../agent-messages/types.js';
 import { expiresAtMs, UnknownSessionError } from './shared.js';
+import { Checkpointer, type CheckpointResult } from './sqlite/checkpointer.js';
 import { GroupCommit } from './sqlite/group-commit.js';
 import { migrate } from './sqlite/migrations.js';
 import { type PendingEntry, PendingIndex, type PendingIndexOptions } from './sqlite/pending-index.js';
@@ -37,7 +38,19 @@ export interface SqliteStoreOptions {
   pendingIndex?: PendingIndexOptions;
   /** Told the size of each committed batch of writes (metrics). */
   onCommit?: (writes: number) => void;
+  /**
+   * Milliseconds between WAL checkpoints run by a worker thread (`sqlite/checkpointer.ts`);
+   * 0 leaves them to SQLite's automatic checkpoint on the event loop. Default 1,000.
+   */
+  checkpointIntervalMs?: number;
+  /** Told when the checkpoint worker fails (logs). */
+  onCheckpointError?: (err: unknown) => void;
+  /** Told after each checkpoint of the worker. */
+  onCheckpoint?: (result: CheckpointResult) => void;
 }
+
+/** The automatic checkpoint threshold (pages) while the worker checkpoints: a safety net only. */
+const SAFETY_NET_CHECKPOINT_PAGES = 10_000;
 
 /** Opens (creating or migrating when needed) the SQLite store at `options.file`. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
@@ -57,7 +70,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.close();
     throw err;
   }
-  return sqliteStore(db, options);
+  const intervalMs = options.checkpointIntervalMs ?? 1000;
+  let checkpointer: Checkpointer | undefined;
+  if (intervalMs > 0) {
+    db.pragma(`wal_autocheckpoint = ${SAFETY_NET_CHECKPOINT_PAGES}`);
+    checkpointer = new Checkpointer({
+      file: options.file,
+      intervalMs,
+      onError: options.onCheckpointError,
+      onCheckpoint: options.onCheckpoint,
+    });
+  }
+  return sqliteStore(db, options, checkpointer);
 }
 
 interface SessionRow {
@@ -72,7 +96,11 @@ interface PendingRow {
   expires_at_ms: number;
 }
 
-const toSession = (row: SessionRow): Session => ({ id: row.id, owner: row.owner, createdAt: row.created_at });
+/** Sessions kept in memory (first in, first out): they never change once made. */
+const SESSION_CACHE_SIZE = 50_000;
+
+const toSession = (row: SessionRow): Session =>
+  Object.freeze({ id: row.id, owner: row.owner, createdAt: row.created_at });
 const parseAll = <T>(rows: string[]): T[] => rows.map((json) => JSON.parse(json) as T);
 
 /** A timeline row as the entry it stands for: agent message rows hold the message alone. */
@@ -94,9 +122,20 @@ function deepFreeze(value: unknown): void {
   for (const child of Object.values(value)) deepFreeze(child);
 }
 
-function sqliteStore(db: Database.Database, options: SqliteStoreOptions): Store {
+function sqliteStore(
+  db: Database.Database,
+  options: SqliteStoreOptions,
+  checkpointer: Checkpointer | undefined,
+): Store {
   const sessionColumns = 'id, owner, created_at';
   const pendingIndex = new PendingIndex(options.pendingIndex);
+  // Sessions never change once made, so the ones in use are read from the file once.
+  const sessions = new Map<string, Session>();
+  const rememberSession = (session: Session): Session => {
+    if (sessions.size >= SESSION_CACHE_SIZE) sessions.delete(sessions.keys().next().value!);
+    sessions.set(session.id, session);
+    return session;
+  };
   const writes = new GroupCommit(db, { onCommit: options.onCommit });
   // Statements are prepared once. Id lists are bound as one JSON array read by json_each, so
   // one statement serves any length and SQLite's bound-variable limit never applies.
@@ -187,7 +226,7 @@ function sqliteStore(db: Database.Database, options: SqliteStoreOptions): Store 
       if (earlier) return toSession(earlier);
     }
     sql.insertSession.run(session.id, session.owner, session.createdAt, chatKey ?? null);
-    return { id: session.id, owner: session.owner, createdAt: session.createdAt };
+    return Object.freeze({ id: session.id, owner: session.owner, createdAt: session.createdAt });
   };
 
   interface Admitted {
@@ -246,14 +285,18 @@ function sqliteStore(db: Database.Database, options: SqliteStoreOptions): Store 
       return writes.write(
         () => createSession(session, chatKey),
         (made) => {
-          if (made.id === session.id) pendingIndex.created(made.id);
+          if (made.id !== session.id) return;
+          pendingIndex.created(made.id);
+          rememberSession(made);
         },
       );
     },
 
     async getSession(id) {
+      const known = sessions.get(id);
+      if (known) return known;
       const row = sql.getSession.get(id);
-      return row && toSession(row);
+      return row && rememberSession(toSession(row));
     },
 
     async findSessionByChatKey(owner, chatKey) {
@@ -394,7 +437,9 @@ function sqliteStore(db: Database.Database, options: SqliteStoreOptions): Store 
       // What was asked for before close is committed, not dropped.
       writes.flushNow();
       pendingIndex.clear();
-      db.close();
+      sessions.clear();
+      await checkpointer?.stop();
+      if (db.open) db.close();
     },
   };
 }

@@ -142,3 +142,39 @@ describe('migration 2: one copy of each agent message', () => {
     peek.close();
   });
 });
+
+describe('WAL checkpoints in a worker thread', () => {
+  it('checkpoints the whole log off the event loop', async () => {
+    const file = tempFile();
+    const results: Array<{ log: number; checkpointed: number }> = [];
+    let wake: (() => void) | undefined;
+    const store = createSqliteStore({
+      file,
+      checkpointIntervalMs: 5,
+      onCheckpoint: (r) => {
+        results.push(r);
+        wake?.();
+      },
+    });
+    try {
+      const s = newSession();
+      await store.createSession(s);
+      const text = 'x'.repeat(2000);
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          store.appendTimeline(s.id, { kind: 'user', id: `m_${i}`, text, timestamp: iso(T0) }),
+        ),
+      );
+      // Wait for the checkpoint that copied a log holding those pages into the database.
+      while (!results.some((r) => r.log > 100 && r.checkpointed === r.log)) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    } finally {
+      await store.close();
+    }
+    // The last connection out removes the log.
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+});
