@@ -12,6 +12,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import { type Timer, TimerQueue } from '../util/timer-queue.js';
 import type { DeliveryChannel, SendOutcome } from './channel.js';
+import { messageJson } from './message-json.js';
 import { SlidingWindows } from './rate-window.js';
 import type { ResolvedInput } from './schema.js';
 import { type AgentMessage, type AgentType, isStored } from './types.js';
@@ -274,7 +275,7 @@ export class AgentMessageRouter {
       if (!isStored(message.deliveryGuarantee)) this.drop(message.agentType, 'no_channel', message);
       return;
     }
-    const json = JSON.stringify(message);
+    const json = messageJson(message);
     let first = true;
     for (const state of states) {
       if (this.sendOn(state, message, json) && first) {
@@ -288,7 +289,7 @@ export class AgentMessageRouter {
     let cursor = afterSeq;
     for (;;) {
       const page = await this.store.listPending(state.channel.sessionId, cursor, REPLAY_PAGE, this.now());
-      for (const message of page) this.sendOn(state, message, JSON.stringify(message));
+      for (const message of page) this.sendOn(state, message, messageJson(message));
       if (page.length < REPLAY_PAGE) return;
       cursor = page[page.length - 1]!.seq;
     }

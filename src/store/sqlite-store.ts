@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
 import { expiresAtMs, UnknownSessionError } from './shared.js';
 import { Checkpointer, type CheckpointResult } from './sqlite/checkpointer.js';
@@ -102,6 +103,9 @@ const SESSION_CACHE_SIZE = 50_000;
 const toSession = (row: SessionRow): Session =>
   Object.freeze({ id: row.id, owner: row.owner, createdAt: row.created_at });
 const parseAll = <T>(rows: string[]): T[] => rows.map((json) => JSON.parse(json) as T);
+/** Messages read from their stored text, which stays theirs (message-json.ts). */
+const parseMessages = (rows: string[]): AgentMessage[] =>
+  rows.map((json) => rememberJson(JSON.parse(json) as AgentMessage, json));
 
 /** A timeline row as the entry it stands for: agent message rows hold the message alone. */
 function toEntry(row: { kind: string; json: string }): TimelineEntry {
@@ -233,34 +237,30 @@ function sqliteStore(
     message: AgentMessage;
     pending: PendingEntry | undefined;
   }
-  // A savepoint inside the batch: the seq, the timeline row, the pending row and the key stand
-  // or fall together.
-  const appendAgentMessage = db.transaction(
-    (
-      draft: AgentMessageDraft,
-      pending: boolean,
-      expiry: number,
-      key?: { key: string; expiresAtMs: number },
-    ) => {
-      const seq = sql.nextSeq.get(draft.sessionId);
-      if (seq === undefined) throw new UnknownSessionError(draft.sessionId);
-      // Its own copy: a draft's `data` stays the caller's (the message is kept in memory, frozen).
-      const message: AgentMessage = { ...draft, seq };
-      if (draft.data !== undefined) message.data = structuredClone(draft.data);
-      const { lastInsertRowid } = sql.insertTimeline.run(
-        draft.sessionId,
-        'agent_message',
-        JSON.stringify(message),
-      );
-      let entry: PendingEntry | undefined;
-      if (pending) {
-        sql.insertPending.run(draft.sessionId, seq, message.id, expiry, lastInsertRowid);
-        entry = { id: message.id, seq, expiresAtMs: expiry, message: frozen(message) };
-      }
-      if (key) sql.putIdempotency.run(draft.sessionId, key.key, message.id, seq, key.expiresAtMs);
-      return { message: entry?.message ?? message, pending: entry } satisfies Admitted;
-    },
-  );
+  // No savepoint is needed for the seq, the timeline row, the pending row and the key to stand
+  // or fall together: once the seq is taken (the session exists), none of the rest can fail
+  // on its own; only an I/O failure can, and that ends the whole batch's transaction.
+  const appendAgentMessage = (
+    draft: AgentMessageDraft,
+    pending: boolean,
+    expiry: number,
+    key?: { key: string; expiresAtMs: number },
+  ): Admitted => {
+    const seq = sql.nextSeq.get(draft.sessionId);
+    if (seq === undefined) throw new UnknownSessionError(draft.sessionId);
+    // Its own copy: a draft's `data` stays the caller's (the message is kept in memory, frozen).
+    const message: AgentMessage = { ...draft, seq };
+    if (draft.data !== undefined) message.data = structuredClone(draft.data);
+    const json = JSON.stringify(message);
+    const { lastInsertRowid } = sql.insertTimeline.run(draft.sessionId, 'agent_message', json);
+    let entry: PendingEntry | undefined;
+    if (pending) {
+      sql.insertPending.run(draft.sessionId, seq, message.id, expiry, lastInsertRowid);
+      entry = { id: message.id, seq, expiresAtMs: expiry, message: frozen(message) };
+    }
+    if (key) sql.putIdempotency.run(draft.sessionId, key.key, message.id, seq, key.expiresAtMs);
+    return { message: rememberJson(entry?.message ?? message, json), pending: entry };
+  };
 
   const purgeExpired = (nowMs: number) => {
     const purged = sql.purgePending.all(nowMs);
@@ -351,7 +351,7 @@ function sqliteStore(
         if (complete) return out;
       }
       // A negative LIMIT means "no limit" to SQLite.
-      const read = parseAll<AgentMessage>(sql.listPending.all(sessionId, afterSeq, nowMs, limit));
+      const read = parseMessages(sql.listPending.all(sessionId, afterSeq, nowMs, limit));
       if (!held) return read;
       return read.map((message) => {
         const entry = held.get(message.id);

@@ -3,11 +3,15 @@
  * during the call and the session's stored unacked ones piggybacked in seq order.
  */
 import type { FastifyInstance } from 'fastify';
+import { jsonWithMessages } from '../../agent-messages/message-json.js';
 import { type AgentMessage, isStored } from '../../agent-messages/types.js';
 import { ChatFailure } from '../../chat/chat-service.js';
 import type { Session } from '../../store/store.js';
 import { collect } from './collector.js';
 import { ChatBody } from './schemas.js';
+
+/** What Fastify sends for an object; the answer here is made as text (message-json.ts). */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Agent messages for an HTTP answer: the session's stored unacked ones now, plus the
@@ -74,25 +78,37 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
             chunk: () => {},
           },
         );
-        return {
-          success: true,
-          response: result.reply,
-          timestamp: new Date().toISOString(),
-          sessionId: result.session.id,
-          messageId: result.messageId,
-          agent_messages: await piggyback(app, result.session.id, bestEffort),
-        };
+        const messages = await piggyback(app, result.session.id, bestEffort);
+        return reply.type(JSON_TYPE).send(
+          jsonWithMessages(
+            {
+              success: true,
+              response: result.reply,
+              timestamp: new Date().toISOString(),
+              sessionId: result.session.id,
+              messageId: result.messageId,
+            },
+            'agent_messages',
+            messages,
+          ),
+        );
       } catch (err) {
         if (!(err instanceof ChatFailure)) throw err;
         // The session lives on: the error body names it and carries what the client should show.
         if (err.error.code === 'internal') request.log.error({ err: err.error.cause }, 'chat failed');
         if (err.error.retryAfter !== undefined)
           void reply.header('retry-after', String(err.error.retryAfter));
-        return reply.code(err.error.status).send({
-          ...err.error.toBody(),
-          sessionId: err.session.id,
-          agent_messages: await piggyback(app, err.session.id, bestEffort),
-        });
+        const messages = await piggyback(app, err.session.id, bestEffort);
+        return reply
+          .code(err.error.status)
+          .type(JSON_TYPE)
+          .send(
+            jsonWithMessages(
+              { ...err.error.toBody(), sessionId: err.session.id },
+              'agent_messages',
+              messages,
+            ),
+          );
       } finally {
         detach();
         request.raw.socket.off('close', onClose);
