@@ -59,10 +59,16 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     frameworkErrors: sendError,
   });
 
-  const store = overrides.store ?? (await createStore(config));
+  // The pending gauge reads the store at scrape time, so metrics come first and name it later.
+  let store: Store | undefined = overrides.store;
   const metrics = createMetrics({
     defaultMetrics: overrides.defaultMetrics,
-    countPending: config.agentMessages ? () => store.countPending() : undefined,
+    countPending: config.agentMessages ? () => store!.countPending() : undefined,
+  });
+  store ??= await createStore(config, {
+    onCommit: (writes) => metrics.store.commitWrites.observe(writes),
+    onCheckpoint: (result) => metrics.store.walPages.set(result.log),
+    onCheckpointError: (err) => app.log.error({ err }, 'the SQLite checkpoint worker failed'),
   });
   const agent = overrides.agent ?? createModelAgent(config);
   const router = config.agentMessages

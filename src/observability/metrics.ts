@@ -100,7 +100,23 @@ export function createMetrics(
       registers: [registry],
     }),
   };
-  return { registry, chats, chatDuration, connections, sanitizerActions, agentMessages };
+  // The embedded store's write path (SQLite): how many writes share a commit (group commit),
+  // and the write-ahead log the checkpoint worker keeps bounded. Event-loop delay, which shows
+  // any stall, is among the default metrics (herald_nodejs_eventloop_lag_*_seconds).
+  const store = {
+    commitWrites: new Histogram({
+      name: 'herald_store_commit_writes',
+      help: 'Writes committed together in one SQLite transaction (group commit)',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+    walPages: new Gauge({
+      name: 'herald_store_wal_pages',
+      help: 'Pages in the SQLite write-ahead log at the last checkpoint',
+      registers: [registry],
+    }),
+  };
+  return { registry, chats, chatDuration, connections, sanitizerActions, agentMessages, store };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -79,6 +79,27 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('store and event loop metrics', () => {
+  it('show how many writes share a SQLite commit, the log the checkpoint worker keeps, and event-loop delay', async () => {
+    const server = await h.start({ ...AUTH_ENV, HERALD_STORE: 'sqlite' }, { defaultMetrics: true });
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hello' } }),
+      ),
+    );
+    const text = (await server.request('GET', '/metrics', { token: KEYS.admin })).body as string;
+    const commits = Number(/herald_store_commit_writes_count (\d+)/.exec(text)?.[1]);
+    const writes = Number(/herald_store_commit_writes_sum (\d+)/.exec(text)?.[1]);
+    // Every chat writes a session and two timeline entries (how they share commits depends on
+    // when the requests arrive; the store's own tests pin that down).
+    expect(writes).toBeGreaterThanOrEqual(15);
+    expect(commits).toBeGreaterThan(0);
+    expect(commits).toBeLessThanOrEqual(writes);
+    expect(text).toContain('herald_store_wal_pages');
+    expect(text).toContain('herald_nodejs_eventloop_lag_max_seconds');
+  });
+});
+
 describe('GET /health', () => {
   it('answers without credentials', async () => {
     const server = await h.start(AUTH_ENV);
