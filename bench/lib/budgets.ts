@@ -1,0 +1,201 @@
+/**
+ * The rows of the performance table, and the budgets and goals each is held to (issue 6).
+ * bench/run.ts fills `metrics` (named numbers) and `rows`; bench/check.ts judges them here.
+ * A budget missed fails `npm run bench:check`; a goal not met is only reported.
+ */
+
+/** Every row a results file must have (a row may say "skipped", with why, but must be there). */
+export const ROW_IDS = [
+  'http-on-off',
+  'ws-on-off',
+  'http-vs-bare',
+  'publish-latency',
+  'fanout',
+  'heap-idle',
+  'replay',
+  'idle-10k',
+  'ack-vs-socketio',
+  'sanitizer',
+  'redis-http-on-off',
+  'redis-publish-latency',
+] as const;
+export type RowId = (typeof ROW_IDS)[number];
+
+export interface Row {
+  id: RowId;
+  label: string;
+  /** What was measured, for the table. */
+  result: string;
+  status: 'ok' | 'skipped' | 'error';
+  /** Why skipped, or the error. */
+  note?: string;
+}
+
+export interface Limit {
+  row: RowId;
+  /** What is compared, in words. */
+  what: string;
+  /** The same, in a few words, for a table cell. */
+  short: string;
+  metric: string;
+  op: '>=' | '<=';
+  budget?: number;
+  goal?: number;
+  unit?: string;
+}
+
+export const LIMITS: Limit[] = [
+  {
+    row: 'http-on-off',
+    what: 'HTTP chat req/s, on / off',
+    metric: 'http.onOff',
+    short: 'req/s',
+    op: '>=',
+    budget: 0.95,
+    goal: 0.99,
+  },
+  {
+    row: 'http-on-off',
+    what: 'HTTP chat p99, on / off',
+    metric: 'http.p99OnOff',
+    short: 'p99',
+    op: '<=',
+    goal: 1.02,
+  },
+  {
+    row: 'ws-on-off',
+    what: 'WebSocket chat round trips/s, on / off',
+    metric: 'ws.onOff',
+    short: 'round trips/s',
+    op: '>=',
+    budget: 0.95,
+    goal: 0.99,
+  },
+  {
+    row: 'http-vs-bare',
+    what: 'HTTP chat req/s, Herald on / bare Fastify',
+    metric: 'http.onBare',
+    short: 'on / bare',
+    op: '>=',
+    goal: 0.25,
+  },
+  // The budget holds for the worst round, so a stall in any run that moves the p99 fails it.
+  {
+    row: 'publish-latency',
+    what: 'publish → receive p99, best-effort, worst round',
+    metric: 'publish.bestEffort.p99Worst',
+    short: 'best-effort p99, worst run',
+    op: '<=',
+    budget: 50,
+    unit: 'ms',
+  },
+  {
+    row: 'publish-latency',
+    what: 'publish → receive p99, at-least-once, worst round',
+    metric: 'publish.atLeastOnce.p99Worst',
+    short: 'at-least-once p99, worst run',
+    op: '<=',
+    budget: 50,
+    unit: 'ms',
+  },
+  {
+    row: 'publish-latency',
+    what: 'publish → receive p99, best-effort, median',
+    metric: 'publish.bestEffort.p99',
+    short: 'best-effort p99',
+    op: '<=',
+    goal: 5,
+    unit: 'ms',
+  },
+  {
+    row: 'publish-latency',
+    what: 'publish → receive p99, at-least-once, median',
+    metric: 'publish.atLeastOnce.p99',
+    short: 'at-least-once p99',
+    op: '<=',
+    goal: 5,
+    unit: 'ms',
+  },
+  {
+    row: 'publish-latency',
+    what: 'longest publish → receive, any run (no stall over 50 ms)',
+    metric: 'publish.maxMs',
+    short: 'max, any run',
+    op: '<=',
+    goal: 50,
+    unit: 'ms',
+  },
+  {
+    row: 'fanout',
+    what: 'fan-out frames/s, Herald userId target / raw ws broadcast',
+    metric: 'fanout.userRatio',
+    short: 'userId',
+    op: '>=',
+    budget: 0.5,
+    goal: 0.7,
+  },
+  {
+    row: 'fanout',
+    what: 'fan-out frames/s, Herald per-session publishes / raw ws broadcast',
+    metric: 'fanout.sessionRatio',
+    short: 'per session',
+    op: '>=',
+    budget: 0.5,
+    goal: 0.7,
+  },
+  {
+    row: 'heap-idle',
+    what: 'JS heap per idle WebSocket, Herald / raw ws',
+    metric: 'heap.ratio',
+    short: 'ratio',
+    op: '<=',
+    budget: 2,
+    goal: 1.5,
+  },
+  {
+    row: 'replay',
+    what: 'replay of 1,000 stored messages on connect',
+    metric: 'replay.ms',
+    short: 'median',
+    op: '<=',
+    budget: 50,
+    goal: 20,
+    unit: 'ms',
+  },
+];
+
+export type Verdict = 'met' | 'missed' | 'no data';
+
+export interface Judged extends Limit {
+  value: number | undefined;
+  budgetVerdict?: Verdict;
+  goalVerdict?: Verdict;
+}
+
+const holds = (value: number, op: Limit['op'], limit: number) =>
+  op === '>=' ? value >= limit : value <= limit;
+
+export function judge(metrics: Record<string, number | null | undefined>): Judged[] {
+  return LIMITS.map((limit) => {
+    const raw = metrics[limit.metric];
+    const value = typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined;
+    const verdict = (bound: number | undefined): Verdict | undefined =>
+      bound === undefined
+        ? undefined
+        : value === undefined
+          ? 'no data'
+          : holds(value, limit.op, bound)
+            ? 'met'
+            : 'missed';
+    return { ...limit, value, budgetVerdict: verdict(limit.budget), goalVerdict: verdict(limit.goal) };
+  });
+}
+
+/** Rows a results file lacks, or has only as errors. */
+export function missingRows(rows: ReadonlyArray<Pick<Row, 'id' | 'status'>> | undefined): RowId[] {
+  const ok = new Set((rows ?? []).filter((r) => r.status !== 'error').map((r) => r.id));
+  return ROW_IDS.filter((id) => !ok.has(id));
+}
+
+export const fmtLimit = (l: Limit, bound: number | undefined): string =>
+  bound === undefined ? '—' : `${l.op === '>=' ? '≥' : '≤'} ${bound}${l.unit ? ` ${l.unit}` : ''}`;

@@ -1,0 +1,132 @@
+/**
+ * What every server child does the same way: listen on 127.0.0.1, port 0; report the port;
+ * answer `heap` (heap after two full GCs, needs --expose-gc) and `stats` (CPU used, event loop
+ * delay, event loop blocks and GC pauses since the last `stats-reset`, with the times of long
+ * blocks and pauses, so a latency
+ * stall seen by the load generator can be matched to what the server was doing); `close`.
+ */
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { epochMs, fail, on, send } from '../lib/child.js';
+
+export interface Started {
+  port: number;
+  close(): Promise<void>;
+  /** Server-specific counters, added to `stats`. */
+  counters?(): Record<string, unknown>;
+  resetCounters?(): void;
+}
+
+interface GcPause {
+  /** Epoch milliseconds at the start of the pause. */
+  at: number;
+  ms: number;
+  kind: string;
+}
+
+const GC_KINDS: Record<number, string> = { 1: 'major', 2: 'minor', 4: 'incremental', 8: 'weakcb' };
+/** Pauses at least this long are listed one by one. */
+const LONG_GC_MS = 10;
+/** Event loop blocks at least this long are listed one by one. */
+const BLOCK_MS = 20;
+
+interface Block {
+  /** Epoch milliseconds when the timer should have fired. */
+  at: number;
+  ms: number;
+}
+
+export async function serve(start: () => Promise<Started>): Promise<void> {
+  let started: Started;
+  try {
+    started = await start();
+  } catch (err) {
+    return void (await fail(err));
+  }
+
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  // Event loop blocks of BLOCK_MS or more, with their times: a 10 ms timer that fires late.
+  let blocks: Block[] = [];
+  let tick = performance.now();
+  const watchdog = setInterval(() => {
+    const t = performance.now();
+    const late = t - tick - 10;
+    if (late >= BLOCK_MS && blocks.length < 200)
+      blocks.push({ at: performance.timeOrigin + tick + 10, ms: late });
+    tick = t;
+  }, 10);
+  let gc = { count: 0, totalMs: 0, maxMs: 0, long: [] as GcPause[] };
+  let cpu = process.cpuUsage();
+  let since = performance.now();
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      if (entry.duration >= LONG_GC_MS && gc.long.length < 200) {
+        const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0;
+        gc.long.push({
+          at: performance.timeOrigin + entry.startTime,
+          ms: entry.duration,
+          kind: GC_KINDS[kind] ?? String(kind),
+        });
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+
+  const reset = () => {
+    loop.reset();
+    gc = { count: 0, totalMs: 0, maxMs: 0, long: [] };
+    blocks = [];
+    cpu = process.cpuUsage();
+    since = performance.now();
+    started.resetCounters?.();
+  };
+  on('stats-reset', async () => {
+    reset();
+    await send({ type: 'stats-reset' });
+  });
+  on('stats', async () => {
+    const used = process.cpuUsage(cpu);
+    const elapsedMs = performance.now() - since;
+    await send({
+      type: 'stats',
+      at: epochMs(),
+      elapsedMs,
+      cpuShare: (used.user + used.system) / 1000 / elapsedMs,
+      loopDelayMs: {
+        p50: loop.percentile(50) / 1e6,
+        p99: loop.percentile(99) / 1e6,
+        max: loop.max / 1e6,
+      },
+      gc,
+      loopBlocks: blocks,
+      rssBytes: process.memoryUsage.rss(),
+      ...started.counters?.(),
+    });
+  });
+  on('heap', async () => {
+    const gcNow = (globalThis as { gc?: () => void }).gc;
+    if (!gcNow) throw new Error('heap needs node --expose-gc');
+    gcNow();
+    await new Promise((resolve) => setImmediate(resolve));
+    gcNow();
+    const m = process.memoryUsage();
+    await send({
+      type: 'heap',
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      rss: m.rss,
+      external: m.external,
+    });
+  });
+  on('close', async () => {
+    observer.disconnect();
+    clearInterval(watchdog);
+    loop.disable();
+    await Promise.race([started.close(), new Promise((resolve) => setTimeout(resolve, 3_000))]);
+    process.exit(0);
+  });
+  await send({ type: 'listening', port: started.port, pid: process.pid });
+}
