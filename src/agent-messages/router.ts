@@ -47,6 +47,8 @@ interface ChannelState {
 }
 
 const REPLAY_PAGE = 500;
+/** The in-flight map of a channel that has sent nothing unacked yet: idle connections share it. */
+const NO_INFLIGHT: Map<string, InFlight> = new Map();
 /**
  * Sessions of one user admitted together in a publish to the user (one commit on SQLite),
  * before the event loop gets a turn for everything else.
@@ -145,7 +147,7 @@ export class AgentMessageRouter {
    * removes the channel.
    */
   async attach(channel: DeliveryChannel, afterSeq?: number): Promise<() => void> {
-    const state: ChannelState = { channel, inflight: new Map(), closed: false };
+    const state: ChannelState = { channel, inflight: NO_INFLIGHT, closed: false };
     await this.withLock(channel.sessionId, async () => {
       let set = this.sessions.get(channel.sessionId);
       if (!set) {
@@ -322,6 +324,7 @@ export class AgentMessageRouter {
       const entry: InFlight = { message, json, attempt, timer: undefined };
       const delay = Math.min(this.opts.ackTimeoutMs * 2 ** (attempt - 1), MAX_TIMER_MS);
       entry.timer = this.timers.schedule(delay, () => void this.onAckTimeout(state, entry));
+      if (state.inflight === NO_INFLIGHT) state.inflight = new Map();
       state.inflight.set(message.id, entry);
     }
     return true;
@@ -388,7 +391,7 @@ export class AgentMessageRouter {
   private forget(state: ChannelState): void {
     state.closed = true;
     for (const entry of state.inflight.values()) entry.timer?.cancel();
-    state.inflight.clear();
+    state.inflight = NO_INFLIGHT;
   }
 
   /** Runs admissions, replays and redeliveries of one session one at a time, so sends keep seq order. */
