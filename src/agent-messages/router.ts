@@ -148,15 +148,22 @@ export class AgentMessageRouter {
    */
   async attach(channel: DeliveryChannel, afterSeq?: number): Promise<() => void> {
     const state: ChannelState = { channel, inflight: NO_INFLIGHT, closed: false };
-    await this.withLock(channel.sessionId, async () => {
+    const add = () => {
       let set = this.sessions.get(channel.sessionId);
       if (!set) {
         set = new Set();
         this.sessions.set(channel.sessionId, set);
       }
       set.add(state);
-      if (afterSeq !== undefined) await this.replayLocked(state, afterSeq);
-    });
+    };
+    // Nothing to replay (an HTTP call collecting what its session gets): no need to wait for
+    // the session's lock, the channel simply sees every dispatch from now on, in seq order.
+    if (afterSeq === undefined) add();
+    else
+      await this.withLock(channel.sessionId, async () => {
+        add();
+        await this.replayLocked(state, afterSeq);
+      });
     return () => this.detach(state);
   }
 
