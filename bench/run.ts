@@ -190,7 +190,9 @@ interface ServerStats {
     maxMs: number;
     long: Array<{ at: number; ms: number; kind: string }>;
   };
-  loopBlocks: Array<{ at: number; ms: number }>;
+  loopBlocks: Array<{ at: number; ms: number; onCpuMs?: number; runQueueMs?: number }>;
+  threadOnCpuMs?: number;
+  threadRunQueueMs?: number;
   rssBytes: number;
   [key: string]: unknown;
 }
@@ -218,6 +220,8 @@ async function measure<T>(
     );
     const stats = await server.proc.ask<Message & ServerStats>({ type: 'stats' });
     const { type: _type, ...server_ } = stats;
+    if (stats.threadRunQueueMs !== undefined && typeof stats.elapsedMs === 'number')
+      waitedForCore.push(stats.threadRunQueueMs / stats.elapsedMs);
     return { load, server: server_ as ServerStats };
   } finally {
     await server.stop();
@@ -246,6 +250,8 @@ const pick = <T>(rounds: T[], f: (r: T) => number) => spread(rounds.map(f));
 
 // ---------------------------------------------------------------- results
 
+/** Per measured run: the share of its time the server's event loop thread waited for its core. */
+const waitedForCore: number[] = [];
 const rows = new Map<RowId, Row>();
 const metrics: Record<string, number> = {};
 const scenarios: Record<string, unknown> = {};
@@ -451,7 +457,20 @@ async function publishLatency(store: 'sqlite' | 'redis'): Promise<void> {
           serverLoopBlocksNear: m.server.loopBlocks.filter((b) => near(b.at, b.ms, s)),
           serverGcNear: m.server.gc.long.filter((gc) => near(gc.at, gc.ms, s)),
         }));
-        return { ...m, load: { ...m.load, stalls } };
+        // Where the event loop's time went in the blocks around stalls (servers/common.ts).
+        const blocks = m.server.loopBlocks.filter((b) => m.load.stalls.some((s) => near(b.at, b.ms, s)));
+        const sum = (f: (b: (typeof blocks)[number]) => number) => blocks.reduce((n, b) => n + f(b), 0);
+        const stallCause = {
+          blocks: blocks.length,
+          blockedMs: sum((b) => b.ms),
+          intervalMs: sum((b) => b.ms + 10),
+          onCpuMs: sum((b) => b.onCpuMs ?? 0),
+          runQueueMs: sum((b) => b.runQueueMs ?? 0),
+          gcMs: m.server.gc.long
+            .filter((gc) => m.load.stalls.some((s) => near(gc.at, gc.ms, s)))
+            .reduce((n, gc) => n + gc.ms, 0),
+        };
+        return { ...m, load: { ...m.load, stalls }, stallCause };
       },
     })),
   );
@@ -480,10 +499,19 @@ async function publishLatency(store: 'sqlite' | 'redis'): Promise<void> {
   setMetric(`${prefix}.maxMs`, maxMs);
   const runs = guarantees.length * O.rounds;
   const rowId = store === 'sqlite' ? 'publish-latency' : 'redis-publish-latency';
+  const all = guarantees.flatMap((g) => raw[g]!.map((m) => m.stallCause));
+  const total = (k: keyof (typeof all)[number]) => all.reduce((n, c) => n + c[k], 0);
+  const share = (k: 'onCpuMs' | 'runQueueMs') => `${fmt((100 * total(k)) / total('intervalMs'))}%`;
+  const asleep = total('intervalMs') - total('onCpuMs') - total('runQueueMs');
+  const cause =
+    total('blocks') === 0
+      ? ''
+      : `; around the stalls the server's event loop was blocked ${fmt(total('blockedMs'))} ms in ${total('blocks')} block${total('blocks') === 1 ? '' : 's'}: ` +
+        `${share('onCpuMs')} running, ${share('runQueueMs')} waiting for its core, ${fmt((100 * asleep) / total('intervalMs'))}% asleep in system calls; GC ${fmt(total('gcMs'))} ms`;
   setRow(
     rowId,
     LABELS[rowId],
-    `${parts.join('; ')}; runs with a message over 50 ms: ${runsWithStall} of ${runs}`,
+    `${parts.join('; ')}; runs with a message over 50 ms: ${runsWithStall} of ${runs}${cause}`,
   );
   if (store === 'sqlite')
     chart.publish = {
@@ -918,6 +946,8 @@ const results = {
     os: `${os.type()} ${os.release()}`,
     loadavgAtStart: loadAtStart.map(round),
     loadavgAtEnd: os.loadavg().map(round),
+    /** Per measured run, the share of its time the server's event loop thread waited for its core. */
+    serverWaitedForCore: waitedForCore.length > 0 ? spread(waitedForCore.map(round)) : undefined,
   },
   node: process.version,
   herald: { dir: HERALD_DIR, commit, uncommittedChanges: dirty },
@@ -927,13 +957,23 @@ const results = {
   rows: [...rows.values()],
   scenarios,
 };
-writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+// Fractions to 3 significant digits (integers from 100 up): the raw rounds stay readable and small.
+const rounded = (_key: string, value: unknown) =>
+  typeof value === 'number' && !Number.isInteger(value) ? round(value) : value;
+writeFileSync(jsonFile, `${JSON.stringify(results, rounded, 2)}\n`);
 writeFileSync(
   svgFile,
   svg(`Herald latency, agent messages on vs off — ${results.date}, ${commit ?? ''}${dirty ? '+' : ''}`),
 );
 
 console.log(`\n${table()}\n`);
+if (waitedForCore.length > 0) {
+  const w = spread(waitedForCore);
+  console.log(
+    `Other processes on the server core: the server's event loop thread waited for its core ${fmt(w.median * 100)}% of each run ` +
+      `(median over ${w.values.length} runs, ${fmt(w.min * 100)}–${fmt(w.max * 100)}%); load average ${results.machine.loadavgAtStart[0]} at start, ${results.machine.loadavgAtEnd[0]} at end.\n`,
+  );
+}
 console.log(`results: ${path.relative(process.cwd(), jsonFile) || jsonFile}`);
 console.log(`chart:   ${path.relative(process.cwd(), svgFile) || svgFile}`);
 log(`(${results.durationSeconds} s)`);

@@ -39,7 +39,9 @@ export function barChart(title: string, subtitle: string, panels: Panel[]): stri
   const height = top + 20 + (panelH - 60) + 36 + legend + 4;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12" role="img" aria-labelledby="title">`,
+    `<title id="title">${esc(title)}</title>`,
+    `<desc>${esc(subtitle)}</desc>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="16" y="24" font-size="16" font-weight="600">${esc(title)}</text>`,
     `<text x="16" y="44" fill="#555">${esc(subtitle)}</text>`,

@@ -5,6 +5,7 @@
  * blocks and pauses, so a latency
  * stall seen by the load generator can be matched to what the server was doing); `close`.
  */
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { epochMs, fail, on, send } from '../lib/child.js';
 
@@ -32,7 +33,25 @@ const BLOCK_MS = 20;
 interface Block {
   /** Epoch milliseconds when the timer should have fired. */
   at: number;
+  /** How late the 10 ms timer fired. */
   ms: number;
+  /**
+   * Over the timer's interval (block + 10 ms), from the kernel's schedstat of the event loop
+   * thread: time running on the CPU, and time runnable but waiting for the CPU (another process
+   * had the core). The rest was spent asleep: in a blocking system call (disk, a lock).
+   */
+  onCpuMs?: number;
+  runQueueMs?: number;
+}
+
+/** The event loop thread's [on-CPU ms, run-queue wait ms] since boot (Linux), or undefined. */
+function schedstat(): [number, number] | undefined {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return run === undefined || wait === undefined ? undefined : [run / 1e6, wait / 1e6];
+  } catch {
+    return undefined;
+  }
 }
 
 export async function serve(start: () => Promise<Started>): Promise<void> {
@@ -48,12 +67,20 @@ export async function serve(start: () => Promise<Started>): Promise<void> {
   // Event loop blocks of BLOCK_MS or more, with their times: a 10 ms timer that fires late.
   let blocks: Block[] = [];
   let tick = performance.now();
+  let sched = schedstat();
+  let sched0 = sched;
   const watchdog = setInterval(() => {
     const t = performance.now();
     const late = t - tick - 10;
+    const now = schedstat();
     if (late >= BLOCK_MS && blocks.length < 200)
-      blocks.push({ at: performance.timeOrigin + tick + 10, ms: late });
+      blocks.push({
+        at: performance.timeOrigin + tick + 10,
+        ms: late,
+        ...(now && sched && { onCpuMs: now[0] - sched[0], runQueueMs: now[1] - sched[1] }),
+      });
     tick = t;
+    sched = now;
   }, 10);
   let gc = { count: 0, totalMs: 0, maxMs: 0, long: [] as GcPause[] };
   let cpu = process.cpuUsage();
@@ -79,6 +106,7 @@ export async function serve(start: () => Promise<Started>): Promise<void> {
     loop.reset();
     gc = { count: 0, totalMs: 0, maxMs: 0, long: [] };
     blocks = [];
+    sched0 = schedstat();
     cpu = process.cpuUsage();
     since = performance.now();
     started.resetCounters?.();
@@ -102,6 +130,13 @@ export async function serve(start: () => Promise<Started>): Promise<void> {
       },
       gc,
       loopBlocks: blocks,
+      // The event loop thread over the whole window: on the CPU, and waiting for it.
+      ...(() => {
+        const now = schedstat();
+        return now && sched0
+          ? { threadOnCpuMs: now[0] - sched0[0], threadRunQueueMs: now[1] - sched0[1] }
+          : {};
+      })(),
       rssBytes: process.memoryUsage.rss(),
       ...started.counters?.(),
     });
