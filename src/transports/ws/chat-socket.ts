@@ -53,8 +53,10 @@ async function openConnection(
   const sendError = (error: HeraldError, replyTo?: string) => {
     if (socket.readyState !== socket.OPEN) return;
     const data = frame({ ...error.toFrame(), ...(replyTo !== undefined && { replyTo }) });
-    // An error that ends the connection goes out at once, ahead of anything still held.
+    // An error that ends the connection goes out at once, ahead of anything still held
+    // (a chunk being merged is not held: it goes first, as it would have unmerged).
     if (error.closeCode) {
+      channel?.flushChunk();
       socket.send(data);
       socket.close(error.closeCode, error.code);
     } else send(data);
@@ -182,7 +184,7 @@ async function openConnection(
         { principal, session, transport: 'ws', message: f.message, messageId: f.id, signal: abort.signal },
         {
           typing: (status) => send(frame({ type: 'typing', status })),
-          chunk: (content, replyTo) => send(frame({ type: 'chunk', content, replyTo })),
+          chunk: (content, replyTo) => wsChannel.sendChunk(content, replyTo),
         },
       );
       send(frame({ type: 'complete', replyTo: result.messageId }));

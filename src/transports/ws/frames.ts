@@ -73,3 +73,24 @@ export const frame = (f: ServerFrame): string => JSON.stringify(f);
 /** The agent_message frame, built around the message JSON made once per message. */
 export const agentMessageFrame = (json: string, attempt: number): string =>
   `{"type":"agent_message","message":${json},"attempt":${attempt}}`;
+
+/**
+ * The agent_message frame as bytes to hand to ws. The router sends a new message to every
+ * channel of its session one after the other with the same message object, so the first
+ * sends (attempt 1) share one encoded frame: one string built and one UTF-8 encoding per
+ * message, not per socket. One slot is enough for that and keeps nothing alive once the next
+ * message comes (a WeakMap would keep each frame as long as the router tracks its message).
+ * Redeliveries (attempt > 1) are per socket and rare: built on their own.
+ */
+export function agentMessageBytes(message: object, json: string, attempt: number): Buffer {
+  if (attempt !== 1) return Buffer.from(agentMessageFrame(json, attempt));
+  if (lastMessage !== message || lastJson !== json) {
+    lastBytes = Buffer.from(agentMessageFrame(json, 1));
+    lastMessage = message;
+    lastJson = json;
+  }
+  return lastBytes;
+}
+let lastMessage: object | undefined;
+let lastJson = '';
+let lastBytes = Buffer.alloc(0);

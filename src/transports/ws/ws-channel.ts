@@ -4,22 +4,47 @@
  * in order until the socket drains. Every frame of the connection goes through here, so a
  * chunk never overtakes the summary held before it. ws.send never blocks, so one slow socket
  * never delays another user.
+ *
+ * Reply chunks written in one event-loop turn leave as one `chunk` frame (their texts joined,
+ * same replyTo) at the end of the turn; any other frame written meanwhile sends the pending
+ * chunk first, so merging never reorders anything.
+ *
+ * An idle channel allocates nothing beyond itself: the held queue, its waiters and the
+ * pending chunk exist only while in use.
  */
 
 import WebSocket from 'ws';
 import type { DeliveryChannel, SendOutcome } from '../../agent-messages/channel.js';
 import type { AgentMessage } from '../../agent-messages/types.js';
 import { newId } from '../../ids.js';
-import { agentMessageFrame } from './frames.js';
+import { agentMessageBytes, frame } from './frames.js';
+
+/** ws sends a Buffer as a binary frame unless told otherwise; every frame Herald writes is text. */
+const TEXT = { binary: false } as const;
+
+/**
+ * The most text (UTF-16 code units) merged into one chunk frame: a model that hands over a
+ * large burst at once still streams in frames a client can render as they come.
+ */
+export const MAX_MERGED_CHUNK = 16 * 1024;
+
+interface Held {
+  /** The agent message id; '' for any other frame. */
+  id: string;
+  expiresAt: number;
+  data: string | Buffer;
+}
 
 export class WsChannel implements DeliveryChannel {
-  readonly id = newId('ws_');
-  readonly transport = 'ws' as const;
-  readonly redeliver = true;
   /** Frames held until the socket drains, in order; acked or expired ones are never written. */
-  private waiting: Array<{ id: string; expiresAt: number; data: string }> = [];
+  private waiting: Held[] | undefined;
   private draining = false;
-  private onEmpty: Array<() => void> = [];
+  private onEmpty: Array<() => void> | undefined;
+  /** The chunk being merged this turn: its replyTo (undefined when none) and text so far. */
+  private chunkReplyTo: string | undefined;
+  private chunkText = '';
+  private chunkFlush: NodeJS.Immediate | undefined;
+  private channelId: string | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -27,22 +52,65 @@ export class WsChannel implements DeliveryChannel {
     private readonly maxBuffered: number,
   ) {}
 
-  /** Writes a frame that is not an agent message (chunk, typing, pong…): never shed, never reordered. */
+  get id(): string {
+    this.channelId ??= newId('ws_');
+    return this.channelId;
+  }
+  get transport(): 'ws' {
+    return 'ws';
+  }
+  get redeliver(): boolean {
+    return true;
+  }
+
+  /** Writes a frame that is not an agent message (typing, complete, pong…): never shed, never reordered. */
   sendFrame(data: string): void {
+    this.flushChunk();
+    this.write(data);
+  }
+
+  /**
+   * Adds reply text to the chunk frame of this turn. It leaves at the end of the turn (or
+   * before any other frame of the connection, or when the replyTo changes or it grows past
+   * MAX_MERGED_CHUNK), so chunks are merged only when nothing could have been sent between them.
+   */
+  sendChunk(content: string, replyTo: string): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
-    if (this.waiting.length > 0) {
-      this.waiting.push({ id: '', expiresAt: Number.POSITIVE_INFINITY, data });
-      this.scheduleDrain();
-      return;
-    }
-    this.socket.send(data);
+    if (
+      this.chunkReplyTo !== undefined &&
+      (this.chunkReplyTo !== replyTo || this.chunkText.length + content.length > MAX_MERGED_CHUNK)
+    )
+      this.flushChunk();
+    if (this.chunkReplyTo === undefined) {
+      this.chunkReplyTo = replyTo;
+      this.chunkText = content;
+      // setImmediate, not a microtask: a model's deltas come from an async iterator, a few
+      // promise hops apart, so a microtask would send each delta alone. The check phase runs
+      // once this turn's callbacks and their microtasks are done, before the loop waits for I/O
+      // or timers again: nothing is delayed past the turn that produced it.
+      this.chunkFlush = setImmediate(flushPendingChunk, this);
+    } else this.chunkText += content;
+  }
+
+  /** Writes the chunk being merged, if any, into the outbox now. */
+  flushChunk(): void {
+    const replyTo = this.chunkReplyTo;
+    if (replyTo === undefined) return;
+    const content = this.chunkText;
+    this.chunkReplyTo = undefined;
+    this.chunkText = '';
+    clearImmediate(this.chunkFlush);
+    this.chunkFlush = undefined;
+    this.write(frame({ type: 'chunk', content, replyTo }));
   }
 
   send(message: AgentMessage, json: string, attempt: number): SendOutcome {
     if (this.socket.readyState !== WebSocket.OPEN) return 'closed';
-    const data = agentMessageFrame(json, attempt);
-    if (this.waiting.length > 0 || this.socket.bufferedAmount > this.maxBuffered) {
+    this.flushChunk();
+    if (this.waiting !== undefined || this.socket.bufferedAmount > this.maxBuffered) {
       if (message.deliveryGuarantee === 'best-effort' || message.priority === 'low') return 'shed';
+      const data = agentMessageBytes(message, json, attempt);
+      this.waiting ??= [];
       // A redelivery of a message still held replaces it: one copy per id waits.
       const held = this.waiting.find((w) => w.id === message.id);
       if (held) held.data = data;
@@ -50,16 +118,18 @@ export class WsChannel implements DeliveryChannel {
       this.scheduleDrain();
       return 'queued';
     }
-    this.socket.send(data);
+    this.socket.send(agentMessageBytes(message, json, attempt), TEXT);
     return 'sent';
   }
 
   /** Resolves once nothing is held any more, or after `timeoutMs` (shutdown lets held frames out first). */
   drained(timeoutMs: number): Promise<void> {
-    if (this.waiting.length === 0 || this.socket.readyState !== WebSocket.OPEN) return Promise.resolve();
+    this.flushChunk();
+    if (this.waiting === undefined || this.socket.readyState !== WebSocket.OPEN) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       timer.unref();
+      this.onEmpty ??= [];
       this.onEmpty.push(() => {
         clearTimeout(timer);
         resolve();
@@ -68,7 +138,21 @@ export class WsChannel implements DeliveryChannel {
   }
 
   forget(ids: ReadonlySet<string>): void {
-    if (this.waiting.length > 0) this.waiting = this.waiting.filter((w) => !ids.has(w.id));
+    if (this.waiting === undefined) return;
+    const left = this.waiting.filter((w) => !ids.has(w.id));
+    // Emptied: new frames go straight out again; the drain under way still wakes `drained`.
+    this.waiting = left.length > 0 ? left : undefined;
+  }
+
+  /** The ordered path: straight to the socket, or behind what is held. */
+  private write(data: string): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.waiting !== undefined) {
+      this.waiting.push({ id: '', expiresAt: Number.POSITIVE_INFINITY, data });
+      this.scheduleDrain();
+      return;
+    }
+    this.socket.send(data);
   }
 
   /** Writes waiting frames once the socket's buffer is below the bound again. */
@@ -80,16 +164,26 @@ export class WsChannel implements DeliveryChannel {
     this.socket.ping(undefined, undefined, () => {
       this.draining = false;
       if (this.socket.readyState !== WebSocket.OPEN) {
-        this.waiting.length = 0;
+        this.waiting = undefined;
         return;
       }
-      const now = Date.now();
-      while (this.waiting.length > 0 && this.socket.bufferedAmount <= this.maxBuffered) {
-        const next = this.waiting.shift()!;
-        if (next.expiresAt > now) this.socket.send(next.data);
+      const waiting = this.waiting;
+      if (waiting !== undefined) {
+        const now = Date.now();
+        while (waiting.length > 0 && this.socket.bufferedAmount <= this.maxBuffered) {
+          const next = waiting.shift()!;
+          if (next.expiresAt > now) this.socket.send(next.data, TEXT);
+        }
+        if (waiting.length > 0) return this.scheduleDrain();
+        this.waiting = undefined;
       }
-      if (this.waiting.length > 0) this.scheduleDrain();
-      else for (const wake of this.onEmpty.splice(0)) wake();
+      const wake = this.onEmpty;
+      this.onEmpty = undefined;
+      for (const w of wake ?? []) w();
     });
   }
+}
+
+function flushPendingChunk(channel: WsChannel): void {
+  channel.flushChunk();
 }
