@@ -961,6 +961,17 @@ const results = {
 const rounded = (_key: string, value: unknown) =>
   typeof value === 'number' && !Number.isInteger(value) ? round(value) : value;
 writeFileSync(jsonFile, `${JSON.stringify(results, rounded, 2)}\n`);
+// Results kept in the repo are linted with the rest (npm run lint): write them as Biome formats JSON.
+if (!path.relative(REPO_ROOT, jsonFile).startsWith('..')) {
+  try {
+    execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', jsonFile], {
+      cwd: REPO_ROOT,
+      stdio: 'ignore',
+    });
+  } catch {
+    log(`could not format ${jsonFile} with Biome: run npm run format before committing it`);
+  }
+}
 writeFileSync(
   svgFile,
   svg(`Herald latency, agent messages on vs off — ${results.date}, ${commit ?? ''}${dirty ? '+' : ''}`),
