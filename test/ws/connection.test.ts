@@ -107,6 +107,34 @@ describe('a /ws/chat connection', () => {
     expect(answering.client.closeCode).toBeUndefined();
   });
 
+  it('sheds nothing for a reader that keeps up, however much one turn writes', async () => {
+    const server = await h.start({
+      ...AUTH_ENV,
+      HERALD_WS_MAX_BUFFERED_BYTES: '65536',
+      HERALD_AGENT_RATE_LIMITS: '{"status":0,"sanitization":0}',
+    });
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
+    const router = server.app.herald.router!;
+    // 200 best-effort messages of 1 KB admitted in one turn: three times the bound in one go.
+    const content = 'x'.repeat(1024);
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        router.publish(ready.sessionId, withDefaults({ agentType: 'status', content, source: `b${i}` })),
+      ),
+    );
+    // A stored message is never shed: once it is here, everything before it has been decided.
+    await router.publish(
+      ready.sessionId,
+      withDefaults({ agentType: 'sanitization', content: 'end', source: 'end' }),
+    );
+    await client.next((f) => f.type === 'agent_message' && f.message.source === 'end');
+    expect(client.frames.filter((f) => f.type === 'agent_message')).toHaveLength(201);
+    const dropped = await server.app.herald.metrics.registry.getSingleMetricAsString(
+      'herald_agent_messages_dropped_total',
+    );
+    expect(dropped).not.toMatch(/reason="backpressure"/);
+  });
+
   it('gives back the gauge and the shutdown entry when a socket closes', async () => {
     const server = await h.start(AUTH_ENV);
     const a = await h.connect(server.wsUrl, { token: KEYS.alice });

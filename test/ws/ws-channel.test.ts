@@ -169,6 +169,58 @@ describe('WsChannel chunks', () => {
   });
 });
 
+describe('WsChannel turns', () => {
+  class FakeTcp {
+    corked = 0;
+    flushes = 0;
+    constructor(private readonly socket: FakeSocket) {}
+    cork(): void {
+      this.corked++;
+    }
+    uncork(): void {
+      this.corked--;
+      // The kernel takes everything written so far.
+      if (this.corked === 0) {
+        this.flushes++;
+        this.socket.bufferedAmount = 0;
+      }
+    }
+  }
+
+  it('corks the socket for the rest of the turn it writes in, and uncorks it once', async () => {
+    const socket = new FakeSocket();
+    const tcp = new FakeTcp(socket);
+    const ch = new WsChannel(socket as unknown as WebSocket, 'sess_1', 1 << 20, tcp);
+    for (let i = 0; i < 5; i++) {
+      const m = message(`am_${i}`, { seq: i + 1 });
+      ch.send(m, JSON.stringify(m), 1);
+    }
+    ch.sendChunk('text', 'm_1');
+    ch.sendFrame('{"type":"pong"}');
+    expect(tcp.corked).toBe(1);
+    expect(tcp.flushes).toBe(0);
+    await turn();
+    expect(tcp.corked).toBe(0);
+    expect(tcp.flushes).toBe(1);
+    expect(socket.frames.map((f) => f.type)).toEqual([...Array(5).fill('agent_message'), 'chunk', 'pong']);
+  });
+
+  it('hands corked bytes to the kernel mid-turn past a quarter of the bound', async () => {
+    const socket = new FakeSocket();
+    const tcp = new FakeTcp(socket);
+    const ch = new WsChannel(socket as unknown as WebSocket, 'sess_1', 4096, tcp);
+    const m = message('am_big', { content: 'x'.repeat(2000) });
+    // The stand-in socket counts bytes as ws would while they are corked.
+    socket.bufferedAmount = 1500;
+    ch.send(m, JSON.stringify(m), 1);
+    expect(tcp.flushes).toBe(1);
+    expect(tcp.corked).toBe(1);
+    expect(socket.bufferedAmount).toBe(0);
+    await turn();
+    expect(tcp.corked).toBe(0);
+  });
+});
+
 describe('WsChannel agent_message frames', () => {
   it('encodes a first send once for every channel and writes it as a text frame', () => {
     const sockets = [channel(), channel(), channel()];

@@ -207,7 +207,7 @@ class ChatConnection {
     // The socket keeps the principal it opened with; an expiring JWT closes it (contract 7).
     if (auth.expiresAt !== undefined) this.armExpiry();
 
-    const channel = new WsChannel(socket, session.id, herald.config.wsMaxBufferedBytes);
+    const channel = new WsChannel(socket, session.id, herald.config.wsMaxBufferedBytes, request.raw.socket);
     this.channel = channel;
     channel.sendFrame(frame({ type: 'ready', sessionId: session.id, protocol: 1 }));
     if (badAfter) this.sendError(badAfter);

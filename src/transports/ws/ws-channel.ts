@@ -7,12 +7,16 @@
  *
  * Reply chunks written in one event-loop turn leave as one `chunk` frame (their texts joined,
  * same replyTo) at the end of the turn; any other frame written meanwhile sends the pending
- * chunk first, so merging never reorders anything.
+ * chunk first, so merging never reorders anything. Given the TCP socket under the WebSocket,
+ * the channel also corks it for the rest of the turn in which it first writes: every frame of
+ * that turn (a replayed page, a burst of publishes, typing + chunk + complete) leaves in one
+ * write to the kernel instead of one each, in the same order, before the loop waits for I/O.
  *
  * An idle channel allocates nothing beyond itself: the held queue, its waiters and the
  * pending chunk exist only while in use.
  */
 
+import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import type { DeliveryChannel, SendOutcome } from '../../agent-messages/channel.js';
 import type { AgentMessage } from '../../agent-messages/types.js';
@@ -27,6 +31,18 @@ const TEXT = { binary: false } as const;
  * large burst at once still streams in frames a client can render as they come.
  */
 export const MAX_MERGED_CHUNK = 16 * 1024;
+
+/**
+ * Bytes a corked socket may gather before they are handed to the kernel mid-turn. Corked bytes
+ * count in `bufferedAmount` like bytes the peer has not taken, so the back-pressure bound would
+ * otherwise measure how much one turn wrote rather than how slow the reader is; past this many
+ * (at most a quarter of the bound) the kernel gets them at once and the bound sees only what it
+ * refuses.
+ */
+const CORK_FLUSH_BYTES = 16 * 1024;
+
+/** What the channel needs of the TCP socket under the WebSocket. */
+export type Corkable = Pick<Writable, 'cork' | 'uncork'>;
 
 interface Held {
   /** The agent message id; '' for any other frame. */
@@ -43,13 +59,16 @@ export class WsChannel implements DeliveryChannel {
   /** The chunk being merged this turn: its replyTo (undefined when none) and text so far. */
   private chunkReplyTo: string | undefined;
   private chunkText = '';
-  private chunkFlush: NodeJS.Immediate | undefined;
+  /** Wrote (or merges a chunk) this turn: the TCP socket is corked until the turn ends. */
+  private inTurn = false;
   private channelId: string | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     readonly sessionId: string,
     private readonly maxBuffered: number,
+    /** The TCP socket ws writes to, corked for the rest of a turn; none: every frame is written at once. */
+    private readonly tcp?: Corkable,
   ) {}
 
   get id(): string {
@@ -84,11 +103,7 @@ export class WsChannel implements DeliveryChannel {
     if (this.chunkReplyTo === undefined) {
       this.chunkReplyTo = replyTo;
       this.chunkText = content;
-      // setImmediate, not a microtask: a model's deltas come from an async iterator, a few
-      // promise hops apart, so a microtask would send each delta alone. The check phase runs
-      // once this turn's callbacks and their microtasks are done, before the loop waits for I/O
-      // or timers again: nothing is delayed past the turn that produced it.
-      this.chunkFlush = setImmediate(flushPendingChunk, this);
+      this.joinTurn();
     } else this.chunkText += content;
   }
 
@@ -99,8 +114,6 @@ export class WsChannel implements DeliveryChannel {
     const content = this.chunkText;
     this.chunkReplyTo = undefined;
     this.chunkText = '';
-    clearImmediate(this.chunkFlush);
-    this.chunkFlush = undefined;
     this.write(frame({ type: 'chunk', content, replyTo }));
   }
 
@@ -118,7 +131,9 @@ export class WsChannel implements DeliveryChannel {
       this.scheduleDrain();
       return 'queued';
     }
+    this.joinTurn();
     this.socket.send(agentMessageBytes(message, json, attempt), TEXT);
+    this.wrote();
     return 'sent';
   }
 
@@ -152,7 +167,32 @@ export class WsChannel implements DeliveryChannel {
       this.scheduleDrain();
       return;
     }
+    this.joinTurn();
     this.socket.send(data);
+    this.wrote();
+  }
+
+  /** The end of a turn this channel wrote in: the merged chunk goes, then the socket is uncorked. */
+  endTurn(): void {
+    this.flushChunk();
+    this.inTurn = false;
+    this.tcp?.uncork();
+  }
+
+  /** After a write in a turn: past CORK_FLUSH_BYTES waiting, the kernel gets them now. */
+  private wrote(): void {
+    if (this.tcp && this.socket.bufferedAmount >= Math.min(CORK_FLUSH_BYTES, this.maxBuffered / 4)) {
+      this.tcp.uncork();
+      this.tcp.cork();
+    }
+  }
+
+  private joinTurn(): void {
+    if (this.inTurn) return;
+    this.inTurn = true;
+    this.tcp?.cork();
+    if (endingTurn.length === 0) setImmediate(endTurn);
+    endingTurn.push(this);
   }
 
   /** Writes waiting frames once the socket's buffer is below the bound again. */
@@ -170,9 +210,12 @@ export class WsChannel implements DeliveryChannel {
       const waiting = this.waiting;
       if (waiting !== undefined) {
         const now = Date.now();
+        if (waiting.length > 0) this.joinTurn();
         while (waiting.length > 0 && this.socket.bufferedAmount <= this.maxBuffered) {
           const next = waiting.shift()!;
-          if (next.expiresAt > now) this.socket.send(next.data, TEXT);
+          if (next.expiresAt <= now) continue;
+          this.socket.send(next.data, TEXT);
+          this.wrote();
         }
         if (waiting.length > 0) return this.scheduleDrain();
         this.waiting = undefined;
@@ -184,6 +227,17 @@ export class WsChannel implements DeliveryChannel {
   }
 }
 
-function flushPendingChunk(channel: WsChannel): void {
-  channel.flushChunk();
+/**
+ * Channels that wrote this turn, ended together by one setImmediate. setImmediate, not a
+ * microtask: a model's deltas come from an async iterator a few promise hops apart, so a
+ * microtask would end the turn after each delta. The check phase runs once this turn's
+ * callbacks and their microtasks are done, before the loop waits for I/O or timers again:
+ * nothing is delayed past the turn that produced it.
+ */
+let endingTurn: WsChannel[] = [];
+
+function endTurn(): void {
+  const channels = endingTurn;
+  endingTurn = [];
+  for (const channel of channels) channel.endTurn();
 }
