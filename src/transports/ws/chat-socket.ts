@@ -35,6 +35,12 @@ const SETTLED: Promise<unknown> = Promise.resolve();
 const PONG = frame({ type: 'pong' });
 const TYPING_ON = frame({ type: 'typing', status: true });
 const TYPING_OFF = frame({ type: 'typing', status: false });
+/**
+ * The scope a chat socket is let in with (the route's). A socket keeps who its principal is,
+ * how it proved it and until when, with this one scope: every frame it takes needs no other,
+ * and it does not keep a set of scopes of its own for as long as it is open.
+ */
+const SOCKET_SCOPES: ReadonlySet<string> = new Set(['chat']);
 
 export async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
   const sockets = new ChatSockets(app.herald, app.log);
@@ -152,12 +158,13 @@ class ChatConnection {
   alive = true;
   /** Frames that arrive while the session is resolved and the replay runs wait here, in order. */
   private early: Array<WebSocket.RawData | typeof BINARY> | undefined = [];
-  /** The outbox once the session is known; until then frames go straight out. */
+  /**
+   * The outbox once the session is known; until then frames go straight out. Set together with
+   * the entry in herald.connections and the connections gauge.
+   */
   private channel: WsChannel | undefined;
   private principal!: Principal;
   private session!: Session;
-  /** In herald.connections and the connections gauge. */
-  private counted = false;
   private detach: (() => void) | undefined;
   private expiry: NodeJS.Timeout | undefined;
   /** Made by the first chat; aborted on close. */
@@ -199,16 +206,14 @@ class ChatConnection {
     }
     if (socket.readyState !== OPEN) return;
 
-    this.principal = auth;
-    this.session = session;
-    this.counted = true;
-    herald.metrics.connections.inc({ transport: 'ws' });
-    herald.connections.add(this);
     // The socket keeps the principal it opened with; an expiring JWT closes it (contract 7).
-    if (auth.expiresAt !== undefined) this.armExpiry();
-
+    this.principal = { sub: auth.sub, scopes: SOCKET_SCOPES, via: auth.via, expiresAt: auth.expiresAt };
+    this.session = session;
     const channel = new WsChannel(socket, session.id, herald.config.wsMaxBufferedBytes, request.raw.socket);
     this.channel = channel;
+    herald.metrics.connections.inc({ transport: 'ws' });
+    herald.connections.add(this);
+    if (auth.expiresAt !== undefined) this.armExpiry();
     channel.sendFrame(frame({ type: 'ready', sessionId: session.id, protocol: 1 }));
     if (badAfter) this.sendError(badAfter);
     if (herald.router) {
@@ -238,7 +243,7 @@ class ChatConnection {
     clearTimeout(this.expiry);
     this.abort?.abort();
     this.detach?.();
-    if (!this.counted) return;
+    if (!this.channel) return;
     const { herald } = this.sockets;
     herald.connections.delete(this);
     herald.metrics.connections.dec({ transport: 'ws' });
