@@ -161,3 +161,36 @@ describe('a /ws/chat connection', () => {
     expect(server.app.herald.connections.size).toBe(0);
   });
 });
+
+describe('/ws/chat through injectWS', () => {
+  it('works without a TCP socket under the WebSocket (no response to detach, nothing to cork)', async () => {
+    const server = await h.start(AUTH_ENV);
+    const frames: any[] = [];
+    let complete!: () => void;
+    const completed = new Promise<void>((resolve) => {
+      complete = resolve;
+    });
+    const ws = await server.app.injectWS(
+      '/ws/chat',
+      { headers: { authorization: `Bearer ${KEYS.alice}` } },
+      {
+        onInit: (socket) =>
+          socket.on('message', (data: Buffer) => {
+            const f = JSON.parse(data.toString());
+            frames.push(f);
+            if (f.type === 'complete') complete();
+          }),
+      },
+    );
+    ws.send(JSON.stringify({ type: 'chat', id: 'm_inj', message: 'injected' }));
+    await completed;
+    expect(frames[0]).toMatchObject({ type: 'ready' });
+    expect(
+      frames
+        .filter((f) => f.type === 'chunk')
+        .map((f) => f.content)
+        .join(''),
+    ).toContain('injected');
+    ws.terminate();
+  });
+});

@@ -52,7 +52,8 @@ export async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
     // response Node made for the request; left attached, the socket would keep that response,
     // the request and Fastify's reply alive for as long as the connection lasts.
     preHandler: (request, reply, done) => {
-      if (request.ws) reply.raw.detachSocket(request.raw.socket);
+      const response = reply.raw;
+      if (request.ws && response.socket) response.detachSocket(response.socket);
       done();
     },
     // A plain GET (no Upgrade) gets a clear error rather than an empty 404.
