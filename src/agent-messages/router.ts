@@ -67,7 +67,7 @@ export class AgentMessageRouter {
   private readonly log: FastifyBaseLogger;
   private readonly opts: RouterOptions;
   private readonly now: () => number;
-  private readonly sessions = new Map<string, Set<ChannelState>>();
+  private readonly sessions = new Map<string, readonly ChannelState[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly windows = new SlidingWindows();
   /** Every ack timeout of every channel, on one Node timer. */
@@ -148,23 +148,15 @@ export class AgentMessageRouter {
    */
   async attach(channel: DeliveryChannel, afterSeq?: number): Promise<() => void> {
     const state: ChannelState = { channel, inflight: NO_INFLIGHT, closed: false };
-    const add = () => {
-      let set = this.sessions.get(channel.sessionId);
-      if (!set) {
-        set = new Set();
-        this.sessions.set(channel.sessionId, set);
-      }
-      set.add(state);
-    };
     // Nothing to replay (an HTTP call collecting what its session gets): no need to wait for
     // the session's lock, the channel simply sees every dispatch from now on, in seq order.
-    if (afterSeq === undefined) add();
+    if (afterSeq === undefined) this.add(state);
     else
       await this.withLock(channel.sessionId, async () => {
-        add();
+        this.add(state);
         await this.replayLocked(state, afterSeq);
       });
-    return () => this.detach(state);
+    return this.detacher(state);
   }
 
   /** Sends again what is stored after `afterSeq` on one attached channel (the resume frame). */
@@ -280,7 +272,7 @@ export class AgentMessageRouter {
   /** First sends of a new message to every live channel of its session. */
   private dispatch(message: AgentMessage, admittedAt: number): void {
     const states = this.sessions.get(message.sessionId);
-    if (!states || states.size === 0) {
+    if (!states || states.length === 0) {
       if (!isStored(message.deliveryGuarantee)) this.drop(message.agentType, 'no_channel', message);
       return;
     }
@@ -387,12 +379,27 @@ export class AgentMessageRouter {
     return undefined;
   }
 
+  // A session's channels are a small array replaced on every change (copy on write), so a
+  // dispatch that is iterating it never sees it change, and an idle connection costs one
+  // element, not a Set.
+  private add(state: ChannelState): void {
+    const id = state.channel.sessionId;
+    this.sessions.set(id, [...(this.sessions.get(id) ?? []), state]);
+  }
+
+  /** The function that detaches `state` (a closure over it alone, kept as long as the connection). */
+  private detacher(state: ChannelState): () => void {
+    return () => this.detach(state);
+  }
+
   private detach(state: ChannelState): void {
     this.forget(state);
-    const set = this.sessions.get(state.channel.sessionId);
-    if (!set) return;
-    set.delete(state);
-    if (set.size === 0) this.sessions.delete(state.channel.sessionId);
+    const id = state.channel.sessionId;
+    const list = this.sessions.get(id);
+    if (!list) return;
+    const rest = list.filter((s) => s !== state);
+    if (rest.length === 0) this.sessions.delete(id);
+    else this.sessions.set(id, rest);
   }
 
   private forget(state: ChannelState): void {

@@ -32,6 +32,12 @@ export interface PendingIndexOptions {
   maxPerSession?: number;
 }
 
+/**
+ * The index of every session known to have nothing pending: shared, so the many sessions made
+ * and never sent a stored message cost no Map each. Never written to (added() replaces it).
+ */
+const NONE: SessionPending = new Map();
+
 /** `overflow`: the session has more pending than one index holds; the file answers for it. */
 const OVERFLOW = 'overflow';
 
@@ -45,7 +51,8 @@ export class PendingIndex {
   constructor(options: PendingIndexOptions = {}) {
     this.maxSessions = Math.max(1, options.maxSessions ?? 20_000);
     this.maxEntries = Math.max(1, options.maxEntries ?? 100_000);
-    this.maxPerSession = Math.max(1, options.maxPerSession ?? 1_000);
+    // One session may never hold more than all of them may.
+    this.maxPerSession = Math.min(Math.max(1, options.maxPerSession ?? 1_000), this.maxEntries);
   }
 
   /** Sessions and entries held now (tests, metrics). */
@@ -61,7 +68,12 @@ export class PendingIndex {
     let held = this.sessions.get(sessionId);
     if (held === undefined) {
       const rows = load();
-      held = rows.length > this.maxPerSession ? OVERFLOW : new Map(rows.map((r) => [r.id, r]));
+      held =
+        rows.length > this.maxPerSession
+          ? OVERFLOW
+          : rows.length === 0
+            ? NONE
+            : new Map(rows.map((r) => [r.id, r]));
       this.remember(sessionId, held);
     } else {
       // Least recently used order: move to the end.
@@ -73,13 +85,19 @@ export class PendingIndex {
 
   /** A session made by this process has nothing pending: no need to ever load it. */
   created(sessionId: string): void {
-    this.remember(sessionId, new Map());
+    this.remember(sessionId, NONE);
   }
 
   /** A message was committed as pending. */
   added(sessionId: string, entry: PendingEntry): void {
     const held = this.sessions.get(sessionId);
     if (held === undefined || held === OVERFLOW) return;
+    if (held === NONE) {
+      this.sessions.set(sessionId, new Map([[entry.id, entry]]));
+      this.entries++;
+      this.evict();
+      return;
+    }
     if (held.size >= this.maxPerSession) {
       this.entries -= held.size;
       this.sessions.set(sessionId, OVERFLOW);
