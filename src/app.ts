@@ -30,7 +30,7 @@ import { sessionRoutes } from './transports/http/session-routes.js';
 import { systemRoutes } from './transports/http/system-routes.js';
 import { agentMessageStreamRoutes } from './transports/sse/agent-message-stream.js';
 import { chatStreamRoutes } from './transports/sse/chat-stream.js';
-import { chatSocketRoutes } from './transports/ws/chat-socket.js';
+import { chatSocketRoutes, onSocketError } from './transports/ws/chat-socket.js';
 
 export interface AppOverrides {
   store?: Store;
@@ -144,15 +144,8 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   await app.register(websocket, {
     options: { maxPayload: config.wsMaxFrameBytes, perMessageDeflate: false },
     preClose,
-    // Protocol faults of a client (a frame over the limit, bad UTF-8) are the client's, not ours:
-    // ws has already closed with the right code; they are not worth an error line each.
-    errorHandler: (err, socket) => {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('WS_ERR_'))
-        app.log.debug({ code }, 'websocket protocol error');
-      else app.log.error({ err }, 'websocket handler failed');
-      socket.terminate();
-    },
+    // The same policy as every chat socket's own error listener (onSocketError).
+    errorHandler: (err, socket) => onSocketError(app.log, err, socket),
   });
   // Route-level limits only (the chat limit is rate-limiter-flexible, shared with WebSocket).
   await app.register(rateLimit, { global: false });

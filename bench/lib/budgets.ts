@@ -1,5 +1,5 @@
 /**
- * The rows of the performance table, and the budgets and goals each is held to (issue 6).
+ * The rows of the performance table (docs/performance.md), and the budgets and goals each is held to.
  * bench/run.ts fills `metrics` (named numbers) and `rows`; bench/check.ts judges them here.
  * A budget missed fails `npm run bench:check`; a goal not met is only reported.
  */

@@ -68,6 +68,19 @@ export async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
 }
 
 /**
+ * A socket error, for the app's errorHandler and every chat socket alike: a client's protocol
+ * fault (a frame over the limit, bad UTF-8) is the client's, and ws has already closed with the
+ * right code, so it is not worth an error line; anything else is logged. Then the socket goes.
+ */
+export function onSocketError(log: FastifyBaseLogger, err: Error, socket: WebSocket, reqId?: string): void {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('WS_ERR_'))
+    log.debug({ code, reqId }, 'websocket protocol error');
+  else log.error({ err, reqId }, 'websocket handler failed');
+  socket.terminate();
+}
+
+/**
  * The open chat sockets of one app: the listeners every socket shares (ws calls a listener
  * with the socket as `this`, so one function serves them all), and liveness — one ping sweep
  * for every socket each HERALD_WS_PING_INTERVAL_MS, as ws's README suggests, rather than an
@@ -97,14 +110,8 @@ class ChatSockets {
     this.onClose = function () {
       live.get(this)?.closed();
     };
-    // What the app's errorHandler does for a socket error (app.ts): protocol faults of a client
-    // are the client's (ws has already closed with the right code), anything else is logged.
     this.onError = function (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('WS_ERR_'))
-        log.debug({ code, reqId: live.get(this)?.reqId }, 'websocket protocol error');
-      else log.error({ err, reqId: live.get(this)?.reqId }, 'websocket handler failed');
-      this.terminate();
+      onSocketError(log, err, this, live.get(this)?.reqId);
     };
   }
 
