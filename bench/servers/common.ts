@@ -5,6 +5,7 @@
  * blocks and pauses, so a latency
  * stall seen by the load generator can be matched to what the server was doing); `close`.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { epochMs, fail, on, send } from '../lib/child.js';
@@ -164,4 +165,58 @@ export async function serve(start: () => Promise<Started>): Promise<void> {
     process.exit(0);
   });
   await send({ type: 'listening', port: started.port, pid: process.pid });
+}
+
+/**
+ * Calls `handle` with the parsed JSON body of a POST to `path`; anything else gets 404, a body
+ * that is not JSON 400. For the baseline servers (raw ws, Socket.IO).
+ */
+export function onJsonPost<T>(
+  req: import('node:http').IncomingMessage,
+  res: import('node:http').ServerResponse,
+  path: string,
+  handle: (body: T) => void,
+): void {
+  if (req.method !== 'POST' || req.url !== path) {
+    res.writeHead(404).end();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    let body: T;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    handle(body);
+  });
+}
+
+/** An agent message of Herald's shape and size, for the baselines to send. */
+export function agentMessageLike(fields: {
+  content: string;
+  deliveryGuarantee: string;
+  sessionId: string;
+  seq: number;
+  data?: unknown;
+}): Record<string, unknown> {
+  const at = new Date();
+  return {
+    id: `am_${randomBytes(16).toString('base64url').slice(0, 26)}`,
+    role: 'assistant',
+    content: fields.content,
+    timestamp: at.toISOString(),
+    agentType: 'status',
+    priority: 'low',
+    ttl: 60000,
+    expiresAt: new Date(at.getTime() + 60_000).toISOString(),
+    deliveryGuarantee: fields.deliveryGuarantee,
+    source: 'bench',
+    sessionId: fields.sessionId,
+    seq: fields.seq,
+    ...(fields.data !== undefined && { data: fields.data }),
+  };
 }

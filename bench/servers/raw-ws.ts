@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { serve } from './common.js';
+import { agentMessageLike, onJsonPost, serve } from './common.js';
 
 interface PushBody {
   target?: 'all' | number;
@@ -22,22 +22,8 @@ await serve(async () => {
   const sockets: WebSocket[] = [];
   let framesSent = 0;
   let seq = 0;
-  const server = http.createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== '/push') {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: PushBody;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as PushBody;
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      const at = new Date();
+  const server = http.createServer((req, res) =>
+    onJsonPost<PushBody>(req, res, '/push', (body) => {
       const targets =
         body.target === 'all' || body.target === undefined
           ? sockets
@@ -46,21 +32,13 @@ await serve(async () => {
             : [];
       const frame = JSON.stringify({
         type: 'agent_message',
-        message: {
-          id: `am_${randomBytes(16).toString('base64url').slice(0, 26)}`,
-          role: 'assistant',
+        message: agentMessageLike({
           content: body.content ?? '',
-          timestamp: at.toISOString(),
-          agentType: 'status',
-          priority: 'low',
-          ttl: 60000,
-          expiresAt: new Date(at.getTime() + 60_000).toISOString(),
           deliveryGuarantee: 'best-effort',
-          source: 'bench',
           sessionId: `sess_${randomBytes(16).toString('base64url').slice(0, 26)}`,
           seq: ++seq,
-          ...(body.data && { data: body.data }),
-        },
+          data: body.data,
+        }),
         attempt: 1,
       });
       for (const ws of targets)
@@ -69,8 +47,8 @@ await serve(async () => {
           framesSent++;
         }
       res.writeHead(202, { 'content-type': 'application/json' }).end(`{"sent":${targets.length}}`);
-    });
-  });
+    }),
+  );
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   wss.on('connection', (ws) => {
     sockets.push(ws);

@@ -7,12 +7,11 @@
  * Nothing is stored: a message whose socket is gone is lost, which is the difference to Herald's
  * at-least-once.
  */
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { percentiles } from '../lib/stats.js';
-import { serve } from './common.js';
+import { agentMessageLike, onJsonPost, serve } from './common.js';
 
 interface EmitBody {
   target?: number;
@@ -30,43 +29,21 @@ await serve(async () => {
   const ackMs = new Float64Array(2_000_000);
   let ackCount = 0;
 
-  const server = http.createServer((req, res) => {
-    // engine.io answers its own path (/socket.io/) before this handler is called.
-    if (req.method !== 'POST' || req.url !== '/emit') {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: EmitBody;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EmitBody;
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
+  // engine.io answers its own path (/socket.io/) before this handler is called.
+  const server = http.createServer((req, res) =>
+    onJsonPost<EmitBody>(req, res, '/emit', (body) => {
       const socket = byIdx.get(body.target ?? -1);
       if (!socket) {
         res.writeHead(404).end();
         return;
       }
-      const at = new Date();
-      const message = {
-        id: `am_${randomBytes(16).toString('base64url').slice(0, 26)}`,
-        role: 'assistant',
+      const message = agentMessageLike({
         content: body.content ?? '',
-        timestamp: at.toISOString(),
-        agentType: 'status',
-        priority: 'low',
-        ttl: 60000,
-        expiresAt: new Date(at.getTime() + 60_000).toISOString(),
         deliveryGuarantee: 'at-least-once',
-        source: 'bench',
         sessionId: `sess_${socket.id}`,
         seq: ++seq,
-        ...(body.data && { data: body.data }),
-      };
+        data: body.data,
+      });
       const t0 = performance.now();
       emitted++;
       socket.timeout(10_000).emit('agent_message', message, (err: Error | null) => {
@@ -77,8 +54,8 @@ await serve(async () => {
         }
       });
       res.writeHead(202, { 'content-type': 'application/json' }).end(`{"id":"${message.id}"}`);
-    });
-  });
+    }),
+  );
   const io = new Server(server, {
     transports: ['websocket'],
     serveClient: false,
