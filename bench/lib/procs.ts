@@ -58,7 +58,18 @@ export class Proc {
 
   constructor(options: ProcOptions) {
     this.label = options.label;
-    const node = [...(options.nodeFlags ?? []), '--import', 'tsx', path.join(BENCH_DIR, options.script)];
+    // BENCH_PROFILE_DIR: every server child writes a CPU profile there when it exits.
+    const profile =
+      process.env.BENCH_PROFILE_DIR && options.script.startsWith('servers/')
+        ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE_DIR)}`]
+        : [];
+    const node = [
+      ...(options.nodeFlags ?? []),
+      ...profile,
+      '--import',
+      'tsx',
+      path.join(BENCH_DIR, options.script),
+    ];
     const pin =
       options.pinning.enabled && options.cpu !== undefined ? ['-c', String(options.cpu)] : undefined;
     const [cmd, args] = pin ? ['taskset', [...pin, process.execPath, ...node]] : [process.execPath, node];
