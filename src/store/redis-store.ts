@@ -59,6 +59,11 @@ export interface RedisStore extends Store {
   sessionKeys(sessionId: string): string[];
 }
 
+/**
+ * Sessions kept in memory (first in, first out). Sessions never change and are never deleted
+ * once made, so a copy read once stays right on every instance.
+ */
+const SESSION_CACHE_SIZE = 10_000;
 /** Ids asked about (pendingIds, ack) per round trip. */
 const ID_CHUNK = 5_000;
 /** Expiry index members handled per purge script run. */
@@ -252,6 +257,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const memberHead = (kind: 'm' | 'k', sessionId: string): string =>
     `${kind}${Buffer.byteLength(sessionId)}:${sessionId}`;
 
+  const sessions = new Map<string, Session>();
+  const remember = (session: Session): Session => {
+    if (sessions.size >= SESSION_CACHE_SIZE) sessions.delete(sessions.keys().next().value!);
+    sessions.set(session.id, session);
+    return session;
+  };
   const readSession = (json: string): Session => {
     const s = JSON.parse(json) as Session;
     return Object.freeze({ id: s.id, owner: s.owner, createdAt: s.createdAt });
@@ -279,13 +290,15 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       )) as string[];
       if (answer[0] === 'earlier') return readSession(answer[1]!);
       if (answer[0] === 'exists') throw new Error(`session ${session.id} already exists`);
-      return made;
+      return remember(made);
     },
 
     async getSession(id) {
+      const known = sessions.get(id);
+      if (known) return known;
       const [owner, createdAt] = await redis.hmget(sk(id, 'meta'), 'owner', 'createdAt');
       if (owner == null || createdAt == null) return undefined;
-      return Object.freeze({ id, owner, createdAt });
+      return remember(Object.freeze({ id, owner, createdAt }));
     },
 
     async findSessionByChatKey(owner, chatKey) {
