@@ -11,7 +11,7 @@
  * what a store returned fails loudly here (a TypeError) instead of silently in production.
  */
 import type { AgentMessage } from '../agent-messages/types.js';
-import { expiresAtMs, UnknownSessionError } from './shared.js';
+import { deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import type {
   AdmitOptions,
   AgentMessageDraft,
@@ -194,12 +194,4 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** A deep copy of `value`, frozen all the way down. */
 function frozenCopy<T>(value: T): T {
   return deepFreeze(structuredClone(value));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

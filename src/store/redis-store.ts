@@ -32,7 +32,7 @@
 import { Redis } from 'ioredis';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
-import { expiresAtMs, UnknownSessionError } from './shared.js';
+import { deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import type {
   AdmitOptions,
   AgentMessageDraft,
@@ -454,7 +454,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const rows = await redis.lrange(DEAD_LETTERS, 0, Math.floor(limit) - 1);
       return rows.map((row) => {
         const letter = JSON.parse(row) as DeadLetter;
-        frozen(letter.message);
+        deepFreeze(letter.message);
         return Object.freeze(letter);
       });
     },
@@ -469,16 +469,5 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
 /** A message parsed from its stored text, which stays its text (message-json.ts), frozen. */
 function readMessage(json: string): AgentMessage {
-  return rememberJson(frozen(JSON.parse(json) as AgentMessage), json);
-}
-
-function frozen(message: AgentMessage): AgentMessage {
-  if (message.data !== undefined) deepFreeze(message.data);
-  return Object.freeze(message);
-}
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const child of Object.values(value)) deepFreeze(child);
+  return rememberJson(deepFreeze(JSON.parse(json) as AgentMessage), json);
 }

@@ -28,3 +28,16 @@ export function expiresAtMs(draft: AgentMessageDraft): number {
   if (!Number.isFinite(ms)) throw new TypeError(`agent message ${draft.id}: expiresAt is not a date`);
   return ms;
 }
+
+/**
+ * Freezes `value` and everything it holds, in place, and returns it: what a store hands out is
+ * the caller's to read, never to change, and a mutation fails loudly (a TypeError in strict
+ * mode) instead of silently corrupting what the store keeps.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -16,7 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
-import { expiresAtMs, UnknownSessionError } from './shared.js';
+import { deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import { Checkpointer, type CheckpointResult } from './sqlite/checkpointer.js';
 import { GroupCommit } from './sqlite/group-commit.js';
 import { migrate } from './sqlite/migrations.js';
@@ -112,18 +112,6 @@ function toEntry(row: { kind: string; json: string }): TimelineEntry {
   if (row.kind !== 'agent_message') return JSON.parse(row.json) as TimelineEntry;
   const message = JSON.parse(row.json) as AgentMessage;
   return { kind: 'agent_message', message, timestamp: message.timestamp };
-}
-
-/** A message handed out from memory: the caller may read it, never change it. */
-function frozen(message: AgentMessage): AgentMessage {
-  if (message.data !== undefined) deepFreeze(message.data);
-  return Object.freeze(message);
-}
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const child of Object.values(value)) deepFreeze(child);
 }
 
 function sqliteStore(
@@ -256,7 +244,7 @@ function sqliteStore(
     let entry: PendingEntry | undefined;
     if (pending) {
       sql.insertPending.run(draft.sessionId, seq, message.id, expiry, lastInsertRowid);
-      entry = { id: message.id, seq, expiresAtMs: expiry, message: frozen(message) };
+      entry = { id: message.id, seq, expiresAtMs: expiry, message: deepFreeze(message) };
     }
     if (key) sql.putIdempotency.run(draft.sessionId, key.key, message.id, seq, key.expiresAtMs);
     return { message: rememberJson(entry?.message ?? message, json), pending: entry };
@@ -356,7 +344,7 @@ function sqliteStore(
       return read.map((message) => {
         const entry = held.get(message.id);
         if (!entry) return message;
-        entry.message ??= frozen(message);
+        entry.message ??= deepFreeze(message);
         return entry.message;
       });
     },
