@@ -22,10 +22,12 @@
  *   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_WARMUP_SECONDS=2 BENCH_OUT=dir BENCH_HERALD_DIR=/other/checkout
  *   npm run bench:check [file]        budgets: exits 1 if one is missed
  */
+
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { fmtLimit, judge, missingRows, type Row, type RowId } from './lib/budgets.js';
 import {
   BENCH_DIR,
@@ -106,11 +108,11 @@ interface HeraldOptions {
   store?: 'sqlite' | 'redis';
 }
 
-function heraldEnv(o: HeraldOptions, dataDir: string): Record<string, string> {
+function heraldEnv(o: HeraldOptions, dataDir: string, redisKeyPrefix: string): Record<string, string> {
   return {
     HERALD_STORE: o.store ?? 'sqlite',
     HERALD_DATA_DIR: dataDir,
-    ...(o.store === 'redis' && { REDIS_URL }),
+    ...(o.store === 'redis' && { REDIS_URL, HERALD_REDIS_KEY_PREFIX: redisKeyPrefix }),
     HERALD_AGENT: 'local',
     HERALD_LOCAL_THINK_MS: '0',
     HERALD_AGENT_MESSAGES: o.agentMessages ?? 'on',
@@ -130,6 +132,8 @@ interface Server {
 
 async function startOnce(kind: ServerKind, o: HeraldOptions): Promise<Server> {
   const dataDir = kind === 'herald' ? tempDir('herald-bench-') : undefined;
+  // On Redis every run has its own key prefix, deleted when the run's server stops.
+  const redisKeyPrefix = `herald-bench:${path.basename(dataDir ?? 'x')}:`;
   const proc = new Proc({
     script: SERVER_SCRIPT[kind],
     label:
@@ -137,11 +141,12 @@ async function startOnce(kind: ServerKind, o: HeraldOptions): Promise<Server> {
     cpu: pinning.serverCpu,
     pinning,
     nodeFlags: ['--expose-gc'],
-    params: dataDir ? { env: heraldEnv(o, dataDir) } : {},
+    params: dataDir ? { env: heraldEnv(o, dataDir, redisKeyPrefix) } : {},
   });
   const stop = async () => {
     await proc.stop(5_000);
     if (dataDir) removeTempDir(dataDir);
+    if (kind === 'herald' && o.store === 'redis') await dropRedisPrefix(redisKeyPrefix);
   };
   try {
     const m = await proc.next<Message & { port: number }>('listening', 30_000);
@@ -150,6 +155,29 @@ async function startOnce(kind: ServerKind, o: HeraldOptions): Promise<Server> {
     proc.kill();
     await stop();
     throw err;
+  }
+}
+
+/** Deletes a run's Redis keys (SCAN + UNLINK), so bench runs never fill the Redis they share. */
+async function dropRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // No Redis: nothing was written there.
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -952,7 +980,15 @@ const results = {
   node: process.version,
   herald: { dir: HERALD_DIR, commit, uncommittedChanges: dirty },
   bench: { commit: git(['rev-parse', '--short=12', 'HEAD'], REPO_ROOT) },
-  config: { ...O, pinning, heraldEnv: heraldEnv({ agentMessages: 'on' }, '<fresh temp folder per run>') },
+  config: {
+    ...O,
+    pinning,
+    heraldEnv: heraldEnv(
+      { agentMessages: 'on' },
+      '<fresh temp folder per run>',
+      '<fresh key prefix per run>',
+    ),
+  },
   metrics,
   rows: [...rows.values()],
   scenarios,

@@ -69,6 +69,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     onCommit: (writes) => metrics.store.commitWrites.observe(writes),
     onCheckpoint: (result) => metrics.store.walPages.set(result.log),
     onCheckpointError: (err) => app.log.error({ err }, 'the SQLite checkpoint worker failed'),
+    onConnectionError: (err) => app.log.warn({ reason: err.message }, 'Redis connection failed'),
   });
   const agent = overrides.agent ?? createModelAgent(config);
   const router = config.agentMessages

@@ -23,6 +23,8 @@ export interface HeraldConfig {
   dataDir: string;
   store: StoreKind;
   redisUrl: string;
+  /** Put before every Redis key: several Heralds (or tests) can share one Redis apart. */
+  redisKeyPrefix: string;
   apiKeys: ApiKeyConfig[];
   jwtSecret: string | undefined;
   jwtPublicKey: string | undefined;
@@ -181,6 +183,7 @@ export const CONFIG_NAMES = [
   'HERALD_DATA_DIR',
   'HERALD_STORE',
   'REDIS_URL',
+  'HERALD_REDIS_KEY_PREFIX',
   'HERALD_API_KEYS',
   'HERALD_JWT_SECRET',
   'HERALD_JWT_PUBLIC_KEY',
@@ -247,6 +250,7 @@ export function loadConfig(processEnv: Env = process.env): HeraldConfig {
     dataDir: path.resolve(env.HERALD_DATA_DIR?.trim() || './data'),
     store: oneOf(env, 'HERALD_STORE', ['sqlite', 'memory', 'redis'] as const, 'sqlite'),
     redisUrl: env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379',
+    redisKeyPrefix: env.HERALD_REDIS_KEY_PREFIX ?? 'herald:',
     apiKeys: parseApiKeys(env),
     jwtSecret: env.HERALD_JWT_SECRET || undefined,
     jwtPublicKey: env.HERALD_JWT_PUBLIC_KEY || undefined,

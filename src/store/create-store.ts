@@ -3,13 +3,19 @@
  * will need to connect before it is usable.
  */
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import type { HeraldConfig } from '../config/config.js';
 import { createMemoryStore } from './memory-store.js';
+import { type InstanceLock, takeInstanceLock } from './redis/instance-lock.js';
+import { createRedisStore } from './redis-store.js';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import type { Store } from './store.js';
 
 /** What the app is told about a store's write path (metrics, logs); stores without one ignore it. */
-export type StoreHooks = Pick<SqliteStoreOptions, 'onCommit' | 'onCheckpoint' | 'onCheckpointError'>;
+export type StoreHooks = Pick<SqliteStoreOptions, 'onCommit' | 'onCheckpoint' | 'onCheckpointError'> & {
+  /** Told when the Redis connection fails (it reconnects by itself). */
+  onConnectionError?: (err: Error) => void;
+};
 
 /** The SQLite file's name inside `HERALD_DATA_DIR`. */
 export const SQLITE_FILE_NAME = 'herald.db';
@@ -21,7 +27,7 @@ export const SQLITE_FILE_NAME = 'herald.db';
  * const store = await createStore({ store: 'sqlite', dataDir: './data', redisUrl: '' });
  */
 export async function createStore(
-  config: Pick<HeraldConfig, 'store' | 'dataDir' | 'redisUrl'>,
+  config: Pick<HeraldConfig, 'store' | 'dataDir' | 'redisUrl' | 'redisKeyPrefix'>,
   hooks: StoreHooks = {},
 ): Promise<Store> {
   switch (config.store) {
@@ -30,10 +36,58 @@ export async function createStore(
     case 'memory':
       return createMemoryStore();
     case 'redis':
-      throw new Error('HERALD_STORE=redis is not available yet');
+      return openRedisStore(config, hooks);
     default: {
       const unknown: never = config.store;
       throw new Error(`unknown HERALD_STORE ${String(unknown)}`);
     }
+  }
+}
+
+/**
+ * Connects to Redis (failing at start, with the address but never its password, when it does
+ * not answer), takes the one-instance lease on the key prefix (./redis/instance-lock.ts), and
+ * opens the Redis store on that connection; closing the store gives the lease back and quits.
+ */
+async function openRedisStore(
+  config: Pick<HeraldConfig, 'redisUrl' | 'redisKeyPrefix'>,
+  hooks: StoreHooks,
+): Promise<Store> {
+  const where = redisAddress(config.redisUrl);
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 5_000 });
+  // Without a listener ioredis prints every failed reconnection itself.
+  redis.on('error', (err: Error) => hooks.onConnectionError?.(err));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`Redis at ${where} did not answer: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let lock: InstanceLock;
+  try {
+    lock = await takeInstanceLock(redis, config.redisKeyPrefix, { where });
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  const store = createRedisStore({ redis, keyPrefix: config.redisKeyPrefix });
+  return {
+    ...store,
+    async close() {
+      await store.close();
+      await lock.release();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** host:port of a Redis URL, for messages: never the password it may hold. */
+function redisAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    return 'the configured REDIS_URL';
   }
 }

@@ -74,6 +74,8 @@ describe('SQLite across a restart', () => {
       // seq goes on from where it was.
       const next = await publish(server, { target: { sessionId }, agentType: 'security', content: 'after' });
       expect(next.body.seq).toBe(pub.body.seq + 1);
+      // Closed before its folder goes: an open database (and its checkpoint worker) still writes there.
+      await server.close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -5,54 +5,13 @@
  * the file is skipped with one line, except under CI, where that fails.
  */
 import { Redis } from 'ioredis';
-import { ulid } from 'ulid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../../src/store/redis-store.js';
+import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
 import { draft, iso, newSession, storeConformance, T0 } from './conformance.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
 const hasRedis = await redisAnswers();
-if (!hasRedis && !process.env.CI) console.log(`no Redis at ${REDIS_URL}: Redis store tests skipped`);
-
-it.runIf(!hasRedis && Boolean(process.env.CI))('has a Redis in CI', () => {
-  throw new Error(`no Redis at ${REDIS_URL}: start one or set REDIS_URL`);
-});
-
-/** Deletes every key under `prefix` (SCAN + UNLINK). */
-async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
-
-const newPrefix = (): string => `herald-test:${ulid()}:`;
+requireRedisInCi(hasRedis, 'Redis store tests');
 
 describe.skipIf(!hasRedis)('redis', () => {
   storeConformance('redis store', async () => {

@@ -1,0 +1,89 @@
+/**
+ * Herald on HERALD_STORE=redis, one instance (several per Redis come with cross-instance
+ * delivery): chat, agent messages over WebSocket and HTTP, acks, idempotent publishing, and a
+ * restart that keeps sessions, seqs and unacked messages.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
+import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
+
+const hasRedis = await redisAnswers();
+requireRedisInCi(hasRedis, 'Herald on Redis');
+
+describe.skipIf(!hasRedis)('Herald on HERALD_STORE=redis', () => {
+  const h = useHarness();
+  const prefixes: string[] = [];
+  afterAll(async () => {
+    for (const p of prefixes) await dropPrefix(p);
+  });
+  const env = () => {
+    const HERALD_REDIS_KEY_PREFIX = newPrefix();
+    prefixes.push(HERALD_REDIS_KEY_PREFIX);
+    return { HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX };
+  };
+
+  it('chats, delivers and acks, and keeps everything unacked across a restart', async () => {
+    const redisEnv = env();
+    const first = await h.start(redisEnv);
+    expect((await first.request('GET', '/health')).body).toMatchObject({ status: 'ok', store: 'redis' });
+
+    const chat = await first.request('POST', '/api/chat', {
+      body: { message: 'mail me at jane@example.com' },
+    });
+    expect(chat.status).toBe(200);
+    const sessionId: string = chat.body.sessionId;
+    expect(chat.body.agent_messages).toHaveLength(1);
+    expect(chat.body.agent_messages[0]).toMatchObject({ agentType: 'sanitization', seq: 1 });
+
+    const { client } = await h.connect(`${first.wsUrl}?sessionId=${sessionId}&after=0`);
+    const replayed = await client.next((f) => f.type === 'agent_message');
+    expect(replayed.message.id).toBe(chat.body.agent_messages[0].id);
+    client.send({ type: 'ack', ids: [replayed.message.id] });
+
+    const publish = (content: string) =>
+      first.request('POST', '/api/agent-messages', {
+        body: {
+          target: { sessionId },
+          agentType: 'status',
+          content,
+          source: 'ci',
+          deliveryGuarantee: 'at-least-once',
+          idempotencyKey: `deploy-${content}`,
+        },
+      });
+    const published = await publish('7');
+    expect(published.status).toBe(202);
+    expect((await publish('7')).body).toMatchObject({ id: published.body.id, seq: 2 });
+    const live = await client.next((f) => f.type === 'agent_message' && f.message.id === published.body.id);
+    expect(live.message.seq).toBe(2);
+    // A pong says every ack sent before the ping is done.
+    client.send({ type: 'ping' });
+    await client.type('pong');
+    await client.close();
+    await first.close();
+
+    const again = await h.start(redisEnv);
+    const polled = await again.request('GET', `/api/agent-messages?sessionId=${sessionId}`);
+    expect(polled.body.messages.map((m: { seq: number }) => m.seq)).toEqual([2]);
+    const next = await again.request('POST', '/api/chat', {
+      body: { message: 'and again: jane@example.com', sessionId, ack: [published.body.id] },
+    });
+    expect(next.body.agent_messages.map((m: { seq: number }) => m.seq)).toEqual([3]);
+    const timeline = await again.request('GET', `/api/sessions/${sessionId}/messages`);
+    expect(timeline.body.messages.map((e: { kind: string }) => e.kind)).toEqual([
+      'user',
+      'agent_message',
+      'reply',
+      'agent_message',
+      'user',
+      'agent_message',
+      'reply',
+    ]);
+  });
+
+  it('refuses a second Herald on the same key prefix, saying why', async () => {
+    const redisEnv = env();
+    await h.start(redisEnv);
+    await expect(h.start(redisEnv)).rejects.toThrow(/already uses the Redis key prefix/);
+  });
+});
