@@ -816,8 +816,10 @@ async function redis(): Promise<void> {
     probe = await startServer('herald', { agentMessages: 'on', store: 'redis' }, false);
   } catch (err) {
     const why = firstLine(err);
-    if (/not available|not implemented|planned/i.test(why)) {
-      const note = 'skipped: the Redis store does not exist yet';
+    if (/did not answer|not available/i.test(why)) {
+      const note = /did not answer/i.test(why)
+        ? `skipped: no Redis answers at ${REDIS_URL}`
+        : 'skipped: the Redis store does not exist yet';
       setRow('redis-http-on-off', LABELS['redis-http-on-off'], note, 'skipped', why);
       setRow('redis-publish-latency', LABELS['redis-publish-latency'], note, 'skipped', why);
       log(`  ${note} (${why})`);
