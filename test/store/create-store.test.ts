@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
+import os, { hostname } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../../src/store/create-store.js';
 import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
@@ -65,6 +67,32 @@ describe.skipIf(!hasRedis)('createStore on Redis', () => {
       expect(await again.getSession(s.id)).toEqual(s);
       await again.close();
     } finally {
+      await dropPrefix(redisKeyPrefix);
+    }
+  });
+  it('takes over at once a lease left by a crashed Herald on this machine, never a live one', async () => {
+    const redisKeyPrefix = newPrefix();
+    const config = { store: 'redis' as const, dataDir: '.', redisUrl: REDIS_URL, redisKeyPrefix };
+    const redis = new Redis(REDIS_URL);
+    try {
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+      await redis.set(
+        `${redisKeyPrefix}instance`,
+        `${hostname()} pid ${gone} since 2026-11-29`,
+        'PX',
+        15_000,
+      );
+      const store = await createStore(config);
+      await store.close();
+      await redis.set(
+        `${redisKeyPrefix}instance`,
+        `${hostname()} pid ${process.ppid} since 2026-11-29`,
+        'PX',
+        15_000,
+      );
+      await expect(createStore(config)).rejects.toThrow(/already uses the Redis key prefix/);
+    } finally {
+      await redis.quit();
       await dropPrefix(redisKeyPrefix);
     }
   });

@@ -5,7 +5,7 @@
  * the other's live messages without a word. Until it does, the first instance holds a lease on
  * `<prefix>instance` (SET NX PX, renewed at a third of its time) and a second one is refused at
  * start with a message that says who holds it and what to do instead. A crashed holder's lease
- * runs out by itself.
+ * runs out by itself, and one on this machine whose process is gone is taken over at once.
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -17,6 +17,9 @@ export interface InstanceLock {
 
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+const TAKE_OVER = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
 return 0`;
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -31,8 +34,15 @@ export async function takeInstanceLock(
   const key = `${keyPrefix}instance`;
   const ttlMs = options.ttlMs ?? 15_000;
   const me = `${hostname()} pid ${process.pid} since ${new Date().toISOString()}`;
-  const taken = await redis.set(key, me, 'PX', ttlMs, 'NX');
-  if (taken !== 'OK') {
+  let taken = (await redis.set(key, me, 'PX', ttlMs, 'NX')) === 'OK';
+  if (!taken) {
+    const holder = await redis.get(key);
+    // A holder on this machine whose process is gone (a crash, then a quick restart by a process
+    // manager) is taken over at once rather than waited out.
+    if (holder !== null && isDeadLocalHolder(holder))
+      taken = (await redis.eval(TAKE_OVER, 1, key, holder, me, String(ttlMs))) === 1;
+  }
+  if (!taken) {
     const holder = await redis.get(key);
     throw new Error(
       `another Herald (${holder ?? 'unknown'}) already uses the Redis key prefix "${keyPrefix}"` +
@@ -63,4 +73,18 @@ export async function takeInstanceLock(
       await redis.eval(RELEASE, 1, key, me).catch(() => undefined);
     },
   };
+}
+
+/** True for a holder written by this machine (`host pid N since …`) whose process no longer runs. */
+function isDeadLocalHolder(holder: string): boolean {
+  const match = /^(.*) pid (\d+) since /.exec(holder);
+  if (!match || match[1] !== hostname()) return false;
+  const pid = Number(match[2]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
