@@ -21,6 +21,7 @@ import { newId } from '../ids.js';
 import type { Metrics, Transport } from '../observability/metrics.js';
 import { countChars } from '../sanitize/chars.js';
 import type { SanitizeResult } from '../sanitize/types.js';
+import { StoreUnavailableError } from '../store/shared.js';
 import type { Session, Store, TimelineEntry } from '../store/store.js';
 import type { ChatRateLimiter } from './chat-rate-limiter.js';
 import { turnsOf } from './history.js';
@@ -266,13 +267,27 @@ export class ChatService {
     });
   }
 
-  /** Admits one message made by Herald itself; a rate-limited one is counted by the router, not an error here. */
+  /**
+   * Admits one message made by Herald itself; a rate-limited one is counted by the router, not an
+   * error here. One that cannot be admitted (the store unreachable, or anything else) does not
+   * fail the chat: it is logged and counted as dropped (`store_unavailable` or `admission_failed`).
+   */
   private async publish(sessionId: string, input: AgentMessageInput): Promise<void> {
     try {
       await this.opts.router!.publish(sessionId, withDefaults(input));
     } catch (err) {
       if (err instanceof HeraldError && err.code === 'rate_limited') return;
-      this.opts.log.error({ err, sessionId }, 'agent message could not be admitted');
+      const unreachable = err instanceof StoreUnavailableError;
+      this.opts.metrics.agentMessages.dropped.inc({
+        agentType: input.agentType,
+        reason: unreachable ? 'store_unavailable' : 'admission_failed',
+      });
+      if (unreachable)
+        this.opts.log.warn(
+          { sessionId, agentType: input.agentType },
+          'agent message not admitted: store unavailable',
+        );
+      else this.opts.log.error({ err, sessionId }, 'agent message could not be admitted');
     }
   }
 

@@ -54,7 +54,15 @@ async function openRedisStore(
   hooks: StoreHooks,
 ): Promise<Store> {
   const where = redisAddress(config.redisUrl);
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 5_000 });
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 5_000,
+    // While Redis is away the store refuses at once (503); these bound what was already sent
+    // when it went: given up after one failed reconnection, or after 5 s, never waiting for
+    // Redis to come back (ioredis's default retries 20 times).
+    maxRetriesPerRequest: 1,
+    commandTimeout: 5_000,
+  });
   // Without a listener ioredis prints every failed reconnection itself.
   redis.on('error', (err: Error) => hooks.onConnectionError?.(err));
   try {

@@ -28,11 +28,18 @@
  * records its idempotency key in one step, or answers that the session is missing and changes
  * nothing. Expiries are stored as numbers and compared with the caller's clock (`nowMs`);
  * nothing relies on Redis TTLs.
+ *
+ * When Redis cannot be reached, every method rejects with `StoreUnavailableError` (503
+ * `unavailable`): at once while the client knows its connection is down (nothing is queued to
+ * run later), otherwise when a command fails for connection reasons (the connection closed,
+ * ioredis gave up retrying, the command timed out, Redis is still loading its data). `health`
+ * answers a PING within HEALTH_TIMEOUT_MS. ioredis reconnects by itself; the store needs
+ * nothing to catch up.
  */
 import { Redis } from 'ioredis';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
-import { deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
+import { deepFreeze, expiresAtMs, StoreUnavailableError, UnknownSessionError } from './shared.js';
 import type {
   AdmitOptions,
   AgentMessageDraft,
@@ -48,7 +55,11 @@ export interface RedisStoreOptions {
   url?: string;
   /** Put before every key, e.g. `herald:`. Do not also set ioredis's own `keyPrefix`. */
   keyPrefix?: string;
-  /** A client to use instead of connecting to `url`; the store never quits it. */
+  /**
+   * A client to use instead of connecting to `url`; the store never quits it. Give it a
+   * `maxRetriesPerRequest` and a `commandTimeout` (create-store.ts does), so that commands
+   * sent just as the connection drops fail instead of waiting for Redis to come back.
+   */
   redis?: Redis;
   /** How many dead letters are kept (oldest dropped first); default 10,000. */
   maxDeadLetters?: number;
@@ -68,6 +79,9 @@ const SESSION_CACHE_SIZE = 10_000;
 const ID_CHUNK = 5_000;
 /** Expiry index members handled per purge script run. */
 const PURGE_BATCH = 1_000;
+
+/** How long `health` waits for Redis to answer a PING. */
+const HEALTH_TIMEOUT_MS = 1_000;
 
 // Return codes shared by the scripts.
 const MISSING = -1;
@@ -268,7 +282,15 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return Object.freeze({ id: s.id, owner: s.owner, createdAt: s.createdAt });
   };
 
-  return {
+  // Once the client has been ready, a connection that is not ready means Redis went away:
+  // refuse at once rather than queue writes that would run later, after the caller gave up.
+  let wasReady = redis.status === 'ready';
+  redis.on('ready', () => {
+    wasReady = true;
+  });
+  const down = (): boolean => wasReady && redis.status !== 'ready';
+
+  const store: RedisStore = {
     sessionKeys: (sessionId) =>
       ['meta', 'timeline', 'msgs', 'pending', 'pexp', 'idem'].map((part) => sk(sessionId, part)),
 
@@ -459,12 +481,79 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       });
     },
 
+    async health() {
+      if (closed || down()) return 'unavailable';
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'unavailable'>((resolve) => {
+        timer = setTimeout(() => resolve('unavailable'), HEALTH_TIMEOUT_MS);
+      });
+      const ping = redis.ping().then(
+        (answer): 'ok' | 'unavailable' => (answer === 'PONG' ? 'ok' : 'unavailable'),
+        () => 'unavailable' as const,
+      );
+      try {
+        return await Promise.race([ping, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
     async close() {
       if (closed) return;
       closed = true;
       if (own) await redis.quit().catch(() => redis.disconnect());
     },
   };
+
+  // Every method that talks to Redis: refused at once while the connection is down, and a
+  // failure for connection reasons becomes StoreUnavailableError. Other errors pass unchanged.
+  const guarded = store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of Object.keys(store) as Array<keyof RedisStore>) {
+    if (name === 'sessionKeys' || name === 'close' || name === 'health') continue;
+    const method = guarded[name]!;
+    guarded[name] = async (...args: unknown[]) => {
+      if (down()) throw new StoreUnavailableError();
+      try {
+        return await method(...args);
+      } catch (err) {
+        throw isConnectionFailure(err) ? new StoreUnavailableError(err) : err;
+      }
+    };
+  }
+  return store;
+}
+
+/** Reply errors that mean "Redis cannot serve this now", not "this command is wrong". */
+const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY)\b/;
+/** Socket errors of a connection that failed or was lost. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * True when a command failed because Redis could not be reached (ioredis gave up retrying,
+ * the connection closed or timed out, a socket error) or cannot serve now (a reply such as
+ * LOADING), rather than because of the command itself.
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'ReplyError') return UNAVAILABLE_REPLY.test(err.message);
+  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'AbortError') return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== undefined && CONNECTION_CODES.has(code)) return true;
+  return (
+    err.message === 'Connection is closed.' ||
+    err.message === 'Command timed out' ||
+    err.message.startsWith("Stream isn't writeable")
+  );
 }
 
 /** A message parsed from its stored text, which stays its text (message-json.ts), frozen. */

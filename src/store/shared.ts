@@ -1,7 +1,9 @@
 /**
  * Pieces every store implementation shares: the error for a write to a session the store
- * does not have, and the one place an agent message's `expiresAt` becomes milliseconds.
+ * does not have, the error for a store that cannot reach its backend, and the one place an
+ * agent message's `expiresAt` becomes milliseconds.
  */
+import { HeraldError } from '../errors/catalogue.js';
 import type { AgentMessageDraft } from './store.js';
 
 /**
@@ -16,6 +18,26 @@ export class UnknownSessionError extends Error {
   constructor(sessionId: string) {
     super(`unknown session ${sessionId}`);
     this.sessionId = sessionId;
+  }
+}
+
+/** Seconds a client is told to wait (Retry-After) when the store cannot be reached. */
+export const STORE_RETRY_AFTER_S = 5;
+
+/**
+ * The store cannot reach its backend (Redis down, unreachable, still loading): nothing was
+ * kept, and a retry later may succeed. It is a HeraldError (`unavailable`, with Retry-After),
+ * so every transport answers it as such: HTTP 503, an `unavailable` WebSocket error frame or
+ * SSE error, never `internal`. Its message never names the backend's address.
+ */
+export class StoreUnavailableError extends HeraldError {
+  override name = 'StoreUnavailableError';
+
+  constructor(cause?: unknown) {
+    super('unavailable', 'The store cannot be reached; retry shortly.', {
+      retryAfter: STORE_RETRY_AFTER_S,
+      cause,
+    });
   }
 }
 

@@ -45,6 +45,8 @@ export interface AdmitOptions {
  * - A write naming a session the store does not have (`appendTimeline`, `appendAgentMessage`,
  *   `putIdempotency`) rejects with `UnknownSessionError` (`./shared.js`) and changes nothing;
  *   reads of an unknown session find nothing (undefined, `[]`, an empty set, 0).
+ * - A store that cannot reach its backend (Redis) rejects with `StoreUnavailableError`
+ *   (`./shared.js`, HTTP 503 `unavailable`), never a raw client error.
  * - The store keeps its own copy of what it is given, and what it returns is the caller's to
  *   read, not to mutate (the memory store freezes it, so a mutation throws there).
  */
@@ -110,6 +112,13 @@ export interface Store {
   addDeadLetter(letter: DeadLetter): Promise<void>;
   /** Newest (most recently added) first; at most `limit`. */
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
+
+  /**
+   * Optional, cheap and bounded in time: whether the store can reach its backend now (Redis:
+   * a PING with a short timeout). GET /health answers `degraded` on 'unavailable'. A store
+   * without one (memory, SQLite) counts as 'ok'. Never rejects.
+   */
+  health?(): Promise<'ok' | 'unavailable'>;
 
   /** Releases the store; calling it again does nothing. */
   close(): Promise<void>;

@@ -1,10 +1,12 @@
 /**
  * Every HTTP error leaves as `{"success":false,"error","code"}` with a code from the catalogue.
  * Fastify's own errors (bad JSON, body too large, schema validation) are mapped here; anything
- * unknown becomes `internal` with no details, and is logged with its stack.
+ * unknown becomes `internal` with no details, and is logged with its stack. A store that cannot
+ * reach its backend throws StoreUnavailableError, a HeraldError: 503 `unavailable` + Retry-After.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError, invalidRequest } from '../../errors/catalogue.js';
+import { StoreUnavailableError } from '../../store/shared.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -51,6 +53,11 @@ export function toClientError(err: unknown): HeraldError {
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const error = toClientError(err);
   if (error.code === 'internal') request.log.error({ err }, 'internal error');
+  else if (err instanceof StoreUnavailableError)
+    request.log.warn(
+      { reason: err.cause instanceof Error ? err.cause.message : undefined },
+      'store unavailable',
+    );
   else request.log.debug({ code: error.code }, 'request refused');
   if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
   return reply.code(error.status).send(error.toBody());

@@ -2,18 +2,26 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../../errors/catalogue.js';
+import { STORE_RETRY_AFTER_S } from '../../store/shared.js';
+import type { Store } from '../../store/store.js';
 
 const PAGE_URL = new URL('../../web/index.html', import.meta.url);
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
-  // 503 while shutting down, so a load balancer stops sending work here.
+  // 503 while shutting down, so a load balancer stops sending work here; 503 `degraded` while
+  // the store cannot reach its backend (Redis), which it reconnects to by itself.
   app.get('/health', async (_request, reply) => {
-    if (app.herald.shuttingDown) void reply.header('retry-after', '5');
-    return reply.code(app.herald.shuttingDown ? 503 : 200).send({
-      status: app.herald.shuttingDown ? 'shutting_down' : 'ok',
-      store: app.herald.config.store,
-      agent: app.herald.config.agent,
-      agentMessages: app.herald.router ? 'on' : 'off',
+    const { herald } = app;
+    let status: 'ok' | 'shutting_down' | 'degraded' = 'ok';
+    if (herald.shuttingDown) status = 'shutting_down';
+    else if ((await storeHealth(herald.store)) !== 'ok') status = 'degraded';
+    if (status === 'shutting_down') void reply.header('retry-after', '5');
+    if (status === 'degraded') void reply.header('retry-after', String(STORE_RETRY_AFTER_S));
+    return reply.code(status === 'ok' ? 200 : 503).send({
+      status,
+      store: herald.config.store,
+      agent: herald.config.agent,
+      agentMessages: herald.router ? 'on' : 'off',
     });
   });
 
@@ -62,4 +70,13 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
       .header('x-content-type-options', 'nosniff')
       .send(page),
   );
+}
+
+/** The store's own check (a store without one is fine); one that throws counts as unreachable. */
+async function storeHealth(store: Store): Promise<'ok' | 'unavailable'> {
+  try {
+    return (await store.health?.()) ?? 'ok';
+  } catch {
+    return 'unavailable';
+  }
 }
