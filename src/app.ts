@@ -10,11 +10,11 @@ import { AgentMessageRouter } from './agent-messages/router.js';
 import { createModelAgent } from './agents/create-agent.js';
 import type { ModelAgent } from './agents/model-agent.js';
 import { createAuthenticator } from './auth/authenticator.js';
-import { createChatRateLimiter } from './chat/chat-rate-limiter.js';
 import { ChatService } from './chat/chat-service.js';
 import { Sessions } from './chat/sessions.js';
 import type { HeraldConfig } from './config/config.js';
 import type { HeraldContext } from './context.js';
+import { createCrossInstanceState } from './cross-instance.js';
 import { HeraldError } from './errors/catalogue.js';
 import { loggerOptions } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -71,6 +71,12 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     onCheckpointError: (err) => app.log.error({ err }, 'the SQLite checkpoint worker failed'),
     onConnectionError: (err) => app.log.warn({ reason: err.message }, 'Redis connection failed'),
   });
+  // Tickets, the chat limit and the ws-ticket limit: in Redis when the store is, so they hold
+  // across instances (own ioredis client, closed with the app); in this process otherwise.
+  const crossInstance = await createCrossInstanceState(config, app.log).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const agent = overrides.agent ?? createModelAgent(config);
   const router = config.agentMessages
     ? new AgentMessageRouter({
@@ -92,7 +98,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     sanitize: (text) => sanitizer.sanitize(text),
     agent,
     router,
-    rateLimiter: createChatRateLimiter(config.chatRateLimit),
+    rateLimiter: crossInstance.chatRateLimiter,
     metrics,
     log: app.log.child({ component: 'chat' }),
     maxMessageChars: config.maxMessageChars,
@@ -107,7 +113,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     sessions,
     chat,
     router,
-    auth: await createAuthenticator(config),
+    auth: await createAuthenticator(config, { tickets: crossInstance.tickets }),
     metrics,
     scrub: createScrubber(),
     shuttingDown: false,
@@ -149,7 +155,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     errorHandler: (err, socket) => onSocketError(app.log, err, socket),
   });
   // Route-level limits only (the chat limit is rate-limiter-flexible, shared with WebSocket).
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, ...crossInstance.routeLimits });
   await app.register(systemRoutes);
   await app.register(chatRoutes);
   await app.register(chatStreamRoutes);
@@ -164,6 +170,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   app.addHook('onClose', async () => {
     await agent.close?.();
     await store.close();
+    await crossInstance.close();
   });
   return app;
 }

@@ -7,13 +7,15 @@ import { HeraldError } from '../errors/catalogue.js';
 import { ApiKeyStore } from './api-keys.js';
 import { createJwtVerifier, type JwtVerifier } from './jwt.js';
 import { type Authenticator, type Principal, SCOPES, type Scope } from './principal.js';
-import { TicketStore } from './tickets.js';
+import { TicketStore, type Tickets } from './tickets.js';
 
 export type AuthConfig = Pick<HeraldConfig, 'apiKeys' | 'jwtSecret' | 'jwtPublicKey' | 'ticketTtlMs'>;
 
 export interface AuthenticatorOptions {
   /** Clock in epoch milliseconds (tests): tickets and JWT `exp`. Default Date.now. */
   now?: () => number;
+  /** Where tickets live (Redis, so every instance redeems them). Default: in this process. */
+  tickets?: Tickets;
 }
 
 /** Longest token looked at; anything longer is refused before hashing or parsing. */
@@ -49,10 +51,12 @@ export async function createAuthenticator(
           ...(options.now ? { now: options.now } : {}),
         })
       : undefined;
-  const tickets = new TicketStore({
-    ttlMs: config.ticketTtlMs,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const tickets: Tickets =
+    options.tickets ??
+    new TicketStore({
+      ttlMs: config.ticketTtlMs,
+      ...(options.now ? { now: options.now } : {}),
+    });
   const openMode = apiKeys.size === 0 && jwt === undefined;
 
   async function authenticate(authorization: string | undefined): Promise<Principal> {
@@ -81,7 +85,7 @@ export async function createAuthenticator(
   return {
     openMode,
     authenticate,
-    issueTicket: (principal) => tickets.issue(principal),
-    redeemTicket: (ticket) => tickets.redeem(ticket),
+    issueTicket: async (principal) => tickets.issue(principal),
+    redeemTicket: async (ticket) => tickets.redeem(ticket),
   };
 }

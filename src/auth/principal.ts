@@ -18,7 +18,7 @@ export interface Authenticator {
   /** Checks an `Authorization` header value. Throws HeraldError('unauthorized'). */
   authenticate(authorization: string | undefined): Promise<Principal>;
   /** A single-use WebSocket ticket for the principal, valid for the configured ttl. */
-  issueTicket(principal: Principal): { ticket: string; expiresAt: string };
+  issueTicket(principal: Principal): Promise<{ ticket: string; expiresAt: string }>;
   /** Redeems a ticket once. Throws HeraldError('unauthorized') for unknown, used or expired tickets. */
-  redeemTicket(ticket: string): Principal;
+  redeemTicket(ticket: string): Promise<Principal>;
 }

@@ -1,7 +1,9 @@
 /**
  * Single-use WebSocket tickets (contract section 7): browsers cannot set headers on a
  * WebSocket, so an authenticated `POST /api/ws-ticket` gets a short-lived ticket that the
- * upgrade passes as `?ticket=`. A ticket is redeemed at most once.
+ * upgrade passes as `?ticket=`. A ticket is redeemed at most once. `Tickets` is what the
+ * Authenticator needs; `TicketStore` (here) holds them in this process, `RedisTicketStore`
+ * (./redis-tickets.ts) in Redis, so any instance sharing it redeems a ticket, once.
  */
 import { randomBytes } from 'node:crypto';
 import { HeraldError } from '../errors/catalogue.js';
@@ -13,7 +15,21 @@ export const DEFAULT_TICKET_TTL_MS = 30_000;
 export const DEFAULT_MAX_TICKETS = 100_000;
 
 /** 32 random bytes, base64url: 43 characters. */
-const TICKET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+export const TICKET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export interface IssuedTicket {
+  ticket: string;
+  /** ISO 8601. */
+  expiresAt: string;
+}
+
+/** Where tickets live: in this process or in Redis. Both throw the same HeraldErrors. */
+export interface Tickets {
+  /** A new ticket for a snapshot of the principal; throws unauthorized for an expired credential. */
+  issue(principal: Principal): IssuedTicket | Promise<IssuedTicket>;
+  /** The principal with `via: 'ticket'`, once; throws unauthorized for unknown, used or expired tickets. */
+  redeem(ticket: string): Principal | Promise<Principal>;
+}
 
 export interface TicketStoreOptions {
   /** Milliseconds a ticket stays valid. Default 30,000. */
@@ -29,7 +45,7 @@ interface Entry {
   readonly expiresAt: number;
 }
 
-export class TicketStore {
+export class TicketStore implements Tickets {
   readonly #tickets = new Map<string, Entry>();
   readonly #ttlMs: number;
   readonly #maxTickets: number;
@@ -51,7 +67,7 @@ export class TicketStore {
    * A new ticket for a snapshot of `principal`. It expires after the ttl, or when the
    * principal's own credential expires (a JWT's `exp`), whichever comes first.
    */
-  issue(principal: Principal): { ticket: string; expiresAt: string } {
+  issue(principal: Principal): IssuedTicket {
     const now = this.#now();
     this.#purge(now);
     if (principal.expiresAt !== undefined && principal.expiresAt <= now)

@@ -1,19 +1,36 @@
 /**
  * The chat rate limit: messages per principal per minute, HTTP and WebSocket together
- * (HERALD_CHAT_RATE_LIMIT). rate-limiter-flexible so a later Redis-backed limiter can
- * hold the limit across instances behind the same call.
+ * (HERALD_CHAT_RATE_LIMIT). In this process, or in Redis (HERALD_STORE=redis) so the limit
+ * holds across every instance sharing it (../rate-limit/limiter.ts).
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { HeraldError } from '../errors/catalogue.js';
+import { createLimiter } from '../rate-limit/limiter.js';
 
 export interface ChatRateLimiter {
   /** Counts one chat message for the user; throws rate_limited with Retry-After seconds. */
   consume(sub: string): Promise<void>;
 }
 
-export function createChatRateLimiter(perMinute: number): ChatRateLimiter {
+export interface ChatRateLimiterOptions {
+  /** Count in Redis, under `<keyPrefix>ratelimit:chat:`. */
+  redis?: Redis;
+  /** The Herald key prefix (HERALD_REDIS_KEY_PREFIX). Default `herald:`. */
+  keyPrefix?: string;
+}
+
+export function createChatRateLimiter(
+  perMinute: number,
+  options: ChatRateLimiterOptions = {},
+): ChatRateLimiter {
   if (perMinute <= 0) return { consume: async () => {} };
-  const limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  const limiter = createLimiter({
+    points: perMinute,
+    durationSeconds: 60,
+    redis: options.redis,
+    keyPrefix: `${options.keyPrefix ?? 'herald:'}ratelimit:chat`,
+  });
   return {
     async consume(sub) {
       try {

@@ -21,9 +21,9 @@ describe('open development mode', () => {
 
   it('still issues and checks single-use tickets', async () => {
     const auth = await createAuthenticator(none);
-    const { ticket } = auth.issueTicket(await auth.authenticate(undefined));
-    expect(auth.redeemTicket(ticket)).toMatchObject({ sub: 'anonymous', via: 'ticket' });
-    expect(() => auth.redeemTicket(ticket)).toThrow(HeraldError);
+    const { ticket } = await auth.issueTicket(await auth.authenticate(undefined));
+    expect(await auth.redeemTicket(ticket)).toMatchObject({ sub: 'anonymous', via: 'ticket' });
+    await expect(auth.redeemTicket(ticket)).rejects.toThrow(HeraldError);
   });
 
   it('is off as soon as a key or a JWT secret is configured', async () => {
