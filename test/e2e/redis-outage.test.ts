@@ -3,6 +3,8 @@
  * the test's own on a free loopback port: while it is down, publishing answers 503
  * `unavailable` with Retry-After (never 500, never a hang) and /health says `degraded` (503);
  * once it is back on the same port (its data saved and loaded again), publishing works again.
+ * A Redis that stops answering on an open connection (SIGSTOP) is the same, after the client's
+ * command timeout rather than never.
  * Also, with a store that refuses some writes: a chat whose agent messages cannot be admitted
  * still answers, counting them as dropped, and one whose timeline cannot be written answers
  * 503 `unavailable`, not `internal`.
@@ -109,6 +111,16 @@ class TestRedis {
     await exited;
   }
 
+  /** SIGSTOP: it keeps its connections but answers nothing (a hung or unreachable Redis). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: it answers again. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Ends it without saving (cleanup). */
   async kill(): Promise<void> {
     const child = this.child;
@@ -196,6 +208,47 @@ describe.skipIf(!hasRedisServer)('Herald on Redis while Redis is away', () => {
     expect(after.body.seq).toBe(2);
     const polled = await server.request('GET', `/api/agent-messages?sessionId=${sessionId}`);
     expect(polled.body.messages.map((m: { content: string }) => m.content)).toEqual(['before', 'after']);
+    await server.close();
+  });
+
+  it('answers 503 unavailable, not a hang, when Redis stops answering on an open connection', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'herald-redis-outage-'));
+    redis = new TestRedis(await freePort(), dir);
+    await redis.start();
+    const server = await h.start({
+      HERALD_STORE: 'redis',
+      REDIS_URL: redis.url,
+      HERALD_REDIS_KEY_PREFIX: newPrefix(),
+    });
+    const chat = await server.request('POST', '/api/chat', { body: { message: 'hello' } });
+    const sessionId: string = chat.body.sessionId;
+    const publish = (content: string) =>
+      server.request('POST', '/api/agent-messages', {
+        body: {
+          target: { sessionId },
+          agentType: 'status',
+          content,
+          source: 'ci',
+          deliveryGuarantee: 'at-least-once',
+          idempotencyKey: `stall-${content}`,
+        },
+      });
+
+    redis.pause();
+    const health = await server.request('GET', '/health');
+    expect(health.status).toBe(503);
+    expect(health.body.status).toBe('degraded');
+    const startedAt = Date.now();
+    const refused = await publish('stalled');
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('unavailable');
+    // The client's command timeout (5 s), not Redis coming back, ended the wait.
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+
+    redis.resume();
+    await healthBecomes(server, 'ok');
+    const after = await publish('after');
+    expect(after.status).toBe(202);
     await server.close();
   });
 });
