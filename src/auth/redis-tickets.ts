@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { HeraldError } from '../errors/catalogue.js';
+import { StoreUnavailableError } from '../store/shared.js';
 import type { Principal } from './principal.js';
 import { DEFAULT_TICKET_TTL_MS, type IssuedTicket, TICKET_PATTERN, type Tickets } from './tickets.js';
 
@@ -80,18 +81,11 @@ export class RedisTicketStore implements Tickets {
   }
 }
 
-/** A Redis failure answers 503 unavailable with a Retry-After, not an internal error. */
+/** A Redis failure answers as the store's does: 503 unavailable with a Retry-After, not internal. */
 async function unavailableOnError<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    throw new HeraldError(
-      'unavailable',
-      'WebSocket tickets are unavailable (Redis did not answer); retry shortly.',
-      {
-        retryAfter: 5,
-        cause: err,
-      },
-    );
+    throw new StoreUnavailableError(err);
   }
 }
