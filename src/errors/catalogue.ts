@@ -30,6 +30,8 @@ export const CLOSE = {
   policyViolation: 1008,
   tooBig: 1009,
   internal: 1011,
+  /** The server cannot serve this now (its store is unreachable): reconnect later. */
+  tryAgainLater: 1013,
 } as const;
 
 export interface HeraldErrorOptions {

@@ -9,6 +9,7 @@
  * still answers, counting them as dropped, and one whose timeline cannot be written answers
  * 503 `unavailable`, not `internal`.
  */
+
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import { StoreUnavailableError } from '../../src/store/shared.js';
 import type { Store } from '../../src/store/store.js';
@@ -197,6 +199,13 @@ describe.skipIf(!hasRedisServer)('Herald on Redis while Redis is away', () => {
     client.send({ type: 'chat', id: 'm_down', message: 'hi' });
     const frame = await client.next((f) => f.type === 'error');
     expect(frame).toMatchObject({ code: 'unavailable', replyTo: 'm_down', retryAfter: 5 });
+    // A new socket that needs a new session: told why, and closed with "try again later".
+    const fresh = new WebSocket(server.wsUrl);
+    const frames: Array<{ type: string; code?: string }> = [];
+    fresh.on('message', (raw) => frames.push(JSON.parse(raw.toString())));
+    const [closeCode] = (await once(fresh, 'close')) as [number];
+    expect(frames).toMatchObject([{ type: 'error', code: 'unavailable' }]);
+    expect(closeCode).toBe(1013);
 
     await redis.start();
     const healthy = await healthBecomes(server, 'ok');

@@ -30,7 +30,8 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 
-  // Each ticket is held in memory until used or expired: a principal may take only so many.
+  // Each ticket is held (in memory, or in Redis with HERALD_STORE=redis) until used or expired:
+  // a principal may take only so many.
   const perMinute = app.herald.config.ticketRateLimit;
   app.post(
     '/api/ws-ticket',

@@ -209,7 +209,8 @@ class ChatConnection {
     } catch (err) {
       const error = toHeraldError(err);
       this.sendError(error);
-      if (!error.closeCode) socket.close(CLOSE.policyViolation, error.code);
+      if (!error.closeCode)
+        socket.close(error.code === 'unavailable' ? CLOSE.tryAgainLater : CLOSE.policyViolation, error.code);
       return;
     }
     if (socket.readyState !== OPEN) return;
