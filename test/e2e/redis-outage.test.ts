@@ -147,6 +147,20 @@ describe.skipIf(!hasRedisServer)('Herald on Redis while Redis is away', () => {
   const h = useHarness();
   let redis: TestRedis | undefined;
   let dir: string | undefined;
+  /** A redis-server of this test's own on a free port, and a Herald on it. */
+  const startOnOwnRedis = async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'herald-redis-outage-'));
+    const own = new TestRedis(await freePort(), dir);
+    redis = own;
+    await own.start();
+    const server = await h.start({
+      HERALD_STORE: 'redis',
+      REDIS_URL: own.url,
+      HERALD_REDIS_KEY_PREFIX: newPrefix(),
+    });
+    return { server, redis: own };
+  };
+
   afterEach(async () => {
     await redis?.kill();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -155,14 +169,7 @@ describe.skipIf(!hasRedisServer)('Herald on Redis while Redis is away', () => {
   });
 
   it('answers 503 unavailable and degraded health while Redis is down, and works again once it is back', async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'herald-redis-outage-'));
-    redis = new TestRedis(await freePort(), dir);
-    await redis.start();
-    const server = await h.start({
-      HERALD_STORE: 'redis',
-      REDIS_URL: redis.url,
-      HERALD_REDIS_KEY_PREFIX: newPrefix(),
-    });
+    const { server, redis } = await startOnOwnRedis();
     const chat = await server.request('POST', '/api/chat', { body: { message: 'hello' } });
     expect(chat.status).toBe(200);
     const sessionId: string = chat.body.sessionId;
@@ -221,14 +228,7 @@ describe.skipIf(!hasRedisServer)('Herald on Redis while Redis is away', () => {
   });
 
   it('answers 503 unavailable, not a hang, when Redis stops answering on an open connection', async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'herald-redis-outage-'));
-    redis = new TestRedis(await freePort(), dir);
-    await redis.start();
-    const server = await h.start({
-      HERALD_STORE: 'redis',
-      REDIS_URL: redis.url,
-      HERALD_REDIS_KEY_PREFIX: newPrefix(),
-    });
+    const { server, redis } = await startOnOwnRedis();
     const chat = await server.request('POST', '/api/chat', { body: { message: 'hello' } });
     const sessionId: string = chat.body.sessionId;
     const publish = (content: string) =>
