@@ -49,7 +49,7 @@ export async function takeInstanceLock(
         `${options.where ? ` at ${options.where}` : ''}. Several instances on one Redis are not supported ` +
         'yet (live delivery between them is missing): stop the other one, or give this one its own ' +
         'HERALD_REDIS_KEY_PREFIX. A crashed instance frees the prefix within ' +
-        `${Math.ceil(ttlMs / 1000)} s.`,
+        `${Math.ceil(ttlMs / 1000)} s (at once for a restart on the machine it ran on).`,
     );
   }
   const renew = setInterval(
