@@ -88,6 +88,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
         maxAttempts: config.maxDeliveryAttempts,
         purgeIntervalMs: config.purgeIntervalMs,
         now: overrides.now,
+        broker: crossInstance.broker,
       })
     : undefined;
   const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });

@@ -6,10 +6,13 @@
 import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
+import { type Broker, localBroker } from './agent-messages/broker.js';
+import { createRedisBroker } from './agent-messages/redis-broker.js';
 import { RedisTicketStore } from './auth/redis-tickets.js';
 import type { Tickets } from './auth/tickets.js';
 import { type ChatRateLimiter, createChatRateLimiter } from './chat/chat-rate-limiter.js';
 import type { HeraldConfig } from './config/config.js';
+import { redisAddress } from './store/redis/address.js';
 import { redisRouteLimitStore } from './transports/http/route-limit-store.js';
 
 export interface CrossInstanceState {
@@ -18,6 +21,8 @@ export interface CrossInstanceState {
   chatRateLimiter: ChatRateLimiter;
   /** @fastify/rate-limit's options beyond `global`: its Redis-backed store, or none. */
   routeLimits: { store?: FastifyRateLimitStoreCtor };
+  /** How agent messages admitted on one instance reach the channels another holds. */
+  broker: Broker;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export async function createCrossInstanceState(
       tickets: undefined,
       chatRateLimiter: createChatRateLimiter(config.chatRateLimit),
       routeLimits: {},
+      broker: localBroker,
       close: async () => {},
     };
   const keyPrefix = config.redisKeyPrefix;
@@ -50,22 +56,20 @@ export async function createCrossInstanceState(
     redis.disconnect();
     throw new Error(`Redis at ${where} did not answer: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // A subscribing connection can do nothing else: the broker has one of its own.
+  const subscriber = redis.duplicate();
+  subscriber.on('error', (err: Error) =>
+    log.warn({ redis: where, reason: err.message }, 'Redis connection for live delivery failed'),
+  );
+  const broker = createRedisBroker({ publisher: redis, subscriber, keyPrefix });
   return {
     tickets: new RedisTicketStore({ redis, keyPrefix, ttlMs: config.ticketTtlMs }),
     chatRateLimiter: createChatRateLimiter(config.chatRateLimit, { redis, keyPrefix }),
     routeLimits: { store: redisRouteLimitStore(redis, keyPrefix) },
+    broker,
     async close() {
+      await broker.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-/** host:port of a Redis URL, for logs: never the password it may hold. */
-export function redisAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || '6379'}`;
-  } catch {
-    return 'the configured REDIS_URL';
-  }
 }

@@ -11,6 +11,7 @@ import { newId } from '../ids.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import { type Timer, TimerQueue } from '../util/timer-queue.js';
+import { type Broker, localBroker } from './broker.js';
 import type { DeliveryChannel, SendOutcome } from './channel.js';
 import { messageJson } from './message-json.js';
 import { SlidingWindows } from './rate-window.js';
@@ -19,6 +20,8 @@ import { type AgentMessage, type AgentType, isStored } from './types.js';
 
 export interface RouterOptions {
   store: Store;
+  /** How messages admitted here reach channels other instances hold, and theirs reach ours. */
+  broker?: Broker;
   metrics: Metrics;
   log: FastifyBaseLogger;
   rateLimits: Record<AgentType, number>;
@@ -68,6 +71,9 @@ export class AgentMessageRouter {
   private readonly opts: RouterOptions;
   private readonly now: () => number;
   private readonly sessions = new Map<string, readonly ChannelState[]>();
+  /** The newest seq sent to the live channels of each session this instance holds channels of. */
+  private readonly lastSent = new Map<string, number>();
+  private readonly broker: Broker;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly windows = new SlidingWindows();
   /** Every ack timeout of every channel, on one Node timer. */
@@ -80,6 +86,8 @@ export class AgentMessageRouter {
     this.metrics = options.metrics.agentMessages;
     this.log = options.log;
     this.now = options.now ?? Date.now;
+    this.broker = options.broker ?? localBroker;
+    this.broker.onRemote((message) => void this.receiveRemote(message));
   }
 
   start(): void {
@@ -92,6 +100,7 @@ export class AgentMessageRouter {
     this.purgeTimer = undefined;
     for (const states of this.sessions.values()) for (const s of states) this.forget(s);
     this.sessions.clear();
+    this.lastSent.clear();
     this.timers.clear();
   }
 
@@ -155,6 +164,8 @@ export class AgentMessageRouter {
       await this.withLock(channel.sessionId, async () => {
         this.add(state);
         await this.replayLocked(state, afterSeq);
+        // Everything stored after `afterSeq` was sent: a later wake-up with a gap reads from here.
+        this.sent(channel.sessionId, afterSeq);
       });
     return this.detacher(state);
   }
@@ -266,6 +277,7 @@ export class AgentMessageRouter {
     );
     this.metrics.created.inc({ agentType: message.agentType });
     this.dispatch(message, now);
+    if (this.broker !== localBroker) this.broker.publish(message, messageJson(message));
     return { duplicate: false, message };
   }
 
@@ -273,9 +285,12 @@ export class AgentMessageRouter {
   private dispatch(message: AgentMessage, admittedAt: number): void {
     const states = this.sessions.get(message.sessionId);
     if (!states || states.length === 0) {
-      if (!isStored(message.deliveryGuarantee)) this.drop(message.agentType, 'no_channel', message);
+      // Another instance may hold the session's channels: it counts its own drops.
+      if (!isStored(message.deliveryGuarantee) && this.broker === localBroker)
+        this.drop(message.agentType, 'no_channel', message);
       return;
     }
+    this.sent(message.sessionId, message.seq);
     const json = messageJson(message);
     let first = true;
     for (const state of states) {
@@ -290,7 +305,10 @@ export class AgentMessageRouter {
     let cursor = afterSeq;
     for (;;) {
       const page = await this.store.listPending(state.channel.sessionId, cursor, REPLAY_PAGE, this.now());
-      for (const message of page) this.sendOn(state, message, messageJson(message));
+      for (const message of page) {
+        this.sendOn(state, message, messageJson(message));
+        this.sent(message.sessionId, message.seq);
+      }
       if (page.length < REPLAY_PAGE) return;
       cursor = page[page.length - 1]!.seq;
     }
@@ -384,7 +402,37 @@ export class AgentMessageRouter {
   // element, not a Set.
   private add(state: ChannelState): void {
     const id = state.channel.sessionId;
-    this.sessions.set(id, [...(this.sessions.get(id) ?? []), state]);
+    const list = this.sessions.get(id);
+    this.sessions.set(id, [...(list ?? []), state]);
+    if (!list) this.broker.watch(id);
+  }
+
+  private sent(sessionId: string, seq: number): void {
+    const last = this.lastSent.get(sessionId);
+    if (last === undefined || seq > last) this.lastSent.set(sessionId, seq);
+  }
+
+  /**
+   * A message another instance admitted into a session this instance holds channels of: sent
+   * in seq order after what the store says was missed since the last one sent here (a wake-up
+   * lost or overtaken), never twice on the way.
+   */
+  private async receiveRemote(message: AgentMessage): Promise<void> {
+    const sessionId = message.sessionId;
+    if (!this.sessions.has(sessionId)) return;
+    try {
+      await this.withLock(sessionId, async () => {
+        const last = this.lastSent.get(sessionId);
+        if (last !== undefined && message.seq <= last) return;
+        if (last !== undefined && message.seq > last + 1) {
+          const missed = await this.store.listPending(sessionId, last, message.seq - last - 1, this.now());
+          for (const m of missed) if (m.seq < message.seq) this.dispatch(m, this.now());
+        }
+        this.dispatch(message, this.now());
+      });
+    } catch (err) {
+      this.log.error({ err, sessionId }, 'agent message from another instance not delivered');
+    }
   }
 
   /** The function that detaches `state` (a closure over it alone, kept as long as the connection). */
@@ -398,8 +446,13 @@ export class AgentMessageRouter {
     const list = this.sessions.get(id);
     if (!list) return;
     const rest = list.filter((s) => s !== state);
-    if (rest.length === 0) this.sessions.delete(id);
-    else this.sessions.set(id, rest);
+    if (rest.length > 0) {
+      this.sessions.set(id, rest);
+      return;
+    }
+    this.sessions.delete(id);
+    this.lastSent.delete(id);
+    this.broker.unwatch(id);
   }
 
   private forget(state: ChannelState): void {

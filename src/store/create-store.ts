@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { HeraldConfig } from '../config/config.js';
 import { createMemoryStore } from './memory-store.js';
-import { type InstanceLock, takeInstanceLock } from './redis/instance-lock.js';
+import { redisAddress } from './redis/address.js';
 import { createRedisStore } from './redis-store.js';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import type { Store } from './store.js';
@@ -46,8 +46,8 @@ export async function createStore(
 
 /**
  * Connects to Redis (failing at start, with the address but never its password, when it does
- * not answer), takes the one-instance lease on the key prefix (./redis/instance-lock.ts), and
- * opens the Redis store on that connection; closing the store gives the lease back and quits.
+ * not answer) and opens the Redis store on that connection; closing the store quits it. Several
+ * Heralds may share one Redis and key prefix (live delivery between them: agent-messages/broker.ts).
  */
 async function openRedisStore(
   config: Pick<HeraldConfig, 'redisUrl' | 'redisKeyPrefix'>,
@@ -72,30 +72,12 @@ async function openRedisStore(
     redis.disconnect();
     throw new Error(`Redis at ${where} did not answer: ${err instanceof Error ? err.message : String(err)}`);
   }
-  let lock: InstanceLock;
-  try {
-    lock = await takeInstanceLock(redis, config.redisKeyPrefix, { where });
-  } catch (err) {
-    redis.disconnect();
-    throw err;
-  }
   const store = createRedisStore({ redis, keyPrefix: config.redisKeyPrefix });
   return {
     ...store,
     async close() {
       await store.close();
-      await lock.release();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-/** host:port of a Redis URL, for messages: never the password it may hold. */
-function redisAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || '6379'}`;
-  } catch {
-    return 'the configured REDIS_URL';
-  }
 }

@@ -80,10 +80,4 @@ describe.skipIf(!hasRedis)('Herald on HERALD_STORE=redis', () => {
       'reply',
     ]);
   });
-
-  it('refuses a second Herald on the same key prefix, saying why', async () => {
-    const redisEnv = env();
-    await h.start(redisEnv);
-    await expect(h.start(redisEnv)).rejects.toThrow(/already uses the Redis key prefix/);
-  });
 });

@@ -1,0 +1,56 @@
+/**
+ * The broker on Redis: one pub/sub channel per session (`<prefix>wake:{sessionId}`, with the
+ * session's hash tag), subscribed to only while this instance holds a live channel of that
+ * session. A message is published with this instance's id in front, so an instance never
+ * handles its own.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Broker } from './broker.js';
+import { rememberJson } from './message-json.js';
+import type { AgentMessage } from './types.js';
+
+export function createRedisBroker(options: {
+  /** Publishes (a connection in normal mode). */
+  publisher: Redis;
+  /** Subscribes (a connection of its own: a subscribing connection can do nothing else). */
+  subscriber: Redis;
+  keyPrefix: string;
+}): Broker {
+  const { publisher, subscriber, keyPrefix } = options;
+  const me = randomUUID();
+  const channelOf = (sessionId: string) => `${keyPrefix}wake:{${sessionId}}`;
+  let handler: ((message: AgentMessage) => void) | undefined;
+
+  subscriber.on('message', (_channel: string, payload: string) => {
+    const cut = payload.indexOf('\n');
+    if (cut < 0 || payload.slice(0, cut) === me) return;
+    const json = payload.slice(cut + 1);
+    let message: AgentMessage;
+    try {
+      message = rememberJson(JSON.parse(json) as AgentMessage, json);
+    } catch {
+      return;
+    }
+    handler?.(message);
+  });
+
+  return {
+    publish(message, json) {
+      // A lost wake-up only delays a stored message (the router reads the store on the next one).
+      publisher.publish(channelOf(message.sessionId), `${me}\n${json}`).catch(() => undefined);
+    },
+    watch(sessionId) {
+      subscriber.subscribe(channelOf(sessionId)).catch(() => undefined);
+    },
+    unwatch(sessionId) {
+      subscriber.unsubscribe(channelOf(sessionId)).catch(() => undefined);
+    },
+    onRemote(h) {
+      handler = h;
+    },
+    async close() {
+      subscriber.disconnect();
+    },
+  };
+}

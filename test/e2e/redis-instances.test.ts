@@ -1,0 +1,92 @@
+/**
+ * Several Heralds sharing one Redis and key prefix: what is admitted on one reaches the live
+ * sockets another holds, in seq order; a session made on one is served by another.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
+import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
+import type { TestServer } from '../support/server.js';
+
+const hasRedis = await redisAnswers();
+requireRedisInCi(hasRedis, 'several Heralds on one Redis');
+
+describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
+  const h = useHarness();
+  const prefixes: string[] = [];
+  afterAll(async () => {
+    for (const p of prefixes) await dropPrefix(p);
+  });
+  const twoInstances = async (): Promise<[TestServer, TestServer]> => {
+    const HERALD_REDIS_KEY_PREFIX = newPrefix();
+    prefixes.push(HERALD_REDIS_KEY_PREFIX);
+    const env = { HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX };
+    return [await h.start(env), await h.start(env)];
+  };
+  const publish = (server: TestServer, sessionId: string, content: string, deliveryGuarantee: string) =>
+    server.request('POST', '/api/agent-messages', {
+      body: { target: { sessionId }, agentType: 'status', content, source: 'ci', deliveryGuarantee },
+    });
+
+  it('delivers on A what is published on B, stored and best-effort alike, in seq order', async () => {
+    const [a, b] = await twoInstances();
+    const { client, ready } = await h.connect(a.wsUrl);
+    const sessionId: string = ready.sessionId;
+    const published = [];
+    for (const [i, guarantee] of ['at-least-once', 'best-effort', 'exactly-once'].entries()) {
+      const res = await publish(b, sessionId, `from B ${i}`, guarantee);
+      expect(res.status).toBe(202);
+      published.push(res.body.id);
+    }
+    for (const id of published) await client.next((f) => f.type === 'agent_message' && f.message.id === id);
+    const seen = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.seq);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it("puts an HTTP chat's summary, made on B, on A's socket before B answers", async () => {
+    const [a, b] = await twoInstances();
+    const { client, ready } = await h.connect(a.wsUrl);
+    const chat = await b.request('POST', '/api/chat', {
+      body: { message: 'reach me at jane@example.com', sessionId: ready.sessionId },
+    });
+    expect(chat.status).toBe(200);
+    const summary = chat.body.agent_messages[0];
+    expect(summary).toMatchObject({ agentType: 'sanitization', seq: 1 });
+    const onA = await client.next((f) => f.type === 'agent_message' && f.message.id === summary.id);
+    expect(onA.message.seq).toBe(1);
+    // Acked on A, it is gone for B's next answer too.
+    client.send({ type: 'ack', ids: [summary.id] });
+    client.send({ type: 'ping' });
+    await client.type('pong');
+    const next = await b.request('POST', '/api/chat', {
+      body: { message: 'plain', sessionId: ready.sessionId },
+    });
+    expect(next.body.agent_messages).toEqual([]);
+  });
+
+  it('finds what a lost wake-up missed in the store, in seq order, before the next message', async () => {
+    const [a, b] = await twoInstances();
+    const { client, ready } = await h.connect(a.wsUrl);
+    const sessionId: string = ready.sessionId;
+    // Admitted straight into the store: no wake-up reaches A for it.
+    const lost = await b.app.herald.store.appendAgentMessage(
+      {
+        id: 'am_01LOSTWAKEUP0000000000000',
+        role: 'assistant',
+        content: 'missed',
+        timestamp: new Date().toISOString(),
+        agentType: 'status',
+        priority: 'medium',
+        ttl: 60_000,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+        deliveryGuarantee: 'at-least-once',
+        source: 'ci',
+        sessionId,
+      },
+      true,
+    );
+    const res = await publish(b, sessionId, 'next', 'at-least-once');
+    await client.next((f) => f.type === 'agent_message' && f.message.id === res.body.id);
+    const seen = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.id);
+    expect(seen).toEqual([lost.id, res.body.id]);
+  });
+});
