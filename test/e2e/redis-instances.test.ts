@@ -2,10 +2,15 @@
  * Several Heralds sharing one Redis and key prefix: what is admitted on one reaches the live
  * sockets another holds, in seq order; a session made on one is served by another.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { useHarness } from '../support/harness.js';
 import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
 import type { TestServer } from '../support/server.js';
+import { WsClient } from '../support/ws-client.js';
 
 const hasRedis = await redisAnswers();
 requireRedisInCi(hasRedis, 'several Heralds on one Redis');
@@ -88,5 +93,64 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     await client.next((f) => f.type === 'agent_message' && f.message.id === res.body.id);
     const seen = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.id);
     expect(seen).toEqual([lost.id, res.body.id]);
+  });
+  it('loses nothing when an instance is killed: its client resumes on another with the same ids and seqs', async () => {
+    const HERALD_REDIS_KEY_PREFIX = newPrefix();
+    prefixes.push(HERALD_REDIS_KEY_PREFIX);
+    const env = { HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX };
+    // A: a real Herald process, to be killed with SIGKILL; C: another instance on the same prefix.
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    await once(probe, 'close');
+    const a = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        a.stdout.on('data', (d: Buffer) => d.toString().includes('open development mode') && resolve());
+        a.once('exit', (code) => reject(new Error(`A exited early with ${code}`)));
+      });
+      const c = await h.start(env);
+      const { client, ready } = await h.connect(`ws://127.0.0.1:${port}/ws/chat`);
+      const sessionId: string = ready.sessionId;
+      const sent = [];
+      for (const content of ['one', 'two', 'three']) {
+        const res = await publish(c, sessionId, content, 'at-least-once');
+        sent.push({ id: res.body.id, seq: res.body.seq });
+      }
+      // Live on A (through the wake-ups), never acked.
+      for (const { id } of sent) await client.next((f) => f.type === 'agent_message' && f.message.id === id);
+      const exited = once(a, 'exit');
+      a.kill('SIGKILL');
+      await exited;
+      await client.closed();
+
+      const { client: resumed } = await h.connect(`${c.wsUrl}?sessionId=${sessionId}&after=0`);
+      for (const { id } of sent) await resumed.next((f) => f.type === 'agent_message' && f.message.id === id);
+      const replayed = resumed.frames
+        .filter((f) => f.type === 'agent_message')
+        .map((f) => ({ id: f.message.id, seq: f.message.seq }));
+      expect(replayed).toEqual(sent);
+    } finally {
+      a.kill('SIGKILL');
+    }
+  });
+  it('opens a socket on B with a ticket made on A, once', async () => {
+    const HERALD_REDIS_KEY_PREFIX = newPrefix();
+    prefixes.push(HERALD_REDIS_KEY_PREFIX);
+    const env = { ...AUTH_ENV, HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX };
+    const a = await h.start(env);
+    const b = await h.start(env);
+    const issued = await a.request('POST', '/api/ws-ticket', { token: KEYS.alice });
+    expect(issued.status).toBe(200);
+    const { ready } = await h.connect(`${b.wsUrl}?ticket=${issued.body.ticket}`);
+    expect(ready.sessionId).toMatch(/^sess_/);
+    // Used on B, it opens nothing on A.
+    const again = h.track(new WsClient(`${a.wsUrl}?ticket=${issued.body.ticket}`));
+    expect(await again.closed()).toBe(1008);
+    expect(again.frames).toMatchObject([{ type: 'error', code: 'unauthorized' }]);
   });
 });
