@@ -54,3 +54,32 @@ export class SlidingWindows {
     }
   }
 }
+
+export type WindowVerdict = { ok: true; suppressed: number } | { ok: false; retryAfterMs: number };
+
+/**
+ * The per-session per-type windows the router asks: in this process (`localWindows`), or in
+ * Redis so the limit holds over every instance (`redis-windows.ts`).
+ */
+export interface RateWindows {
+  tryAdmit(
+    sessionId: string,
+    agentType: string,
+    limit: number,
+    now: number,
+  ): WindowVerdict | Promise<WindowVerdict>;
+  takeSuppressed(sessionId: string, agentType: string): number | Promise<number>;
+  /** Forgets what no longer matters (the purge timer calls it). */
+  prune(now: number): void;
+}
+
+/** The windows in this process, one per (session, type). */
+export function localWindows(): RateWindows {
+  const windows = new SlidingWindows();
+  const key = (sessionId: string, agentType: string) => `${sessionId}\u0000${agentType}`;
+  return {
+    tryAdmit: (sessionId, agentType, limit, now) => windows.tryAdmit(key(sessionId, agentType), limit, now),
+    takeSuppressed: (sessionId, agentType) => windows.takeSuppressed(key(sessionId, agentType)),
+    prune: (now) => windows.prune(now),
+  };
+}

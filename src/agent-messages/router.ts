@@ -14,7 +14,7 @@ import { type Timer, TimerQueue } from '../util/timer-queue.js';
 import { type Broker, localBroker } from './broker.js';
 import type { DeliveryChannel, SendOutcome } from './channel.js';
 import { messageJson } from './message-json.js';
-import { SlidingWindows } from './rate-window.js';
+import { localWindows, type RateWindows } from './rate-window.js';
 import type { ResolvedInput } from './schema.js';
 import { type AgentMessage, type AgentType, isStored } from './types.js';
 
@@ -22,6 +22,8 @@ export interface RouterOptions {
   store: Store;
   /** How messages admitted here reach channels other instances hold, and theirs reach ours. */
   broker?: Broker;
+  /** The per-session per-type rate windows: in this process unless given (Redis). */
+  windows?: RateWindows;
   metrics: Metrics;
   log: FastifyBaseLogger;
   rateLimits: Record<AgentType, number>;
@@ -75,7 +77,7 @@ export class AgentMessageRouter {
   private readonly lastSent = new Map<string, number>();
   private readonly broker: Broker;
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly windows = new SlidingWindows();
+  private readonly windows: RateWindows;
   /** Every ack timeout of every channel, on one Node timer. */
   private readonly timers = new TimerQueue();
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -87,6 +89,7 @@ export class AgentMessageRouter {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.broker = options.broker ?? localBroker;
+    this.windows = options.windows ?? localWindows();
     this.broker.onRemote((message) => void this.receiveRemote(message));
   }
 
@@ -236,12 +239,11 @@ export class AgentMessageRouter {
     // high and critical neither count nor wait, but still carry what the limit refused before them.
     let data = input.data;
     const limit = this.opts.rateLimits[input.agentType];
-    const windowKey = `${sessionId}\u0000${input.agentType}`;
     let suppressed = 0;
     if (limit > 0 && (input.priority === 'high' || input.priority === 'critical')) {
-      suppressed = this.windows.takeSuppressed(windowKey);
+      suppressed = await this.windows.takeSuppressed(sessionId, input.agentType);
     } else if (limit > 0) {
-      const verdict = this.windows.tryAdmit(windowKey, limit, now);
+      const verdict = await this.windows.tryAdmit(sessionId, input.agentType, limit, now);
       if (!verdict.ok) {
         this.drop(input.agentType, 'rate_limited', { sessionId });
         throw new HeraldError(

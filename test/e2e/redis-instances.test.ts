@@ -153,4 +153,24 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     expect(await again.closed()).toBe(1008);
     expect(again.frames).toMatchObject([{ type: 'error', code: 'unauthorized' }]);
   });
+  it("holds a session's agent message rate limit over both instances together", async () => {
+    const HERALD_REDIS_KEY_PREFIX = newPrefix();
+    prefixes.push(HERALD_REDIS_KEY_PREFIX);
+    const env = {
+      HERALD_STORE: 'redis',
+      REDIS_URL,
+      HERALD_REDIS_KEY_PREFIX,
+      HERALD_AGENT_RATE_LIMITS: '{"status":2}',
+    };
+    const a = await h.start(env);
+    const b = await h.start(env);
+    const chat = await a.request('POST', '/api/chat', { body: { message: 'hi' } });
+    const sessionId: string = chat.body.sessionId;
+    expect((await publish(a, sessionId, 'one', 'best-effort')).status).toBe(202);
+    expect((await publish(b, sessionId, 'two', 'best-effort')).status).toBe(202);
+    const refused = await publish(a, sessionId, 'three', 'best-effort');
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('rate_limited');
+    expect((await publish(b, sessionId, 'four', 'best-effort')).status).toBe(429);
+  });
 });
