@@ -173,4 +173,32 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     expect(refused.body.code).toBe('rate_limited');
     expect((await publish(b, sessionId, 'four', 'best-effort')).status).toBe(429);
   });
+  it('stops redelivery on B when the message is acked on A', async () => {
+    const HERALD_REDIS_KEY_PREFIX = newPrefix();
+    prefixes.push(HERALD_REDIS_KEY_PREFIX);
+    // One send per connection, then a dead letter: what B does at the ack timeout shows.
+    const env = {
+      HERALD_STORE: 'redis',
+      REDIS_URL,
+      HERALD_REDIS_KEY_PREFIX,
+      HERALD_ACK_TIMEOUT_MS: '2000',
+      HERALD_MAX_DELIVERY_ATTEMPTS: '1',
+    };
+    const a = await h.start(env);
+    const b = await h.start(env);
+    const { client, ready } = await h.connect(b.wsUrl);
+    const sessionId: string = ready.sessionId;
+    const acked = (await publish(b, sessionId, 'acked on A', 'at-least-once')).body.id;
+    const unacked = (await publish(b, sessionId, 'never acked', 'at-least-once')).body.id;
+    await client.next((f) => f.type === 'agent_message' && f.message.id === unacked);
+    const ack = await a.request('POST', '/api/agent-messages/ack', { body: { sessionId, ids: [acked] } });
+    expect(ack.body).toEqual({ acked: 1 });
+    // Both timeouts fall due together, the acked one first: once the other is dead-lettered,
+    // B has already decided about the acked one.
+    const [dead] = await once(b.app.herald.router!.events, 'dead-letter');
+    expect(dead.id).toBe(unacked);
+    const letters = await b.request('GET', '/api/admin/dead-letters');
+    expect(letters.body.deadLetters.map((l: { message: { id: string } }) => l.message.id)).toEqual([unacked]);
+    expect(client.frames.filter((f) => f.type === 'agent_message' && f.message.id === acked)).toHaveLength(1);
+  });
 });
