@@ -9,6 +9,7 @@ import { MAX_TIMER_MS } from '../config/config.js';
 import { HeraldError } from '../errors/catalogue.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../observability/metrics.js';
+import { DuplicateAdmissionError } from '../store/shared.js';
 import type { Store } from '../store/store.js';
 import { type Timer, TimerQueue } from '../util/timer-queue.js';
 import { type Broker, localBroker } from './broker.js';
@@ -258,25 +259,32 @@ export class AgentMessageRouter {
 
     const stored = isStored(input.deliveryGuarantee);
     const key = input.idempotencyKey;
-    const message = await this.store.appendAgentMessage(
-      {
-        id: newId('am_', now),
-        role: 'assistant',
-        content: input.content,
-        timestamp: new Date(now).toISOString(),
-        agentType: input.agentType,
-        priority: input.priority,
-        ttl: input.ttl,
-        expiresAt: new Date(now + input.ttl).toISOString(),
-        deliveryGuarantee: input.deliveryGuarantee,
-        source: input.source,
-        sessionId,
-        ...(input.correlationId !== undefined && { correlationId: input.correlationId }),
-        ...(data !== undefined && { data }),
-      },
-      stored,
-      key ? { idempotency: { key, expiresAtMs: now + input.ttl } } : undefined,
-    );
+    let message: AgentMessage;
+    try {
+      message = await this.store.appendAgentMessage(
+        {
+          id: newId('am_', now),
+          role: 'assistant',
+          content: input.content,
+          timestamp: new Date(now).toISOString(),
+          agentType: input.agentType,
+          priority: input.priority,
+          ttl: input.ttl,
+          expiresAt: new Date(now + input.ttl).toISOString(),
+          deliveryGuarantee: input.deliveryGuarantee,
+          source: input.source,
+          sessionId,
+          ...(input.correlationId !== undefined && { correlationId: input.correlationId }),
+          ...(data !== undefined && { data }),
+        },
+        stored,
+        key ? { idempotency: { key, expiresAtMs: now + input.ttl, nowMs: now } } : undefined,
+      );
+    } catch (err) {
+      // The same key admitted meanwhile (another instance, or a race the check above missed).
+      if (err instanceof DuplicateAdmissionError) return { duplicate: true, ...err.record, sessionId };
+      throw err;
+    }
     this.metrics.created.inc({ agentType: message.agentType });
     this.dispatch(message, now);
     if (this.broker !== localBroker) this.broker.publish(message, messageJson(message));

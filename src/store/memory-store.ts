@@ -11,7 +11,7 @@
  * what a store returned fails loudly here (a TypeError) instead of silently in production.
  */
 import type { AgentMessage } from '../agent-messages/types.js';
-import { deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
+import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import type {
   AdmitOptions,
   AgentMessageDraft,
@@ -106,11 +106,15 @@ export function createMemoryStore(): Store {
     async appendAgentMessage(draft: AgentMessageDraft, pending: boolean, options?: AdmitOptions) {
       const state = writable(draft.sessionId);
       const expiry = expiresAtMs(draft);
+      const idempotency = options?.idempotency;
+      if (idempotency) {
+        const prior = state.idempotency.get(idempotency.key);
+        if (prior && prior.expiresAtMs > idempotency.nowMs) throw new DuplicateAdmissionError(prior.value);
+      }
       state.lastSeq += 1;
       const message = frozenCopy<AgentMessage>({ ...draft, seq: state.lastSeq });
       state.timeline.push(Object.freeze({ kind: 'agent_message', message, timestamp: message.timestamp }));
       if (pending) state.pending.set(message.id, { value: message, expiresAtMs: expiry });
-      const idempotency = options?.idempotency;
       if (idempotency)
         state.idempotency.set(idempotency.key, {
           value: Object.freeze({ id: message.id, seq: message.seq }),

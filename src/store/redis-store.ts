@@ -39,7 +39,13 @@
 import { Redis } from 'ioredis';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
-import { deepFreeze, expiresAtMs, StoreUnavailableError, UnknownSessionError } from './shared.js';
+import {
+  DuplicateAdmissionError,
+  deepFreeze,
+  expiresAtMs,
+  StoreUnavailableError,
+  UnknownSessionError,
+} from './shared.js';
 import type {
   AdmitOptions,
   AgentMessageDraft,
@@ -115,11 +121,19 @@ return 1
   },
   // KEYS meta, timeline, msgs, pending, pexp, idem, expiry, pendingCount
   // ARGV id, head (the draft's JSON without its closing brace), pending, expiryMs,
-  //      expiryMember, hasKey, key, keyValueTail, keyExpiryMs, keyMember
+  //      expiryMember, hasKey, key, keyValueTail, keyExpiryMs, keyMember, nowMs
+  // Returns the seq, MISSING, or {seq, id} of the message an unexpired key already stands for.
   heraldAdmit: {
     numberOfKeys: 8,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return ${MISSING} end
+if ARGV[6] == '1' then
+  local prior = redis.call('HGET', KEYS[6], ARGV[7])
+  if prior then
+    local expiry, pseq, pid = string.match(prior, '^(%S+) (%S+) (.+)$')
+    if tonumber(expiry) > tonumber(ARGV[11]) then return {tonumber(pseq), pid} end
+  end
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local id = ARGV[1]
 redis.call('HSET', KEYS[3], id, ARGV[2] .. ',"seq":' .. seq .. '}')
@@ -382,8 +396,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         id,
         key?.expiresAtMs ?? 0,
         key ? memberHead('k', sessionId) + key.key : '',
+        key?.nowMs ?? 0,
       );
       if (seq === MISSING) throw new UnknownSessionError(sessionId);
+      if (Array.isArray(seq)) throw new DuplicateAdmissionError({ seq: Number(seq[0]), id: String(seq[1]) });
       return readMessage(`${head},"seq":${seq as number}}`);
     },
 

@@ -63,3 +63,15 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * `appendAgentMessage` found the idempotency key it was given already recorded and unexpired
+ * (another publish with the same key got there first, perhaps on another instance): nothing
+ * was admitted, and this is the message the key stands for.
+ */
+export class DuplicateAdmissionError extends Error {
+  override name = 'DuplicateAdmissionError';
+  constructor(readonly record: { id: string; seq: number }) {
+    super(`idempotency key already used for ${record.id}`);
+  }
+}

@@ -16,7 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
-import { deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
+import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import { Checkpointer, type CheckpointResult } from './sqlite/checkpointer.js';
 import { GroupCommit } from './sqlite/group-commit.js';
 import { migrate } from './sqlite/migrations.js';
@@ -232,8 +232,12 @@ function sqliteStore(
     draft: AgentMessageDraft,
     pending: boolean,
     expiry: number,
-    key?: { key: string; expiresAtMs: number },
+    key?: { key: string; expiresAtMs: number; nowMs: number },
   ): Admitted => {
+    if (key) {
+      const prior = sql.getIdempotency.get(draft.sessionId, key.key, key.nowMs);
+      if (prior) throw new DuplicateAdmissionError({ id: prior.id, seq: prior.seq });
+    }
     const seq = sql.nextSeq.get(draft.sessionId);
     if (seq === undefined) throw new UnknownSessionError(draft.sessionId);
     // Its own copy: a draft's `data` stays the caller's (the message is kept in memory, frozen).

@@ -36,8 +36,13 @@ export interface IdempotencyRecord {
 
 /** What `appendAgentMessage` also records, in the same atomic step as the message. */
 export interface AdmitOptions {
-  /** Records `key` → the message's id and seq in the session until `expiresAtMs` (see putIdempotency). */
-  idempotency?: { key: string; expiresAtMs: number };
+  /**
+   * Records `key` → the message's id and seq in the session until `expiresAtMs` (see
+   * putIdempotency). When the key is already recorded and unexpired at `nowMs`, nothing is
+   * admitted and the call rejects with DuplicateAdmissionError carrying that record: the check
+   * and the admission are one atomic step, so concurrent publishes with one key admit once.
+   */
+  idempotency?: { key: string; expiresAtMs: number; nowMs: number };
 }
 
 /**

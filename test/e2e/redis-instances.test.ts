@@ -201,4 +201,25 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     expect(letters.body.deadLetters.map((l: { message: { id: string } }) => l.message.id)).toEqual([unacked]);
     expect(client.frames.filter((f) => f.type === 'agent_message' && f.message.id === acked)).toHaveLength(1);
   });
+  it('admits a keyed publish once when A and B get it at the same moment', async () => {
+    const [a, b] = await twoInstances();
+    const chat = await a.request('POST', '/api/chat', { body: { message: 'hi' } });
+    const sessionId: string = chat.body.sessionId;
+    const body = {
+      target: { sessionId },
+      agentType: 'status',
+      content: 'Deploy 42 finished',
+      source: 'ci',
+      idempotencyKey: 'deploy-42',
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).request('POST', '/api/agent-messages', { body })),
+    );
+    expect(answers.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 202]);
+    expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
+    const timeline = await b.request('GET', `/api/sessions/${sessionId}/messages`);
+    expect(timeline.body.messages.filter((e: { kind: string }) => e.kind === 'agent_message')).toHaveLength(
+      1,
+    );
+  });
 });

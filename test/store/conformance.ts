@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { ulid } from 'ulid';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../src/agent-messages/types.js';
-import { UnknownSessionError } from '../../src/store/shared.js';
+import { DuplicateAdmissionError, UnknownSessionError } from '../../src/store/shared.js';
 import type { AgentMessageDraft, DeadLetter, Session, Store, TimelineEntry } from '../../src/store/store.js';
 
 /** The clock of every test: drafts are stamped at T0 unless told otherwise. */
@@ -400,16 +400,37 @@ export function storeConformance(
       it('records a key with the message it admits, in the same step', async () => {
         const s = await session();
         const m = await store.appendAgentMessage(draft(s.id), true, {
-          idempotency: { key: 'deploy-1', expiresAtMs: T0 + 1000 },
+          idempotency: { key: 'deploy-1', expiresAtMs: T0 + 1000, nowMs: T0 },
         });
         expect(await store.getIdempotency(s.id, 'deploy-1', T0)).toEqual({ id: m.id, seq: m.seq });
         expect(await store.getIdempotency(s.id, 'deploy-1', T0 + 1000)).toBeUndefined();
       });
 
+      it('admits once per unexpired key, atomically: the rest get the first one', async () => {
+        const s = await session();
+        const idempotency = { key: 'deploy-2', expiresAtMs: T0 + 1000, nowMs: T0 };
+        const settled = await Promise.allSettled(
+          range(1, 10).map(() => store.appendAgentMessage(draft(s.id), true, { idempotency })),
+        );
+        const admitted = settled.filter((r) => r.status === 'fulfilled');
+        expect(admitted).toHaveLength(1);
+        const first = (admitted[0] as PromiseFulfilledResult<AgentMessage>).value;
+        for (const r of settled.filter((r) => r.status === 'rejected')) {
+          expect(r.reason).toBeInstanceOf(DuplicateAdmissionError);
+          expect(r.reason.record).toEqual({ id: first.id, seq: first.seq });
+        }
+        expect(seqs(await pendingNow(s.id))).toEqual([1]);
+        // Once the key has expired, the same key admits again.
+        const again = await store.appendAgentMessage(draft(s.id), true, {
+          idempotency: { ...idempotency, expiresAtMs: T0 + 5000, nowMs: T0 + 1000 },
+        });
+        expect(again.seq).toBe(2);
+      });
+
       it('records no key when the admission fails', async () => {
         await expect(
           store.appendAgentMessage(draft('sess_missing'), true, {
-            idempotency: { key: 'k', expiresAtMs: T0 + 1000 },
+            idempotency: { key: 'k', expiresAtMs: T0 + 1000, nowMs: T0 },
           }),
         ).rejects.toBeInstanceOf(UnknownSessionError);
         expect(await store.getIdempotency('sess_missing', 'k', T0)).toBeUndefined();

@@ -47,7 +47,7 @@ describe.skipIf(!hasRedis)('redis', () => {
       const made = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           (i % 2 ? a : b).appendAgentMessage(draft(s.id), true, {
-            idempotency: { key: `k${i}`, expiresAtMs: T0 + 1000 },
+            idempotency: { key: `k${i}`, expiresAtMs: T0 + 1000, nowMs: T0 },
           }),
         ),
       );
@@ -69,7 +69,7 @@ describe.skipIf(!hasRedis)('redis', () => {
       await store.createSession(s, 'chat_1');
       await store.appendTimeline(s.id, { kind: 'user', id: 'm_1', text: 'hi', timestamp: iso(T0) });
       const m = await store.appendAgentMessage(draft(s.id), true, {
-        idempotency: { key: 'k', expiresAtMs: T0 + 1000 },
+        idempotency: { key: 'k', expiresAtMs: T0 + 1000, nowMs: T0 },
       });
       await store.addDeadLetter({ message: m, attempts: 1, reason: 'test', at: iso(T0) });
 
@@ -88,7 +88,7 @@ describe.skipIf(!hasRedis)('redis', () => {
       const store = open(keyPrefix);
       await expect(
         store.appendAgentMessage(draft('sess_missing'), true, {
-          idempotency: { key: 'k', expiresAtMs: T0 + 1000 },
+          idempotency: { key: 'k', expiresAtMs: T0 + 1000, nowMs: T0 },
         }),
       ).rejects.toThrow(/unknown session/);
       const redis = new Redis(REDIS_URL);
