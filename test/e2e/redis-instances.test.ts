@@ -21,10 +21,11 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
   afterAll(async () => {
     for (const p of prefixes) await dropPrefix(p);
   });
-  const twoInstances = async (): Promise<[TestServer, TestServer]> => {
+  /** Two Heralds on one fresh key prefix, with `extra` settings for both. */
+  const twoInstances = async (extra: Record<string, string> = {}): Promise<[TestServer, TestServer]> => {
     const HERALD_REDIS_KEY_PREFIX = newPrefix();
     prefixes.push(HERALD_REDIS_KEY_PREFIX);
-    const env = { HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX };
+    const env = { HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX, ...extra };
     return [await h.start(env), await h.start(env)];
   };
   const publish = (server: TestServer, sessionId: string, content: string, deliveryGuarantee: string) =>
@@ -94,6 +95,7 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     const seen = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.id);
     expect(seen).toEqual([lost.id, res.body.id]);
   });
+
   it('loses nothing when an instance is killed: its client resumes on another with the same ids and seqs', async () => {
     const HERALD_REDIS_KEY_PREFIX = newPrefix();
     prefixes.push(HERALD_REDIS_KEY_PREFIX);
@@ -138,12 +140,9 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
       a.kill('SIGKILL');
     }
   });
+
   it('opens a socket on B with a ticket made on A, once', async () => {
-    const HERALD_REDIS_KEY_PREFIX = newPrefix();
-    prefixes.push(HERALD_REDIS_KEY_PREFIX);
-    const env = { ...AUTH_ENV, HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX };
-    const a = await h.start(env);
-    const b = await h.start(env);
+    const [a, b] = await twoInstances(AUTH_ENV);
     const issued = await a.request('POST', '/api/ws-ticket', { token: KEYS.alice });
     expect(issued.status).toBe(200);
     const { ready } = await h.connect(`${b.wsUrl}?ticket=${issued.body.ticket}`);
@@ -153,17 +152,9 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     expect(await again.closed()).toBe(1008);
     expect(again.frames).toMatchObject([{ type: 'error', code: 'unauthorized' }]);
   });
+
   it("holds a session's agent message rate limit over both instances together", async () => {
-    const HERALD_REDIS_KEY_PREFIX = newPrefix();
-    prefixes.push(HERALD_REDIS_KEY_PREFIX);
-    const env = {
-      HERALD_STORE: 'redis',
-      REDIS_URL,
-      HERALD_REDIS_KEY_PREFIX,
-      HERALD_AGENT_RATE_LIMITS: '{"status":2}',
-    };
-    const a = await h.start(env);
-    const b = await h.start(env);
+    const [a, b] = await twoInstances({ HERALD_AGENT_RATE_LIMITS: '{"status":2}' });
     const chat = await a.request('POST', '/api/chat', { body: { message: 'hi' } });
     const sessionId: string = chat.body.sessionId;
     expect((await publish(a, sessionId, 'one', 'best-effort')).status).toBe(202);
@@ -173,19 +164,10 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     expect(refused.body.code).toBe('rate_limited');
     expect((await publish(b, sessionId, 'four', 'best-effort')).status).toBe(429);
   });
+
   it('stops redelivery on B when the message is acked on A', async () => {
-    const HERALD_REDIS_KEY_PREFIX = newPrefix();
-    prefixes.push(HERALD_REDIS_KEY_PREFIX);
     // One send per connection, then a dead letter: what B does at the ack timeout shows.
-    const env = {
-      HERALD_STORE: 'redis',
-      REDIS_URL,
-      HERALD_REDIS_KEY_PREFIX,
-      HERALD_ACK_TIMEOUT_MS: '2000',
-      HERALD_MAX_DELIVERY_ATTEMPTS: '1',
-    };
-    const a = await h.start(env);
-    const b = await h.start(env);
+    const [a, b] = await twoInstances({ HERALD_ACK_TIMEOUT_MS: '2000', HERALD_MAX_DELIVERY_ATTEMPTS: '1' });
     const { client, ready } = await h.connect(b.wsUrl);
     const sessionId: string = ready.sessionId;
     const acked = (await publish(b, sessionId, 'acked on A', 'at-least-once')).body.id;
@@ -201,6 +183,7 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     expect(letters.body.deadLetters.map((l: { message: { id: string } }) => l.message.id)).toEqual([unacked]);
     expect(client.frames.filter((f) => f.type === 'agent_message' && f.message.id === acked)).toHaveLength(1);
   });
+
   it('admits a keyed publish once when A and B get it at the same moment', async () => {
     const [a, b] = await twoInstances();
     const chat = await a.request('POST', '/api/chat', { body: { message: 'hi' } });
