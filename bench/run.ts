@@ -39,6 +39,7 @@ import {
   removeTempDir,
   tempDir,
 } from './lib/procs.js';
+import { dropKeys } from './lib/redis.js';
 import { fmt, fmtSpread, round, type Spread, spread } from './lib/stats.js';
 import { barChart } from './lib/svg.js';
 
@@ -158,7 +159,7 @@ async function startOnce(kind: ServerKind, o: HeraldOptions): Promise<Server> {
   }
 }
 
-/** Deletes a run's Redis keys (SCAN + UNLINK), so bench runs never fill the Redis they share. */
+/** Deletes a run's Redis keys; without a Redis there is nothing to delete. */
 async function dropRedisPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, {
     lazyConnect: true,
@@ -168,12 +169,7 @@ async function dropRedisPrefix(prefix: string): Promise<void> {
   redis.on('error', () => {});
   try {
     await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await dropKeys(redis, prefix);
   } catch {
     // No Redis: nothing was written there.
   } finally {

@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { dropKeys } from './lib/redis.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `herald-scaling:${randomBytes(6).toString('hex')}:`;
@@ -181,11 +182,6 @@ try {
   console.log(await admissionsPerSecond(b));
 } finally {
   for (const child of children) child.kill('SIGTERM');
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await dropKeys(redis, PREFIX);
   await redis.quit();
 }
