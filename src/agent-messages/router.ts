@@ -417,7 +417,9 @@ export class AgentMessageRouter {
     if (!list) this.broker.watch(id);
   }
 
+  /** Remembers the newest seq sent on a session, which only a wake-up from another instance needs. */
   private sent(sessionId: string, seq: number): void {
+    if (this.broker === localBroker) return;
     const last = this.lastSent.get(sessionId);
     if (last === undefined || seq > last) this.lastSent.set(sessionId, seq);
   }
