@@ -1,4 +1,4 @@
-/** Defaults by agent type (contract section 2), used where a producer does not say otherwise. */
+/** Defaults by agent type (docs/protocol.md, section 3), used where a producer does not say otherwise. */
 import type { AgentType, DeliveryGuarantee, Priority } from './types.js';
 
 export const TYPE_DEFAULTS: Record<

@@ -42,7 +42,7 @@ function stageLine(report: StageReport): string {
   );
 }
 
-/** True when contract section 8 asks for a sanitization summary. */
+/** True when a sanitization summary is due (docs/protocol.md, section 3). */
 export function needsSummary(result: SanitizeResult, threshold: number): boolean {
   return (
     result.changedShare > threshold ||
@@ -52,7 +52,7 @@ export function needsSummary(result: SanitizeResult, threshold: number): boolean
   );
 }
 
-/** True when contract section 8 asks for a security alert. */
+/** True when a security alert is due (docs/protocol.md, section 3). */
 export const needsSecurityAlert = (result: SanitizeResult): boolean =>
   result.secretsFound > 0 || result.injectionDetected;
 

@@ -1,5 +1,5 @@
 /**
- * Validation of agent messages (contract section 2). A producer's input is checked field by
+ * Validation of agent messages (docs/protocol.md, section 3). A producer's input is checked field by
  * field; every bad field is named in one invalid_agent_message error, and nothing is admitted.
  */
 import { HeraldError } from '../errors/catalogue.js';
@@ -32,7 +32,7 @@ export interface AgentMessageInput {
 export type ResolvedInput = Required<Omit<AgentMessageInput, 'correlationId' | 'data' | 'idempotencyKey'>> &
   Pick<AgentMessageInput, 'correlationId' | 'data' | 'idempotencyKey'>;
 
-// Control characters but \n and \t (contract section 2: removed before the length check).
+// Control characters but \n and \t (docs/protocol.md, section 3: removed before the length check).
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 export const stripControl = (text: string): string => text.replace(CONTROL, '');
@@ -142,7 +142,7 @@ export function validateAgentMessageInput(
 export type PublishTarget = { sessionId: string } | { userId: string };
 
 /**
- * A publish body (contract 5): the target and the message, every bad field named in one
+ * A publish body (docs/protocol.md, section 6): the target and the message, every bad field named in one
  * invalid_agent_message error.
  */
 export function validatePublishBody(

@@ -1,4 +1,4 @@
-/** The agent message of contract section 2, as stored and sent. */
+/** The agent message (docs/protocol.md, section 3), as stored and sent. */
 export const AGENT_TYPES = ['sanitization', 'security', 'status', 'error'] as const;
 export const PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const GUARANTEES = ['best-effort', 'at-least-once', 'exactly-once'] as const;

@@ -1,5 +1,5 @@
 /**
- * API keys (contract section 7): the configured keys are kept only as SHA-256 hashes and a
+ * API keys (docs/protocol.md, section 2): the configured keys are kept only as SHA-256 hashes and a
  * presented token is compared in constant time against every one of them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The Authenticator (contract section 7): `Authorization: Bearer <token>` with an API key or
+ * The Authenticator (docs/protocol.md, section 2): `Authorization: Bearer <token>` with an API key or
  * a JWT, single-use WebSocket tickets, and open development mode when nothing is configured.
  */
 import type { HeraldConfig } from '../config/config.js';

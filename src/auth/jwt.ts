@@ -1,5 +1,5 @@
 /**
- * JWT verification (contract section 7) through jose: HS256 with a shared secret, or an SPKI
+ * JWT verification (docs/protocol.md, section 2) through jose: HS256 with a shared secret, or an SPKI
  * PEM public key (RS256, ES256/384/512 or EdDSA, picked from the key's type). Only the
  * configured algorithms are accepted, so `alg: none` and algorithm swaps are refused.
  */

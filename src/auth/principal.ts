@@ -1,4 +1,4 @@
-/** The authenticated caller (contract sections 1 and 7). */
+/** The authenticated caller (docs/protocol.md, sections 1 and 2). */
 export const SCOPES = ['chat', 'agent:publish', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * Single-use WebSocket tickets (contract section 7): browsers cannot set headers on a
+ * Single-use WebSocket tickets (docs/protocol.md, section 2): browsers cannot set headers on a
  * WebSocket, so an authenticated `POST /api/ws-ticket` gets a short-lived ticket that the
  * upgrade passes as `?ticket=`. A ticket is redeemed at most once. `Tickets` is what the
  * Authenticator needs; `TicketStore` (here) holds them in this process, `RedisTicketStore`
@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { HeraldError } from '../errors/catalogue.js';
 import type { Principal } from './principal.js';
 
-/** Default ticket lifetime in milliseconds (contract section 7: 30 s). */
+/** Default ticket lifetime in milliseconds (docs/protocol.md, section 2: 30 s). */
 export const DEFAULT_TICKET_TTL_MS = 30_000;
 /** Default most live tickets held at once; issuing past it answers rate_limited. */
 export const DEFAULT_MAX_TICKETS = 100_000;

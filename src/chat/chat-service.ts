@@ -181,7 +181,7 @@ export class ChatService {
         timestamp: new Date().toISOString(),
       });
 
-    // Summary and alert go out before the first chunk, on every channel (contract 3, "order").
+    // Summary and alert go out before the first chunk, on every channel (docs/protocol.md, section 4, "Order").
     const emit = (input: AgentMessageInput) => this.publish(session.id, input);
     if (opts.router && !regenerating) {
       if (needsSummary(clean, opts.summaryThreshold)) await emit(sanitizationSummary(clean, messageId));

@@ -1,6 +1,6 @@
 /**
  * Session lookup with ownership: a principal never sees another principal's session; every
- * such attempt answers exactly like an unknown session (contract section 1).
+ * such attempt answers exactly like an unknown session (docs/protocol.md, section 1).
  */
 
 import type { Principal } from '../auth/principal.js';

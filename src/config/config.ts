@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (contract section 9), parsed once at start-up.
+ * Configuration from the environment (the README's configuration tables), parsed once at start-up.
  * Every limit is a named option with its unit and default in its doc comment.
  */
 import { readFileSync } from 'node:fs';
@@ -291,7 +291,7 @@ export function loadConfig(processEnv: Env = process.env): HeraldConfig {
   return config;
 }
 
-/** True when auth is configured; otherwise Herald runs in open development mode (contract 7). */
+/** True when auth is configured; otherwise Herald runs in open development mode (docs/protocol.md, section 2). */
 export function hasAuth(config: HeraldConfig): boolean {
   return config.apiKeys.length > 0 || Boolean(config.jwtSecret) || Boolean(config.jwtPublicKey);
 }

@@ -1,6 +1,6 @@
 /**
  * The one error catalogue: every error Herald answers, with its HTTP status and,
- * where the WebSocket must close after it, the close code (contract section 6).
+ * where the WebSocket must close after it, the close code (docs/protocol.md, section 8).
  * Transports never invent codes; they look them up here.
  */
 export const ERRORS = {
@@ -11,10 +11,8 @@ export const ERRORS = {
   unauthorized: { status: 401, message: 'Missing or invalid credentials.', closeCode: 1008 },
   forbidden: { status: 403, message: 'A required scope is missing.', closeCode: 1008 },
   session_not_found: { status: 404, message: 'Session not found.', closeCode: 1008 },
-  // Not in the contract's table: an unknown route. Documented in docs/errors.md.
   not_found: { status: 404, message: 'Not found.' },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
-  // Not in the contract's table: the server is shutting down. Documented in docs/errors.md.
   unavailable: { status: 503, message: 'The server is shutting down; retry shortly.' },
   upstream_failed: { status: 502, message: 'The model service failed; please try again.' },
   internal: { status: 500, message: 'Internal error.' },
@@ -65,7 +63,7 @@ export class HeraldError extends Error {
     this.replyTo = options.replyTo;
   }
 
-  /** The HTTP body of contract section 5. */
+  /** The HTTP error body (docs/protocol.md, section 8). */
   toBody(): ErrorBody {
     const body: ErrorBody = { success: false, error: this.message, code: this.code };
     if (this.fields) body.fields = this.fields;
@@ -73,7 +71,7 @@ export class HeraldError extends Error {
     return body;
   }
 
-  /** The WebSocket error frame of contract section 4. */
+  /** The WebSocket error frame (docs/protocol.md, section 8). */
   toFrame(): {
     type: 'error';
     error: string;

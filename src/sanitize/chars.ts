@@ -1,5 +1,5 @@
 /**
- * What a "character" is in Herald's limits (contract sections 2, 6 and 8): a Unicode code point.
+ * What a "character" is in Herald's limits (docs/protocol.md): a Unicode code point.
  * A surrogate pair (an emoji, a rare CJK ideograph) is one character; a lone surrogate is one too.
  * Everything that counts or cuts characters (the `length` step, `originalLength`, `finalLength`,
  * `changedChars`, the chat message limit) uses these helpers, so they all agree.

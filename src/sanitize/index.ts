@@ -1,4 +1,4 @@
-/** The sanitization module's public surface (contract section 8). */
+/** The sanitization module's public surface (docs/protocol.md, section 9). */
 export { charOffset, countChars } from './chars.js';
 export { createSanitizer, createScrubber, type Sanitizer } from './pipeline.js';
 export type { SanitizeOptions, SanitizeResult, StageName, StageReport } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * The sanitization pipeline (contract section 8): a fixed, named list of stages, run in the order
+ * The sanitization pipeline (docs/protocol.md, section 9): a fixed, named list of stages, run in the order
  * of {@link STAGE_NAMES}. Each stage gets the previous stage's output (and the text as received, which
  * only `injection` reads) and reports what it did; the result sums the reports.
  *
@@ -7,7 +7,7 @@
  * calls, so one instance serves every message. Sanitizing its own output again changes nothing.
  *
  * Lengths and changed characters are counted in characters, i.e. Unicode code points (`chars.ts`).
- * The contract's share of changed characters is "(characters removed or replaced, counted in the
+ * The protocol's share of changed characters is "(characters removed or replaced, counted in the
  * original) / (original length)": each stage counts what it removed or replaced in its input, which
  * is the original text except for what earlier stages already changed; the `length` stage counts only
  * the original characters its cut removed (see `length.ts`). So that a stage that counts something a

@@ -1,6 +1,6 @@
 /**
- * The sanitization pipeline's public types (contract section 8). Every length and count of
- * characters here is in Unicode code points (see `chars.ts`), the unit of the contract's limits.
+ * The sanitization pipeline's public types (docs/protocol.md, section 9). Every length and count of
+ * characters here is in Unicode code points (see `chars.ts`), the unit of the protocol's limits.
  */
 
 /** The fixed, ordered stage names. `injection` looks at the text as received and changes nothing. */

@@ -1,4 +1,4 @@
-/** Delivery guarantees over real sockets (contract section 3). */
+/** Delivery guarantees over real sockets (docs/protocol.md, section 4). */
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { publish } from '../support/agent-messages.js';

@@ -1,5 +1,5 @@
 /**
- * The built-in chat page (GET /, contract section 10) driven in a real browser: Debian's
+ * The built-in chat page (GET /) driven in a real browser: Debian's
  * chromium through playwright-core, against a real Herald in open development mode. Every
  * wait is for an event on the page (playwright auto-waiting), never for time.
  */

@@ -24,7 +24,7 @@ function file(content: string): string {
 }
 
 describe('configuration', () => {
-  it('has the contract defaults', () => {
+  it('has the documented defaults', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       port: 8787,

@@ -1,44 +1,69 @@
-/** The error catalogue matches the contract and the docs, and every code is used somewhere. */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+/**
+ * The error catalogue matches the protocol's error table (docs/protocol.md, section 8), every
+ * code is used somewhere, and nothing in the repository points at files outside it.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERRORS, HeraldError } from '../../src/errors/catalogue.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-// The contract lives beside the checkout (../shared), as on developers' machines and in CI.
-const contractPath = path.join(root, '../shared/spec/agent-messages.md');
-const hasContract = existsSync(contractPath) || Boolean(process.env.CI);
-if (!hasContract) console.log(`contract not found at ${contractPath}: the contract comparison is skipped`);
-const contract = hasContract ? readFileSync(contractPath, 'utf8') : '';
-const docs = readFileSync(path.join(root, 'docs/errors.md'), 'utf8');
+const protocol = readFileSync(path.join(root, 'docs/protocol.md'), 'utf8');
 
-function sources(dir: string): string[] {
+function files(dir: string, keep: (file: string) => boolean): string[] {
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? sources(full) : full.endsWith('.ts') ? [full] : [];
+    return statSync(full).isDirectory() ? files(full, keep) : keep(full) ? [full] : [];
   });
 }
+const sources = (dir: string) => files(dir, (f) => f.endsWith('.ts'));
 
-/** Rows of the contract's section 6 table: code → HTTP status. */
-function contractTable(): Map<string, number> {
-  const section = contract.slice(contract.indexOf('## 6.'), contract.indexOf('## 7.'));
-  const rows = new Map<string, number>();
-  for (const m of section.matchAll(/^\| ([a-z_]+) \| (\d{3}) \|/gm)) rows.set(m[1]!, Number(m[2]));
+interface Row {
+  status: number;
+  ws: string;
+}
+
+/** Rows of the error table in docs/protocol.md's "Errors" section: code → HTTP status, WebSocket column. */
+function protocolTable(): Map<string, Row> {
+  const from = protocol.indexOf('\n## 8. Errors');
+  const section = protocol.slice(from, protocol.indexOf('\n## ', from + 1));
+  const rows = new Map<string, Row>();
+  for (const m of section.matchAll(/^\| ([a-z_]+) \| (\d{3})[^|]*\| ([^|]+) \|/gm))
+    rows.set(m[1]!, { status: Number(m[2]), ws: m[3]!.trim() });
   return rows;
 }
 
 describe('error catalogue', () => {
-  it.runIf(hasContract)('has every code of the contract with the same HTTP status', () => {
-    const table = contractTable();
-    expect(table.size).toBeGreaterThanOrEqual(10);
-    for (const [code, status] of table) {
-      expect(ERRORS, code).toHaveProperty(code);
-      expect(ERRORS[code as keyof typeof ERRORS].status, code).toBe(status);
+  it('is the error table of docs/protocol.md: the same codes, HTTP statuses and WebSocket closes', () => {
+    const table = protocolTable();
+    expect(table.size).toBeGreaterThanOrEqual(12);
+    expect([...table.keys()].sort()).toEqual(Object.keys(ERRORS).sort());
+    for (const [code, row] of table) {
+      const entry: { status: number; closeCode?: number } = ERRORS[code as keyof typeof ERRORS];
+      expect(entry.status, code).toBe(row.status);
+      const closes = row.ws.match(/close (\d{4})/);
+      expect(entry.closeCode, code).toBe(closes ? Number(closes[1]) : undefined);
     }
   });
 
-  it('documents every code in docs/errors.md', () => {
-    for (const code of Object.keys(ERRORS)) expect(docs, code).toMatch(new RegExp(`^\\| ${code} \\|`, 'm'));
+  it('is described once: no other page of docs/ has an error table', () => {
+    for (const file of files(path.join(root, 'docs'), (f) => f.endsWith('.md'))) {
+      if (file.endsWith('protocol.md')) continue;
+      expect(readFileSync(file, 'utf8'), file).not.toMatch(/^\| code \| HTTP \|/m);
+    }
+  });
+
+  it('points at nothing outside the repository (README, docs, src, test, bench)', () => {
+    // Built from parts so that this file does not match itself.
+    const outside = new RegExp(['\\.\\./', 'shared/', '|', 'shared', '/spec/'].join(''));
+    const texts = [
+      path.join(root, 'README.md'),
+      ...['docs', 'src', 'test', 'bench'].flatMap((dir) =>
+        files(path.join(root, dir), (f) => /\.(ts|md|html|json)$/.test(f)),
+      ),
+    ];
+    expect(texts.length).toBeGreaterThan(50);
+    for (const file of texts) expect(readFileSync(file, 'utf8'), file).not.toMatch(outside);
   });
 
   it('uses every code somewhere in the source', () => {

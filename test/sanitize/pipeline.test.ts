@@ -7,7 +7,7 @@ import { fake } from './helpers.js';
 describe('createSanitizer', () => {
   const sanitizer = createSanitizer({ maxChars: 100_000 });
 
-  it('reports every stage, in the contract order, even when nothing changed', () => {
+  it('reports every stage, in the documented order, even when nothing changed', () => {
     const result = sanitizer.sanitize('hello');
     expect(result.stages.map((s) => s.stage)).toEqual([...STAGE_NAMES]);
     expect(result).toMatchObject({

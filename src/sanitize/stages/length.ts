@@ -32,7 +32,7 @@ const PLACEHOLDER_MAX = 8;
 const PLACEHOLDERS = /\[(?:EMAIL|PHONE|SSN|CARD|IP|SECRET)\]/g;
 
 /**
- * What a cut adds to `changedChars`, which the contract counts in the original message: the original
+ * What a cut adds to `changedChars`, which the protocol counts in the original message: the original
  * characters whose sanitized counterparts were all cut off and that no earlier stage counted yet.
  * Of the text cut off, a character that earlier stages left alone stands for itself (one original
  * character, not counted yet), while a placeholder stands for a value the `pii` or `secrets` stage

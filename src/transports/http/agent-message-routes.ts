@@ -1,5 +1,5 @@
 /**
- * The agent message endpoints of contract 5: publish (agent:publish), poll with a cursor,
+ * The agent message endpoints (docs/protocol.md, section 6): publish (agent:publish), poll with a cursor,
  * ack, and the admin dead-letter list. Session ownership is checked on every call; the
  * publish scope may reach any session.
  */

@@ -1,7 +1,7 @@
 /**
  * Authentication at the edge: an onRequest hook that runs before body parsing, for every
  * route whose config names a scope. WebSocket routes keep the outcome for the handler, which
- * must answer with an error frame and close 1008 rather than an HTTP status (contract 4).
+ * must answer with an error frame and close 1008 rather than an HTTP status (docs/protocol.md, section 5).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireScope } from '../../auth/authenticator.js';

@@ -1,7 +1,7 @@
 /**
  * An HTTP call in flight as a delivery channel of its session: what is dispatched to the
  * session while the call runs reaches its answer too ("into the HTTP response being built",
- * contract 3), best-effort messages included. Used by /api/chat and /api/chat/stream.
+ * docs/protocol.md, section 4), best-effort messages included. Used by /api/chat and /api/chat/stream.
  */
 import type { FastifyInstance } from 'fastify';
 import type { DeliveryChannel, SendOutcome } from '../../agent-messages/channel.js';

@@ -1,4 +1,4 @@
-/** TypeBox schemas of the HTTP bodies and queries (contract section 5), used for validation and types. */
+/** TypeBox schemas of the HTTP bodies and queries (docs/protocol.md, section 6), used for validation and types. */
 import { type Static, Type } from '@sinclair/typebox';
 
 export const MessageId = Type.String({ minLength: 1, maxLength: 128 });

@@ -1,4 +1,4 @@
-/** GET /api/sessions/:id/messages: the session timeline, as things happened (contract 5). */
+/** GET /api/sessions/:id/messages: the session timeline, as things happened (docs/protocol.md, section 6). */
 import type { FastifyInstance } from 'fastify';
 import { SessionParams } from './schemas.js';
 

@@ -1,5 +1,5 @@
 /**
- * GET /ws/chat: one conversation over a WebSocket (contract section 4). The auth hook has
+ * GET /ws/chat: one conversation over a WebSocket (docs/protocol.md, section 5). The auth hook has
  * already run on the upgrade; here the socket gets `ready`, the replay of stored unacked
  * messages, then chat/ack/resume/ping frames. Chats on one socket are answered one at a time,
  * in order; acks, resumes and pings run in order on a chain of their own, never behind a reply.
@@ -215,7 +215,7 @@ class ChatConnection {
     }
     if (socket.readyState !== OPEN) return;
 
-    // The socket keeps the principal it opened with; an expiring JWT closes it (contract 7).
+    // The socket keeps the principal it opened with; an expiring JWT closes it (docs/protocol.md, section 2).
     this.principal = { sub: auth.sub, scopes: SOCKET_SCOPES, via: auth.via, expiresAt: auth.expiresAt };
     this.session = session;
     const channel = new WsChannel(socket, session.id, herald.config.wsMaxBufferedBytes, request.raw.socket);

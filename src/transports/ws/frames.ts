@@ -1,5 +1,5 @@
 /**
- * WebSocket frames of contract section 4 as discriminated unions, and the parser of client
+ * WebSocket frames (docs/protocol.md, section 5) as discriminated unions, and the parser of client
  * frames. Parsing never throws anything but a HeraldError naming what is wrong, so a bad
  * frame gets an error frame and the connection stays open.
  */
