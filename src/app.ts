@@ -89,7 +89,6 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
         purgeIntervalMs: config.purgeIntervalMs,
         now: overrides.now,
         broker: crossInstance.broker,
-        windows: crossInstance.windows,
       })
     : undefined;
   const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });

@@ -7,9 +7,7 @@ import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { type Broker, localBroker } from './agent-messages/broker.js';
-import type { RateWindows } from './agent-messages/rate-window.js';
 import { createRedisBroker } from './agent-messages/redis-broker.js';
-import { redisWindows } from './agent-messages/redis-windows.js';
 import { RedisTicketStore } from './auth/redis-tickets.js';
 import type { Tickets } from './auth/tickets.js';
 import { type ChatRateLimiter, createChatRateLimiter } from './chat/chat-rate-limiter.js';
@@ -25,8 +23,6 @@ export interface CrossInstanceState {
   routeLimits: { store?: FastifyRateLimitStoreCtor };
   /** How agent messages admitted on one instance reach the channels another holds. */
   broker: Broker;
-  /** The agent message rate windows: in Redis, so a session's limit holds over every instance. */
-  windows: RateWindows | undefined;
   close(): Promise<void>;
 }
 
@@ -44,7 +40,6 @@ export async function createCrossInstanceState(
       chatRateLimiter: createChatRateLimiter(config.chatRateLimit),
       routeLimits: {},
       broker: localBroker,
-      windows: undefined,
       close: async () => {},
     };
   const keyPrefix = config.redisKeyPrefix;
@@ -72,7 +67,6 @@ export async function createCrossInstanceState(
     chatRateLimiter: createChatRateLimiter(config.chatRateLimit, { redis, keyPrefix }),
     routeLimits: { store: redisRouteLimitStore(redis, keyPrefix) },
     broker,
-    windows: redisWindows(redis, keyPrefix),
     async close() {
       await broker.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -1,7 +1,8 @@
 /**
- * The agent message router: admission (validate → idempotency → rate limit → seq → store)
- * and dispatch to every live channel of the session, in seq order. It owns ordering,
- * cursors, TTL, dedup, attempts and redelivery once; stores and transports only do I/O.
+ * The agent message router: admission (one store call that checks the idempotency key and the
+ * rate window and gives the seq, atomically) and dispatch to every live channel of the
+ * session, in seq order. It owns cursors, TTL, attempts and redelivery once; stores and
+ * transports only do I/O.
  */
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
@@ -9,13 +10,12 @@ import { MAX_TIMER_MS } from '../config/config.js';
 import { HeraldError } from '../errors/catalogue.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../observability/metrics.js';
-import { DuplicateAdmissionError } from '../store/shared.js';
+import { DuplicateAdmissionError, RateWindowFullError } from '../store/shared.js';
 import type { Store } from '../store/store.js';
 import { type Timer, TimerQueue } from '../util/timer-queue.js';
 import { type Broker, localBroker } from './broker.js';
 import type { DeliveryChannel, SendOutcome } from './channel.js';
 import { messageJson } from './message-json.js';
-import { localWindows, type RateWindows } from './rate-window.js';
 import type { ResolvedInput } from './schema.js';
 import { type AgentMessage, type AgentType, isStored } from './types.js';
 
@@ -23,8 +23,6 @@ export interface RouterOptions {
   store: Store;
   /** How messages admitted here reach channels other instances hold, and theirs reach ours. */
   broker?: Broker;
-  /** The per-session per-type rate windows: in this process unless given (Redis). */
-  windows?: RateWindows;
   metrics: Metrics;
   log: FastifyBaseLogger;
   rateLimits: Record<AgentType, number>;
@@ -78,7 +76,6 @@ export class AgentMessageRouter {
   private readonly lastSent = new Map<string, number>();
   private readonly broker: Broker;
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly windows: RateWindows;
   /** Every ack timeout of every channel, on one Node timer. */
   private readonly timers = new TimerQueue();
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -90,7 +87,6 @@ export class AgentMessageRouter {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.broker = options.broker ?? localBroker;
-    this.windows = options.windows ?? localWindows();
     this.broker.onRemote((message) => void this.receiveRemote(message));
   }
 
@@ -222,7 +218,6 @@ export class AgentMessageRouter {
           'agent message expired',
         );
       }
-      this.windows.prune(now);
       return purged.length;
     } catch (err) {
       this.log.error({ err }, 'purging expired agent messages failed');
@@ -230,34 +225,11 @@ export class AgentMessageRouter {
     }
   }
 
+  // One store call: the idempotency key, the rate window, the seq and the message are one
+  // atomic step there (one round trip on Redis).
   private async admit(sessionId: string, input: ResolvedInput): Promise<PublishResult> {
     const now = this.now();
-    if (input.idempotencyKey) {
-      const prior = await this.store.getIdempotency(sessionId, input.idempotencyKey, now);
-      if (prior) return { duplicate: true, id: prior.id, seq: prior.seq, sessionId };
-    }
-
-    // high and critical neither count nor wait, but still carry what the limit refused before them.
-    let data = input.data;
     const limit = this.opts.rateLimits[input.agentType];
-    let suppressed = 0;
-    if (limit > 0 && (input.priority === 'high' || input.priority === 'critical')) {
-      suppressed = await this.windows.takeSuppressed(sessionId, input.agentType);
-    } else if (limit > 0) {
-      const verdict = await this.windows.tryAdmit(sessionId, input.agentType, limit, now);
-      if (!verdict.ok) {
-        this.drop(input.agentType, 'rate_limited', { sessionId });
-        throw new HeraldError(
-          'rate_limited',
-          `At most ${limit} ${input.agentType} messages a minute in one session.`,
-          { retryAfter: Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)) },
-        );
-      }
-      suppressed = verdict.suppressed;
-    }
-    if (suppressed > 0) data = { ...data, suppressed };
-
-    const stored = isStored(input.deliveryGuarantee);
     const key = input.idempotencyKey;
     let message: AgentMessage;
     try {
@@ -275,14 +247,34 @@ export class AgentMessageRouter {
           source: input.source,
           sessionId,
           ...(input.correlationId !== undefined && { correlationId: input.correlationId }),
-          ...(data !== undefined && { data }),
+          ...(input.data !== undefined && { data: input.data }),
         },
-        stored,
-        key ? { idempotency: { key, expiresAtMs: now + input.ttl, nowMs: now } } : undefined,
+        isStored(input.deliveryGuarantee),
+        {
+          ...(key && { idempotency: { key, expiresAtMs: now + input.ttl, nowMs: now } }),
+          // high and critical neither count nor wait, but still carry what the limit refused before them.
+          ...(limit > 0 && {
+            rateWindow: {
+              limit,
+              nowMs: now,
+              bypass: input.priority === 'high' || input.priority === 'critical',
+            },
+          }),
+        },
       );
     } catch (err) {
-      // The same key admitted meanwhile (another instance, or a race the check above missed).
+      // The key was admitted before (perhaps on another instance): that message stands for this one.
       if (err instanceof DuplicateAdmissionError) return { duplicate: true, ...err.record, sessionId };
+      if (err instanceof RateWindowFullError) {
+        this.drop(input.agentType, 'rate_limited', { sessionId });
+        throw new HeraldError(
+          'rate_limited',
+          `At most ${limit} ${input.agentType} messages a minute in one session.`,
+          {
+            retryAfter: Math.max(1, Math.ceil(err.retryAfterMs / 1000)),
+          },
+        );
+      }
       throw err;
     }
     this.metrics.created.inc({ agentType: message.agentType });

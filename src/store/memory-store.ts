@@ -11,6 +11,7 @@
  * what a store returned fails loudly here (a TypeError) instead of silently in production.
  */
 import type { AgentMessage } from '../agent-messages/types.js';
+import { SlidingWindows, takeWindow, withSuppressed } from './rate-window.js';
 import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import type {
   AdmitOptions,
@@ -48,6 +49,7 @@ export function createMemoryStore(): Store {
   const owners = new Map<string, OwnerState>();
   /** Oldest last; listed newest first. */
   const deadLetters: DeadLetter[] = [];
+  const windows = new SlidingWindows();
 
   const writable = (sessionId: string): SessionState => {
     const state = sessions.get(sessionId);
@@ -111,8 +113,9 @@ export function createMemoryStore(): Store {
         const prior = state.idempotency.get(idempotency.key);
         if (prior && prior.expiresAtMs > idempotency.nowMs) throw new DuplicateAdmissionError(prior.value);
       }
+      const suppressed = options?.rateWindow ? takeWindow(windows, draft, options.rateWindow) : 0;
       state.lastSeq += 1;
-      const message = frozenCopy<AgentMessage>({ ...draft, seq: state.lastSeq });
+      const message = frozenCopy<AgentMessage>({ ...withSuppressed(draft, suppressed), seq: state.lastSeq });
       state.timeline.push(Object.freeze({ kind: 'agent_message', message, timestamp: message.timestamp }));
       if (pending) state.pending.set(message.id, { value: message, expiresAtMs: expiry });
       if (idempotency)
@@ -157,6 +160,7 @@ export function createMemoryStore(): Store {
     },
 
     async purgeExpired(nowMs) {
+      windows.prune(nowMs);
       const purged: AgentMessage[] = [];
       for (const state of sessions.values()) {
         for (const [id, entry] of state.pending) {
@@ -175,10 +179,6 @@ export function createMemoryStore(): Store {
     async getIdempotency(sessionId, key, nowMs) {
       const entry = sessions.get(sessionId)?.idempotency.get(key);
       return entry && entry.expiresAtMs > nowMs ? entry.value : undefined;
-    },
-
-    async putIdempotency(sessionId, key, record, expiresAtMs) {
-      writable(sessionId).idempotency.set(key, { value: frozenCopy(record), expiresAtMs });
     },
 
     async addDeadLetter(letter) {

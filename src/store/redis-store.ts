@@ -1,10 +1,10 @@
 /**
  * The Redis store (ioredis 5): the same contract as the memory and SQLite stores, for many
- * Herald instances sharing one Redis. Not selectable through HERALD_STORE yet: that waits for
- * cross-instance delivery (docs/architecture.md, Stores).
+ * Herald instances sharing one Redis (HERALD_STORE=redis; docs/scaling.md).
  *
- * Key layout (`p` is the key prefix; every key of one session carries the `{sessionId}` hash
- * tag, so on Redis Cluster a session's keys live in one slot):
+ * Key layout (`p` is the key prefix). Every operation on one session touches only keys with
+ * the session's `{id}` hash tag, so on Redis Cluster it is one slot (test/store/redis-cluster.test.ts
+ * runs the conformance suite on a cluster-mode Redis, which refuses anything else):
  *
  * - `p s:{id}:meta`      hash: owner, createdAt, seq (the last seq given)
  * - `p s:{id}:timeline`  list: a user or reply entry as its JSON (starts with `{`); an agent
@@ -13,21 +13,32 @@
  * - `p s:{id}:pending`   sorted set: pending message ids by seq (list after a cursor, ack by id)
  * - `p s:{id}:pexp`      hash: pending message id → expiry (epoch ms)
  * - `p s:{id}:idem`      hash: idempotency key → `expiryMs seq id`
+ * - `p s:{id}:exp`       sorted set: the session's pending messages (`m` + id) and keys
+ *                        (`k` + key) by expiry, for the purge
+ * - `p s:{id}:rate:<type>` sorted set of admission times in the type's 60 s window (expires
+ *                        by itself), and `…:suppressed` the refusals since its last admission
  * - `p o:{owner}:sessions`  sorted set: the owner's session ids by createdAt (ms); each member
- *                        is a zero-padded creation number + `:` + id, so equal instants list
- *                        in creation order
+ *                        is a zero-padded creation number (`p o:{owner}:n`) + `:` + id, so
+ *                        equal instants list in creation order
  * - `p o:{owner}:chats`  hash: chat key → the session's JSON
- * - `p expiry`           sorted set: every pending message and idempotency key by expiry
- *                        (members `m|k` + sessionId length + `:` + sessionId + id or key): purge
- * - `p pending`          counter of pending messages (countPending)
- * - `p sessions:n`       counter giving each session its creation number
+ *
+ * and three keys of their own, each touched alone:
+ *
+ * - `p expiring`         sorted set: session id → a time at or before its earliest expiry
+ * - `p pending`          counter of pending messages (the pending gauge)
  * - `p deadletters`      list, newest first, capped
  *
- * Every write is one Lua script (EVALSHA through ioredis `defineCommand`), so each is atomic:
- * admission takes the seq, stores the message, links it into the timeline, marks it pending and
- * records its idempotency key in one step, or answers that the session is missing and changes
- * nothing. Expiries are stored as numbers and compared with the caller's clock (`nowMs`);
- * nothing relies on Redis TTLs.
+ * Each write is one Lua script (EVALSHA through ioredis `defineCommand`), atomic in its slot.
+ * Admission is one script and one round trip: it checks the idempotency key, counts the rate
+ * window, takes the seq, stores the message, links it into the timeline and marks it pending,
+ * or answers that the session is missing, the key was used or the window is full, and changes
+ * nothing. What lies outside the session's slot (`expiring`, `pending`) is sent right after
+ * the script answers, without waiting: if the connection drops in between, the gauge is off by
+ * that message and its session's purge waits for the session's next admission. Neither loses
+ * or delays a message (an expired one is never listed), and an ack never makes one reappear.
+ * Creating a session takes two steps (its slot, then its owner's); a crash between them leaves
+ * a session no one was told of. Expiries are numbers compared with the caller's clock
+ * (`nowMs`); only the rate window keys rely on Redis TTLs.
  *
  * When Redis cannot be reached, every method rejects with `StoreUnavailableError` (503
  * `unavailable`): at once while the client knows its connection is down (nothing is queued to
@@ -39,22 +50,16 @@
 import { Redis } from 'ioredis';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
+import { WINDOW_MS } from './rate-window.js';
 import {
   DuplicateAdmissionError,
   deepFreeze,
   expiresAtMs,
+  RateWindowFullError,
   StoreUnavailableError,
   UnknownSessionError,
 } from './shared.js';
-import type {
-  AdmitOptions,
-  AgentMessageDraft,
-  DeadLetter,
-  IdempotencyRecord,
-  Session,
-  Store,
-  TimelineEntry,
-} from './store.js';
+import type { AdmitOptions, AgentMessageDraft, DeadLetter, Session, Store, TimelineEntry } from './store.js';
 
 export interface RedisStoreOptions {
   /** e.g. `redis://127.0.0.1:6379`; unused when `redis` is given. */
@@ -74,6 +79,7 @@ export interface RedisStoreOptions {
 export interface RedisStore extends Store {
   /** The keys of one session (all share its `{id}` hash tag). */
   sessionKeys(sessionId: string): string[];
+  health(): Promise<'ok' | 'unavailable'>;
 }
 
 /**
@@ -85,6 +91,8 @@ const SESSION_CACHE_SIZE = 10_000;
 const ID_CHUNK = 5_000;
 /** Expiry index members handled per purge script run. */
 const PURGE_BATCH = 1_000;
+/** Batches of sessions one purge handles at most; the next purge goes on. */
+const PURGE_MAX_ROUNDS = 20;
 
 /** How long `health` waits for Redis to answer a PING. */
 const HEALTH_TIMEOUT_MS = 1_000;
@@ -93,21 +101,29 @@ const HEALTH_TIMEOUT_MS = 1_000;
 const MISSING = -1;
 
 const SCRIPTS = {
-  // KEYS meta, ownerSessions, ownerChats, sessionCounter
-  // ARGV id, owner, createdAt, createdAtMs, hasChatKey, chatKey, sessionJson
-  heraldCreateSession: {
-    numberOfKeys: 4,
+  // KEYS meta; ARGV owner, createdAt
+  heraldCreateMeta: {
+    numberOfKeys: 1,
     lua: `
-if ARGV[5] == '1' then
-  local earlier = redis.call('HGET', KEYS[3], ARGV[6])
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'createdAt', ARGV[2], 'seq', 0)
+return 1
+`,
+  },
+  // KEYS ownerSessions, ownerChats, ownerCounter
+  // ARGV id, createdAtMs, hasChatKey, chatKey, sessionJson
+  // Returns {'earlier', json} when the chat key already has a session, else {'linked'}.
+  heraldLinkOwner: {
+    numberOfKeys: 3,
+    lua: `
+if ARGV[3] == '1' then
+  local earlier = redis.call('HGET', KEYS[2], ARGV[4])
   if earlier then return {'earlier', earlier} end
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
-redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'createdAt', ARGV[3], 'seq', 0)
-local n = redis.call('INCR', KEYS[4])
-redis.call('ZADD', KEYS[2], ARGV[4], string.format('%016d', n) .. ':' .. ARGV[1])
-if ARGV[5] == '1' then redis.call('HSET', KEYS[3], ARGV[6], ARGV[7]) end
-return {'created'}
+local n = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[1], ARGV[2], string.format('%016d', n) .. ':' .. ARGV[1])
+if ARGV[3] == '1' then redis.call('HSET', KEYS[2], ARGV[4], ARGV[5]) end
+return {'linked'}
 `,
   },
   // KEYS meta, timeline; ARGV entryJson
@@ -119,36 +135,62 @@ redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1
 `,
   },
-  // KEYS meta, timeline, msgs, pending, pexp, idem, expiry, pendingCount
-  // ARGV id, head (the draft's JSON without its closing brace), pending, expiryMs,
-  //      expiryMember, hasKey, key, keyValueTail, keyExpiryMs, keyMember, nowMs
-  // Returns the seq, MISSING, or {seq, id} of the message an unexpired key already stands for.
+  // The whole admission of one message, in its session's slot.
+  // KEYS meta, timeline, msgs, pending, pexp, idem, exp, rate, rateSuppressed
+  // ARGV 1 id, 2 head (the draft's JSON without its closing brace), 3 suppressedHead (the
+  //      same with data.suppressed last, cut before its value), 4 pending, 5 expiryMs,
+  //      6 hasKey, 7 key, 8 keyExpiryMs, 9 nowMs, 10 rate mode (0 none, 1 count, 2 bypass),
+  //      11 limit, 12 windowMs, 13 window member
+  // Returns MISSING; {'dup', seq, id} for an unexpired key; {'full', retryAfterMs} when the
+  // window is full; else {'ok', seq, suppressed}.
   heraldAdmit: {
-    numberOfKeys: 8,
+    numberOfKeys: 9,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return ${MISSING} end
+local now = tonumber(ARGV[9])
 if ARGV[6] == '1' then
   local prior = redis.call('HGET', KEYS[6], ARGV[7])
   if prior then
     local expiry, pseq, pid = string.match(prior, '^(%S+) (%S+) (.+)$')
-    if tonumber(expiry) > tonumber(ARGV[11]) then return {tonumber(pseq), pid} end
+    if tonumber(expiry) > now then return {'dup', tonumber(pseq), pid} end
+  end
+end
+local suppressed = 0
+if ARGV[10] == '1' then
+  local window = tonumber(ARGV[12])
+  redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[8]) >= tonumber(ARGV[11]) then
+    redis.call('INCR', KEYS[9])
+    redis.call('PEXPIRE', KEYS[9], 86400000)
+    local oldest = redis.call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
+    return {'full', tonumber(oldest[2]) + window - now}
+  end
+  redis.call('ZADD', KEYS[8], now, ARGV[13])
+  redis.call('PEXPIRE', KEYS[8], window)
+end
+if ARGV[10] ~= '0' then
+  local taken = redis.call('GET', KEYS[9])
+  if taken then
+    redis.call('DEL', KEYS[9])
+    suppressed = tonumber(taken)
   end
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local id = ARGV[1]
-redis.call('HSET', KEYS[3], id, ARGV[2] .. ',"seq":' .. seq .. '}')
+local head = ARGV[2]
+if suppressed > 0 then head = ARGV[3] .. suppressed .. '}' end
+redis.call('HSET', KEYS[3], id, head .. ',"seq":' .. seq .. '}')
 redis.call('RPUSH', KEYS[2], 'm' .. id)
-if ARGV[3] == '1' then
+if ARGV[4] == '1' then
   redis.call('ZADD', KEYS[4], seq, id)
-  redis.call('HSET', KEYS[5], id, ARGV[4])
-  redis.call('ZADD', KEYS[7], ARGV[4], ARGV[5])
-  redis.call('INCR', KEYS[8])
+  redis.call('HSET', KEYS[5], id, ARGV[5])
+  redis.call('ZADD', KEYS[7], ARGV[5], 'm' .. id)
 end
 if ARGV[6] == '1' then
-  redis.call('HSET', KEYS[6], ARGV[7], ARGV[9] .. ' ' .. seq .. ' ' .. ARGV[8])
-  redis.call('ZADD', KEYS[7], ARGV[9], ARGV[10])
+  redis.call('HSET', KEYS[6], ARGV[7], ARGV[8] .. ' ' .. seq .. ' ' .. id)
+  redis.call('ZADD', KEYS[7], ARGV[8], 'k' .. ARGV[7])
 end
-return seq
+return {'ok', seq, suppressed}
 `,
   },
   // KEYS timeline, msgs; ARGV first index (negative counts from the end)
@@ -188,61 +230,45 @@ end
 return out
 `,
   },
-  // KEYS pending, pexp, expiry, pendingCount; ARGV memberHead, ids...
+  // KEYS pending, pexp, exp; ARGV ids...
   heraldAck: {
-    numberOfKeys: 4,
+    numberOfKeys: 3,
     lua: `
 local n = 0
-for i = 2, #ARGV do
+for i = 1, #ARGV do
   local id = ARGV[i]
   if redis.call('ZREM', KEYS[1], id) == 1 then
     redis.call('HDEL', KEYS[2], id)
-    redis.call('ZREM', KEYS[3], ARGV[1] .. id)
+    redis.call('ZREM', KEYS[3], 'm' .. id)
     n = n + 1
   end
 end
-if n > 0 then redis.call('DECRBY', KEYS[4], n) end
 return n
 `,
   },
-  // KEYS meta, idem, expiry; ARGV key, value, expiryMs, member
-  heraldPutIdempotency: {
-    numberOfKeys: 3,
+  // One session's expired messages and keys, at most `batch` of them.
+  // KEYS pending, pexp, msgs, idem, exp; ARGV nowMs, batch
+  // Returns {handled, next expiry or -1, purged message JSON...}.
+  heraldPurgeSession: {
+    numberOfKeys: 5,
     lua: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return ${MISSING} end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
-return 1
-`,
-  },
-  // KEYS expiry, pendingCount; ARGV prefix, nowMs, batch
-  // Returns {members handled, purged message JSON...}. The session keys are built from the
-  // members, so this script alone is not Cluster-safe (see docs/architecture.md).
-  heraldPurge: {
-    numberOfKeys: 2,
-    lua: `
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
-local out = {#members}
-local n = 0
+local now = tonumber(ARGV[1])
+local members = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {#members, -1}
 for _, member in ipairs(members) do
-  local kind = string.sub(member, 1, 1)
-  local colon = string.find(member, ':', 2, true)
-  local len = tonumber(string.sub(member, 2, colon - 1))
-  local sid = string.sub(member, colon + 1, colon + len)
-  local rest = string.sub(member, colon + len + 1)
-  local base = ARGV[1] .. 's:{' .. sid .. '}:'
-  if kind == 'm' then
-    if redis.call('ZREM', base .. 'pending', rest) == 1 then
-      redis.call('HDEL', base .. 'pexp', rest)
-      out[#out + 1] = redis.call('HGET', base .. 'msgs', rest)
-      n = n + 1
+  local rest = string.sub(member, 2)
+  if string.sub(member, 1, 1) == 'm' then
+    if redis.call('ZREM', KEYS[1], rest) == 1 then
+      redis.call('HDEL', KEYS[2], rest)
+      out[#out + 1] = redis.call('HGET', KEYS[3], rest)
     end
   else
-    redis.call('HDEL', base .. 'idem', rest)
+    redis.call('HDEL', KEYS[4], rest)
   end
-  redis.call('ZREM', KEYS[1], member)
+  redis.call('ZREM', KEYS[5], member)
 end
-if n > 0 then redis.call('DECRBY', KEYS[2], n) end
+local next = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+if next[2] then out[2] = tonumber(next[2]) end
 return out
 `,
   },
@@ -275,15 +301,22 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   let closed = false;
 
   const sk = (sessionId: string, part: string): string => `${p}s:{${sessionId}}:${part}`;
-  const EXPIRY = `${p}expiry`;
+  const EXPIRING = `${p}expiring`;
   const PENDING_COUNT = `${p}pending`;
-  const SESSION_COUNTER = `${p}sessions:n`;
   const DEAD_LETTERS = `${p}deadletters`;
   const ownerSessions = (owner: string): string => `${p}o:{${owner}}:sessions`;
   const ownerChats = (owner: string): string => `${p}o:{${owner}}:chats`;
-  /** The expiry index member of a pending message (`m`) or idempotency key (`k`), minus the id/key. */
-  const memberHead = (kind: 'm' | 'k', sessionId: string): string =>
-    `${kind}${Buffer.byteLength(sessionId)}:${sessionId}`;
+  const ownerCounter = (owner: string): string => `${p}o:{${owner}}:n`;
+
+  /**
+   * The bookkeeping outside a session's slot, sent right after the script it follows and not
+   * awaited: the caller waits for one round trip, and since the commands are written before
+   * the caller hears back, later commands on this connection see them. Lost only when the
+   * connection drops in between (see the file comment).
+   */
+  const afterwards = (...commands: Array<Promise<unknown>>): void => {
+    for (const command of commands) command.catch(() => {});
+  };
 
   const sessions = new Map<string, Session>();
   const remember = (session: Session): Session => {
@@ -306,26 +339,31 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
   const store: RedisStore = {
     sessionKeys: (sessionId) =>
-      ['meta', 'timeline', 'msgs', 'pending', 'pexp', 'idem'].map((part) => sk(sessionId, part)),
+      ['meta', 'timeline', 'msgs', 'pending', 'pexp', 'idem', 'exp'].map((part) => sk(sessionId, part)),
 
+    // Two slots (the session's and the owner's), so two steps: the session first, then its
+    // place in the owner's list. A chat key another call took meanwhile wins: the session just
+    // made is deleted again. A crash between the steps leaves a session no one can find.
     async createSession(session, chatKey) {
       const made = Object.freeze({ id: session.id, owner: session.owner, createdAt: session.createdAt });
       const createdMs = Date.parse(session.createdAt);
-      const answer = (await run.heraldCreateSession(
-        sk(session.id, 'meta'),
+      const meta = sk(session.id, 'meta');
+      if ((await run.heraldCreateMeta(meta, session.owner, session.createdAt)) === 0)
+        throw new Error(`session ${session.id} already exists`);
+      const answer = (await run.heraldLinkOwner(
         ownerSessions(session.owner),
         ownerChats(session.owner),
-        SESSION_COUNTER,
+        ownerCounter(session.owner),
         session.id,
-        session.owner,
-        session.createdAt,
         Number.isFinite(createdMs) ? createdMs : 0,
         chatKey === undefined ? '0' : '1',
         chatKey ?? '',
         JSON.stringify(made),
       )) as string[];
-      if (answer[0] === 'earlier') return readSession(answer[1]!);
-      if (answer[0] === 'exists') throw new Error(`session ${session.id} already exists`);
+      if (answer[0] === 'earlier') {
+        await redis.del(meta);
+        return readSession(answer[1]!);
+      }
       return remember(made);
     },
 
@@ -377,30 +415,49 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const id = draft.id;
       const sessionId = draft.sessionId;
       const key = admit?.idempotency;
-      const seq = await run.heraldAdmit(
+      const rate = admit?.rateWindow;
+      const answer = (await run.heraldAdmit(
         sk(sessionId, 'meta'),
         sk(sessionId, 'timeline'),
         sk(sessionId, 'msgs'),
         sk(sessionId, 'pending'),
         sk(sessionId, 'pexp'),
         sk(sessionId, 'idem'),
-        EXPIRY,
-        PENDING_COUNT,
+        sk(sessionId, 'exp'),
+        sk(sessionId, `rate:${draft.agentType}`),
+        sk(sessionId, `rate:${draft.agentType}:suppressed`),
         id,
         head,
+        rate ? suppressedHead(draft) : '',
         pending ? '1' : '0',
         expiry,
-        memberHead('m', sessionId) + id,
         key ? '1' : '0',
         key?.key ?? '',
-        id,
         key?.expiresAtMs ?? 0,
-        key ? memberHead('k', sessionId) + key.key : '',
-        key?.nowMs ?? 0,
-      );
-      if (seq === MISSING) throw new UnknownSessionError(sessionId);
-      if (Array.isArray(seq)) throw new DuplicateAdmissionError({ seq: Number(seq[0]), id: String(seq[1]) });
-      return readMessage(`${head},"seq":${seq as number}}`);
+        key?.nowMs ?? rate?.nowMs ?? 0,
+        rate ? (rate.bypass ? '2' : '1') : '0',
+        rate?.limit ?? 0,
+        WINDOW_MS,
+        rate ? `${rate.nowMs}:${id}` : '',
+      )) as number | [string, number, number | string];
+      if (answer === MISSING) throw new UnknownSessionError(sessionId);
+      const [verdict, first, second] = answer as [string, number, number | string];
+      if (verdict === 'dup') throw new DuplicateAdmissionError({ seq: Number(first), id: String(second) });
+      if (verdict === 'full') throw new RateWindowFullError(Number(first));
+      const suppressed = Number(second);
+      // `LT`: an earlier expiry the session already has stays its score.
+      if (pending || key)
+        afterwards(
+          redis.zadd(
+            EXPIRING,
+            'LT',
+            Math.min(pending ? expiry : Infinity, key?.expiresAtMs ?? Infinity),
+            sessionId,
+          ),
+        );
+      if (pending) afterwards(redis.incr(PENDING_COUNT));
+      const json = suppressed > 0 ? `${suppressedHead(draft)}${suppressed}}` : head;
+      return readMessage(`${json},"seq":${first}}`);
     },
 
     async listPending(sessionId, afterSeq, limit, nowMs) {
@@ -431,30 +488,68 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     async ack(sessionId, ids) {
       let acked = 0;
-      const head = memberHead('m', sessionId);
       for (let i = 0; i < ids.length; i += ID_CHUNK) {
         acked += (await run.heraldAck(
           sk(sessionId, 'pending'),
           sk(sessionId, 'pexp'),
-          EXPIRY,
-          PENDING_COUNT,
-          head,
+          sk(sessionId, 'exp'),
           ...ids.slice(i, i + ID_CHUNK),
         )) as number;
       }
+      // The session's entry in `expiring` may now be early: the next purge finds nothing and moves it.
+      if (acked > 0) afterwards(redis.decrby(PENDING_COUNT, acked));
       return acked;
     },
 
+    // Sessions whose earliest expiry has passed, a batch at a time: each session's script
+    // purges it alone (its slot), then its entry in `expiring` moves to its next expiry. An
+    // admission may add an earlier expiry between those two steps, so the session's earliest
+    // is read again afterwards and put back with `LT`: nothing admitted is left out. Each
+    // step's commands go out together (ioredis writes each as it is made): a few round trips
+    // per batch, not per session, and no MULTI or pipeline, which Cluster wants in one slot.
     async purgeExpired(nowMs) {
       const purged: AgentMessage[] = [];
-      for (;;) {
-        const [handled, ...rows] = (await run.heraldPurge(EXPIRY, PENDING_COUNT, p, nowMs, PURGE_BATCH)) as [
-          number,
-          ...string[],
-        ];
-        for (const row of rows) purged.push(readMessage(row));
-        if (handled < PURGE_BATCH) return purged;
+      for (let round = 0; round < PURGE_MAX_ROUNDS; round++) {
+        const due = await redis.zrangebyscore(EXPIRING, '-inf', nowMs, 'LIMIT', 0, PURGE_BATCH);
+        if (due.length === 0) break;
+        const answers = (await Promise.all(
+          due.map((sid) =>
+            run.heraldPurgeSession(
+              sk(sid, 'pending'),
+              sk(sid, 'pexp'),
+              sk(sid, 'msgs'),
+              sk(sid, 'idem'),
+              sk(sid, 'exp'),
+              nowMs,
+              PURGE_BATCH,
+            ),
+          ),
+        )) as Array<[number, number, ...string[]]>;
+        const moves: Array<Promise<unknown>> = [];
+        let removed = 0;
+        let cut = false;
+        for (const [i, [handled, next, ...rows]] of answers.entries()) {
+          const sid = due[i]!;
+          for (const row of rows) purged.push(readMessage(row));
+          removed += rows.length;
+          // A session cut short at `batch` keeps its (passed) score and comes round again.
+          if (handled >= PURGE_BATCH) {
+            cut = true;
+            continue;
+          }
+          moves.push(next === -1 ? redis.zrem(EXPIRING, sid) : redis.zadd(EXPIRING, 'XX', next, sid));
+        }
+        if (removed > 0) moves.push(redis.decrby(PENDING_COUNT, removed));
+        await Promise.all(moves);
+        const firsts = await Promise.all(due.map((sid) => redis.zrange(sk(sid, 'exp'), 0, 0, 'WITHSCORES')));
+        await Promise.all(
+          firsts.flatMap((first, i) =>
+            first.length === 2 ? [redis.zadd(EXPIRING, 'LT', first[1]!, due[i]!)] : [],
+          ),
+        );
+        if (due.length < PURGE_BATCH && !cut) break;
       }
+      return purged;
     },
 
     async countPending() {
@@ -468,19 +563,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const second = value.indexOf(' ', first + 1);
       if (Number(value.slice(0, first)) <= nowMs) return undefined;
       return Object.freeze({ id: value.slice(second + 1), seq: Number(value.slice(first + 1, second)) });
-    },
-
-    async putIdempotency(sessionId, key, record: IdempotencyRecord, expiresAtMs) {
-      const done = await run.heraldPutIdempotency(
-        sk(sessionId, 'meta'),
-        sk(sessionId, 'idem'),
-        EXPIRY,
-        key,
-        `${expiresAtMs} ${record.seq} ${record.id}`,
-        expiresAtMs,
-        memberHead('k', sessionId) + key,
-      );
-      if (done === MISSING) throw new UnknownSessionError(sessionId);
     },
 
     async addDeadLetter(letter: DeadLetter) {
@@ -570,6 +652,18 @@ export function isConnectionFailure(err: unknown): boolean {
     err.message === 'Command timed out' ||
     err.message.startsWith("Stream isn't writeable")
   );
+}
+
+/**
+ * The draft's text with `data.suppressed` last and its value cut off, for the admission script
+ * to finish with the count it takes: `{ ...draft, data: { ...data, suppressed: n } }`.
+ */
+function suppressedHead(draft: AgentMessageDraft): string {
+  const { data, ...rest } = draft;
+  const { suppressed: _, ...others } = data ?? {};
+  const text = JSON.stringify({ ...rest, seq: undefined, data: { ...others, suppressed: 0 } });
+  // The text ends `"suppressed":0}}`: keep everything before the 0.
+  return text.slice(0, -3);
 }
 
 /** A message parsed from its stored text, which stays its text (message-json.ts), frozen. */

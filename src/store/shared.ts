@@ -75,3 +75,15 @@ export class DuplicateAdmissionError extends Error {
     super(`idempotency key already used for ${record.id}`);
   }
 }
+
+/**
+ * `appendAgentMessage` was given a rate window (`AdmitOptions.rateWindow`) that is full: nothing
+ * was admitted, one refusal was counted (the next admitted message of the type carries it as
+ * `data.suppressed`), and the oldest admission leaves the window in `retryAfterMs`.
+ */
+export class RateWindowFullError extends Error {
+  override name = 'RateWindowFullError';
+  constructor(readonly retryAfterMs: number) {
+    super(`rate window full; retry in ${retryAfterMs} ms`);
+  }
+}

@@ -16,12 +16,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
+import { SlidingWindows, takeWindow, withSuppressed } from './rate-window.js';
 import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import { Checkpointer, type CheckpointResult } from './sqlite/checkpointer.js';
 import { GroupCommit } from './sqlite/group-commit.js';
 import { migrate } from './sqlite/migrations.js';
 import { type PendingEntry, PendingIndex, type PendingIndexOptions } from './sqlite/pending-index.js';
 import type {
+  AdmitOptions,
   AgentMessageDraft,
   DeadLetter,
   IdempotencyRecord,
@@ -129,6 +131,9 @@ function sqliteStore(
     return session;
   };
   const writes = new GroupCommit(db, { onCommit: options.onCommit });
+  // One process owns the file, so the rate windows can live in it (lost on restart: a
+  // restarted Herald starts every window empty).
+  const windows = new SlidingWindows();
   // Statements are prepared once. Id lists are bound as one JSON array read by json_each, so
   // one statement serves any length and SQLite's bound-variable limit never applies.
   const sql = {
@@ -232,17 +237,25 @@ function sqliteStore(
     draft: AgentMessageDraft,
     pending: boolean,
     expiry: number,
-    key?: { key: string; expiresAtMs: number; nowMs: number },
+    admit: AdmitOptions | undefined,
   ): Admitted => {
+    const key = admit?.idempotency;
     if (key) {
       const prior = sql.getIdempotency.get(draft.sessionId, key.key, key.nowMs);
       if (prior) throw new DuplicateAdmissionError({ id: prior.id, seq: prior.seq });
     }
+    let suppressed = 0;
+    if (admit?.rateWindow) {
+      // Only a session that exists counts against a window.
+      if (!sessions.has(draft.sessionId) && !sql.getSession.get(draft.sessionId))
+        throw new UnknownSessionError(draft.sessionId);
+      suppressed = takeWindow(windows, draft, admit.rateWindow);
+    }
     const seq = sql.nextSeq.get(draft.sessionId);
     if (seq === undefined) throw new UnknownSessionError(draft.sessionId);
     // Its own copy: a draft's `data` stays the caller's (the message is kept in memory, frozen).
-    const message: AgentMessage = { ...draft, seq };
-    if (draft.data !== undefined) message.data = structuredClone(draft.data);
+    const message: AgentMessage = { ...withSuppressed(draft, suppressed), seq };
+    if (message.data !== undefined) message.data = structuredClone(message.data);
     const json = JSON.stringify(message);
     const { lastInsertRowid } = sql.insertTimeline.run(draft.sessionId, 'agent_message', json);
     let entry: PendingEntry | undefined;
@@ -255,6 +268,7 @@ function sqliteStore(
   };
 
   const purgeExpired = (nowMs: number) => {
+    windows.prune(nowMs);
     const purged = sql.purgePending.all(nowMs);
     sql.purgeIdempotency.run(nowMs);
     return purged;
@@ -316,7 +330,7 @@ function sqliteStore(
     async appendAgentMessage(draft, pending, admit) {
       const expiry = expiresAtMs(draft);
       const admitted = await writes.write(
-        () => appendAgentMessage(draft, pending, expiry, admit?.idempotency),
+        () => appendAgentMessage(draft, pending, expiry, admit),
         (done) => {
           if (done.pending) pendingIndex.added(draft.sessionId, done.pending);
         },
@@ -404,14 +418,6 @@ function sqliteStore(
     async getIdempotency(sessionId, key, nowMs) {
       const row = sql.getIdempotency.get(sessionId, key, nowMs);
       return row && { id: row.id, seq: row.seq };
-    },
-
-    async putIdempotency(sessionId, key, record, expiresAtMs) {
-      await writes.write(() =>
-        inSession(sessionId, () =>
-          sql.putIdempotency.run(sessionId, key, record.id, record.seq, expiresAtMs),
-        ),
-      );
     },
 
     async addDeadLetter(letter: DeadLetter) {

@@ -34,22 +34,41 @@ export interface IdempotencyRecord {
   seq: number;
 }
 
-/** What `appendAgentMessage` also records, in the same atomic step as the message. */
+/**
+ * The per-session per-type rate window an admission counts against (at most `limit` of the
+ * draft's agentType admitted in the session in any 60 s, at `nowMs`). With `bypass` (high and
+ * critical messages) nothing is counted or refused, but the refusals before it are still carried.
+ */
+export interface RateWindowOptions {
+  limit: number;
+  nowMs: number;
+  bypass?: boolean;
+}
+
+/** What `appendAgentMessage` also checks and records, in the same atomic step as the message. */
 export interface AdmitOptions {
   /**
    * Records `key` → the message's id and seq in the session until `expiresAtMs` (see
-   * putIdempotency). When the key is already recorded and unexpired at `nowMs`, nothing is
+   * getIdempotency). When the key is already recorded and unexpired at `nowMs`, nothing is
    * admitted and the call rejects with DuplicateAdmissionError carrying that record: the check
    * and the admission are one atomic step, so concurrent publishes with one key admit once.
    */
   idempotency?: { key: string; expiresAtMs: number; nowMs: number };
+  /**
+   * Checked after the idempotency key (a duplicate counts nothing): when the window is full,
+   * nothing is admitted, a refusal is counted and the call rejects with RateWindowFullError;
+   * otherwise the message counts, and when refusals were counted since the type's last
+   * admission in the session, it is admitted with `data.suppressed` set to their number (and
+   * the count starts again from 0).
+   */
+  rateWindow?: RateWindowOptions;
 }
 
 /**
  * Shared rules of every method:
- * - A write naming a session the store does not have (`appendTimeline`, `appendAgentMessage`,
- *   `putIdempotency`) rejects with `UnknownSessionError` (`./shared.js`) and changes nothing;
- *   reads of an unknown session find nothing (undefined, `[]`, an empty set, 0).
+ * - A write naming a session the store does not have (`appendTimeline`, `appendAgentMessage`)
+ *   rejects with `UnknownSessionError` (`./shared.js`) and changes nothing; reads of an
+ *   unknown session find nothing (undefined, `[]`, an empty set, 0).
  * - A store that cannot reach its backend (Redis) rejects with `StoreUnavailableError`
  *   (`./shared.js`, HTTP 503 `unavailable`), never a raw client error.
  * - The store keeps its own copy of what it is given, and what it returns is the caller's to
@@ -106,13 +125,6 @@ export interface Store {
 
   /** The record put for `key` in the session, unless it expired at or before `nowMs`. */
   getIdempotency(sessionId: string, key: string, nowMs: number): Promise<IdempotencyRecord | undefined>;
-  /** Stores (or replaces) the record for `key` in the session until `expiresAtMs`. */
-  putIdempotency(
-    sessionId: string,
-    key: string,
-    record: IdempotencyRecord,
-    expiresAtMs: number,
-  ): Promise<void>;
 
   addDeadLetter(letter: DeadLetter): Promise<void>;
   /** Newest (most recently added) first; at most `limit`. */

@@ -6,8 +6,16 @@ import fc from 'fast-check';
 import { ulid } from 'ulid';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../src/agent-messages/types.js';
-import { DuplicateAdmissionError, UnknownSessionError } from '../../src/store/shared.js';
-import type { AgentMessageDraft, DeadLetter, Session, Store, TimelineEntry } from '../../src/store/store.js';
+import { WINDOW_MS } from '../../src/store/rate-window.js';
+import { DuplicateAdmissionError, RateWindowFullError, UnknownSessionError } from '../../src/store/shared.js';
+import type {
+  AgentMessageDraft,
+  DeadLetter,
+  RateWindowOptions,
+  Session,
+  Store,
+  TimelineEntry,
+} from '../../src/store/store.js';
 
 /** The clock of every test: drafts are stamped at T0 unless told otherwise. */
 export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -67,6 +75,11 @@ export function storeConformance(
       store.createSession(newSession(owner, createdAtMs));
     const admit = (sessionId: string, pending = true, options: DraftOptions = {}): Promise<AgentMessage> =>
       store.appendAgentMessage(draft(sessionId, options), pending);
+    /** Admits a message recording idempotency key `key` until `expiresAtMs`, checked at `nowMs`. */
+    const keyed = (sessionId: string, key: string, expiresAtMs: number, nowMs = T0): Promise<AgentMessage> =>
+      store.appendAgentMessage(draft(sessionId, { atMs: nowMs }), true, {
+        idempotency: { key, expiresAtMs, nowMs },
+      });
     const pendingNow = (sessionId: string, afterSeq = 0): Promise<AgentMessage[]> =>
       store.listPending(sessionId, afterSeq, 1000, T0);
 
@@ -362,39 +375,50 @@ export function storeConformance(
 
       it('removes expired idempotency keys', async () => {
         const s = await session();
-        await store.putIdempotency(s.id, 'old', { id: 'am_1', seq: 1 }, T0 + 1000);
-        await store.putIdempotency(s.id, 'new', { id: 'am_2', seq: 2 }, T0 + 5000);
+        const old = await keyed(s.id, 'old', T0 + 1000);
+        const fresh = await keyed(s.id, 'new', T0 + 5000);
         await store.purgeExpired(T0 + 1000);
         // Asked with an earlier clock: gone, not just filtered out.
         expect(await store.getIdempotency(s.id, 'old', T0)).toBeUndefined();
-        expect(await store.getIdempotency(s.id, 'new', T0)).toEqual({ id: 'am_2', seq: 2 });
+        expect(await store.getIdempotency(s.id, 'new', T0)).toEqual({ id: fresh.id, seq: fresh.seq });
+        expect(old.seq).toBe(1);
+      });
+
+      it('purges again what is admitted after a purge, in a session purged before', async () => {
+        const s = await session();
+        const first = await admit(s.id, true, { ttl: 1000 });
+        expect(ids(await store.purgeExpired(T0 + 1000))).toEqual([first.id]);
+        const second = await admit(s.id, true, { ttl: 2000 });
+        const third = await admit(s.id, true, { ttl: 500, atMs: T0 + 1000 });
+        expect(ids(await store.purgeExpired(T0 + 1500))).toEqual([third.id]);
+        expect(ids(await store.purgeExpired(T0 + 2000))).toEqual([second.id]);
+        expect(await store.countPending()).toBe(0);
       });
     });
 
     describe('idempotency', () => {
-      it('stores a record per session and key until it expires', async () => {
+      it('keeps a record per session and key until it expires', async () => {
         const a = await session();
         const b = await session();
         expect(await store.getIdempotency(a.id, 'k', T0)).toBeUndefined();
-        await store.putIdempotency(a.id, 'k', { id: 'am_1', seq: 7 }, T0 + 1000);
-        expect(await store.getIdempotency(a.id, 'k', T0)).toEqual({ id: 'am_1', seq: 7 });
-        expect(await store.getIdempotency(a.id, 'k', T0 + 999)).toEqual({ id: 'am_1', seq: 7 });
+        const m = await keyed(a.id, 'k', T0 + 1000);
+        expect(await store.getIdempotency(a.id, 'k', T0)).toEqual({ id: m.id, seq: m.seq });
+        expect(await store.getIdempotency(a.id, 'k', T0 + 999)).toEqual({ id: m.id, seq: m.seq });
         expect(await store.getIdempotency(a.id, 'k', T0 + 1000)).toBeUndefined();
         expect(await store.getIdempotency(b.id, 'k', T0)).toBeUndefined();
         expect(await store.getIdempotency(a.id, 'other', T0)).toBeUndefined();
+        // The same key in another session is another key.
+        expect((await keyed(b.id, 'k', T0 + 1000)).seq).toBe(1);
       });
 
-      it('replaces the record of a key put again', async () => {
+      it('replaces the record of an expired key used again', async () => {
         const s = await session();
-        await store.putIdempotency(s.id, 'k', { id: 'am_1', seq: 1 }, T0 + 1000);
-        await store.putIdempotency(s.id, 'k', { id: 'am_2', seq: 2 }, T0 + 9000);
-        expect(await store.getIdempotency(s.id, 'k', T0 + 5000)).toEqual({ id: 'am_2', seq: 2 });
-      });
-
-      it('rejects a key for a missing session', async () => {
-        await expect(
-          store.putIdempotency('sess_missing', 'k', { id: 'am_1', seq: 1 }, T0 + 1000),
-        ).rejects.toBeInstanceOf(UnknownSessionError);
+        await keyed(s.id, 'k', T0 + 1000);
+        const again = await keyed(s.id, 'k', T0 + 9000, T0 + 1000);
+        expect(await store.getIdempotency(s.id, 'k', T0 + 5000)).toEqual({ id: again.id, seq: 2 });
+        // Purged at its new expiry, not its old one.
+        await store.purgeExpired(T0 + 1000);
+        expect(await store.getIdempotency(s.id, 'k', T0 + 5000)).toEqual({ id: again.id, seq: 2 });
       });
 
       it('records a key with the message it admits, in the same step', async () => {
@@ -434,6 +458,84 @@ export function storeConformance(
           }),
         ).rejects.toBeInstanceOf(UnknownSessionError);
         expect(await store.getIdempotency('sess_missing', 'k', T0)).toBeUndefined();
+      });
+    });
+
+    describe('rate window', () => {
+      const limited = (sessionId: string, nowMs: number, options: Partial<RateWindowOptions> = {}) =>
+        store.appendAgentMessage(draft(sessionId, { atMs: nowMs, agentType: 'status' }), true, {
+          rateWindow: { limit: 2, nowMs, ...options },
+        });
+      const refusal = async (promise: Promise<unknown>): Promise<number> => {
+        const err = await promise.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(RateWindowFullError);
+        return (err as RateWindowFullError).retryAfterMs;
+      };
+
+      it('admits up to the limit in any 60 s, refuses the rest, and the next carries the count', async () => {
+        const s = await session();
+        expect((await limited(s.id, T0)).data).toBeUndefined();
+        expect((await limited(s.id, T0 + 10)).seq).toBe(2);
+        expect(await refusal(limited(s.id, T0 + 20))).toBe(WINDOW_MS - 20);
+        expect(await refusal(limited(s.id, T0 + 30))).toBe(WINDOW_MS - 30);
+        // A refusal admits nothing: no seq taken, nothing pending.
+        expect(seqs(await pendingNow(s.id))).toEqual([1, 2]);
+        // The first admission leaves the window: the next one carries both refusals.
+        const next = await limited(s.id, T0 + WINDOW_MS + 1);
+        expect(next).toMatchObject({ seq: 3, data: { suppressed: 2 } });
+        expect((await store.listPending(s.id, 2, 10, T0))[0]).toEqual(next);
+        expect((await limited(s.id, T0 + WINDOW_MS + 11)).data).toBeUndefined();
+      });
+
+      it('keeps its own data beside the count, which replaces a suppressed the caller gave', async () => {
+        const s = await session();
+        await limited(s.id, T0);
+        await limited(s.id, T0);
+        await refusal(limited(s.id, T0));
+        const m = await store.appendAgentMessage(
+          draft(s.id, { agentType: 'status', data: { step: 'index', suppressed: 99 } }),
+          true,
+          { rateWindow: { limit: 2, nowMs: T0 + WINDOW_MS } },
+        );
+        expect(m.data).toEqual({ step: 'index', suppressed: 1 });
+        expect((await store.readTimeline(s.id)).at(-1)).toMatchObject({ message: { data: m.data } });
+      });
+
+      it('keeps sessions and types apart; a bypass neither counts nor waits but carries the count', async () => {
+        const a = await session();
+        const b = await session();
+        await limited(a.id, T0, { limit: 1 });
+        await limited(b.id, T0, { limit: 1 });
+        const otherType = await store.appendAgentMessage(draft(a.id, { agentType: 'error' }), true, {
+          rateWindow: { limit: 1, nowMs: T0 },
+        });
+        expect(otherType.seq).toBe(2);
+        await refusal(limited(a.id, T0 + 1, { limit: 1 }));
+        const urgent = await limited(a.id, T0 + 2, { limit: 1, bypass: true });
+        expect(urgent.data).toEqual({ suppressed: 1 });
+        expect((await limited(a.id, T0 + 3, { limit: 1, bypass: true })).data).toBeUndefined();
+        await refusal(limited(a.id, T0 + 4, { limit: 1 }));
+      });
+
+      it('counts nothing for a duplicate key or a missing session', async () => {
+        const s = await session();
+        const idempotency = { key: 'k', expiresAtMs: T0 + 1000, nowMs: T0 };
+        const rateWindow = { limit: 1, nowMs: T0 };
+        await store.appendAgentMessage(draft(s.id), true, { idempotency, rateWindow });
+        await expect(
+          store.appendAgentMessage(draft(s.id), true, { idempotency, rateWindow }),
+        ).rejects.toBeInstanceOf(DuplicateAdmissionError);
+        await expect(
+          store.appendAgentMessage(draft('sess_missing'), true, { rateWindow }),
+        ).rejects.toBeInstanceOf(UnknownSessionError);
+        // The duplicate was not a refusal: the next admission carries nothing.
+        const later = await store.appendAgentMessage(draft(s.id), true, {
+          rateWindow: { limit: 1, nowMs: T0 + WINDOW_MS },
+        });
+        expect(later.data).toBeUndefined();
       });
     });
 

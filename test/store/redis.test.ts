@@ -54,6 +54,9 @@ describe.skipIf(!hasRedis)('redis', () => {
       const seqs = made.map((m) => m.seq).sort((x, y) => x - y);
       expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
       expect((await a.listPending(s.id, 0, 1000, T0)).map((m) => m.seq)).toEqual(seqs);
+      // Each client sends the pending count's update right after its admission: a PING on each
+      // connection comes back once they are done.
+      await Promise.all([a.health(), b.health()]);
       expect(await b.countPending()).toBe(100);
       const timeline = await b.readTimeline(s.id);
       expect(timeline.map((e) => e.kind === 'agent_message' && e.message.seq)).toEqual(seqs);

@@ -30,9 +30,10 @@ describe('sqlite store, on disk', () => {
     await first.appendTimeline(s.id, { kind: 'user', id: 'm_1', text: 'hello', timestamp: iso(T0) });
     const m1 = await first.appendAgentMessage(draft(s.id), true);
     const m2 = await first.appendAgentMessage(draft(s.id), false);
-    const m3 = await first.appendAgentMessage(draft(s.id), true);
+    const m3 = await first.appendAgentMessage(draft(s.id), true, {
+      idempotency: { key: 'k', expiresAtMs: T0 + 1000, nowMs: T0 },
+    });
     await first.ack(s.id, [m1.id]);
-    await first.putIdempotency(s.id, 'k', { id: m3.id, seq: m3.seq }, T0 + 1000);
     const letter = { message: m3, attempts: 5, reason: 'no ack', at: iso(T0) };
     await first.addDeadLetter(letter);
     const timeline = await first.readTimeline(s.id);

@@ -1,8 +1,12 @@
 /**
- * Sliding-window counters for the per-session per-type agent message limit (contract 3):
- * at most N admitted in any 60 s. Also keeps how many were refused since the last admission,
- * which the next admitted message carries as `data.suppressed`.
+ * Sliding-window counters for the per-session per-type agent message limit: at most N
+ * admitted in any 60 s. Also keeps how many were refused since the last admission, which the
+ * next admitted message carries as `data.suppressed`. The memory and SQLite stores keep these
+ * in process; the Redis store does the same in its admission script.
  */
+import { RateWindowFullError } from './shared.js';
+import type { AgentMessageDraft, RateWindowOptions } from './store.js';
+
 export const WINDOW_MS = 60_000;
 
 interface Window {
@@ -55,31 +59,24 @@ export class SlidingWindows {
   }
 }
 
-export type WindowVerdict = { ok: true; suppressed: number } | { ok: false; retryAfterMs: number };
-
 /**
- * The per-session per-type windows the router asks: in this process (`localWindows`), or in
- * Redis so the limit holds over every instance (`redis-windows.ts`).
+ * The rate window step of an admission, for the stores that keep their windows in this process
+ * (memory, SQLite): counts the message against its (session, type) window, or throws
+ * RateWindowFullError and counts a refusal; returns the refusals the message carries.
  */
-export interface RateWindows {
-  tryAdmit(
-    sessionId: string,
-    agentType: string,
-    limit: number,
-    now: number,
-  ): WindowVerdict | Promise<WindowVerdict>;
-  takeSuppressed(sessionId: string, agentType: string): number | Promise<number>;
-  /** Forgets what no longer matters (the purge timer calls it). */
-  prune(now: number): void;
+export function takeWindow(
+  windows: SlidingWindows,
+  draft: AgentMessageDraft,
+  rate: RateWindowOptions,
+): number {
+  const key = `${draft.sessionId}\u0000${draft.agentType}`;
+  if (rate.bypass) return windows.takeSuppressed(key);
+  const verdict = windows.tryAdmit(key, rate.limit, rate.nowMs);
+  if (!verdict.ok) throw new RateWindowFullError(verdict.retryAfterMs);
+  return verdict.suppressed;
 }
 
-/** The windows in this process, one per (session, type). */
-export function localWindows(): RateWindows {
-  const windows = new SlidingWindows();
-  const key = (sessionId: string, agentType: string) => `${sessionId}\u0000${agentType}`;
-  return {
-    tryAdmit: (sessionId, agentType, limit, now) => windows.tryAdmit(key(sessionId, agentType), limit, now),
-    takeSuppressed: (sessionId, agentType) => windows.takeSuppressed(key(sessionId, agentType)),
-    prune: (now) => windows.prune(now),
-  };
+/** The draft as admitted: with `data.suppressed` when the window refused messages before it. */
+export function withSuppressed(draft: AgentMessageDraft, suppressed: number): AgentMessageDraft {
+  return suppressed > 0 ? { ...draft, data: { ...draft.data, suppressed } } : draft;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlidingWindows, WINDOW_MS } from '../../src/agent-messages/rate-window.js';
+import { SlidingWindows, WINDOW_MS } from '../../src/store/rate-window.js';
 
 describe('sliding windows', () => {
   it('admits up to the limit in any 60 s and counts what it refused', () => {
