@@ -1,9 +1,11 @@
 /**
  * Entry point: read the configuration, refuse open development mode off loopback, build the
- * app, listen, and shut down gracefully on SIGTERM and SIGINT.
+ * app, listen, and shut down gracefully on SIGTERM and SIGINT. Exits 2 on a configuration
+ * error or a data folder another Herald holds, 1 on any other start failure.
  */
 import { buildApp } from './app.js';
 import { ConfigError, hasAuth, isLoopbackHost, loadConfig } from './config/config.js';
+import { DataFolderInUseError } from './store/sqlite/folder-lock.js';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -48,6 +50,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof DataFolderInUseError) {
+    // Another Herald holds HERALD_DATA_DIR: the same status as any other refused setting.
+    process.stderr.write(`herald: refusing to start: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`herald: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -19,6 +19,7 @@ import type { AgentMessage } from '../agent-messages/types.js';
 import { SlidingWindows, takeWindow, withSuppressed } from './rate-window.js';
 import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import { Checkpointer, type CheckpointResult } from './sqlite/checkpointer.js';
+import { lockDataFolder } from './sqlite/folder-lock.js';
 import { GroupCommit } from './sqlite/group-commit.js';
 import { migrate } from './sqlite/migrations.js';
 import { type PendingEntry, PendingIndex, type PendingIndexOptions } from './sqlite/pending-index.js';
@@ -58,7 +59,15 @@ const SAFETY_NET_CHECKPOINT_PAGES = 10_000;
 /** Opens (creating or migrating when needed) the SQLite store at `options.file`. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   fs.mkdirSync(path.dirname(options.file), { recursive: true });
-  const db = new Database(options.file);
+  // One Herald per data folder: taken before the file is opened, held until the store closes.
+  const folder = lockDataFolder(path.dirname(options.file));
+  let db: Database.Database;
+  try {
+    db = new Database(options.file);
+  } catch (err) {
+    folder.release();
+    throw err;
+  }
   try {
     // WAL: readers never block the writer nor the writer readers, and a commit appends to the
     // log instead of rewriting pages. With synchronous=NORMAL a commit does not wait for fsync
@@ -71,6 +80,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     migrate(db, options.file);
   } catch (err) {
     db.close();
+    folder.release();
     throw err;
   }
   const intervalMs = options.checkpointIntervalMs ?? 1000;
@@ -84,7 +94,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       onCheckpoint: options.onCheckpoint,
     });
   }
-  return sqliteStore(db, options, checkpointer);
+  const store = sqliteStore(db, options, checkpointer);
+  const closeStore = store.close.bind(store);
+  store.close = async () => {
+    try {
+      await closeStore();
+    } finally {
+      folder.release();
+    }
+  };
+  return store;
 }
 
 interface SessionRow {
