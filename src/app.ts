@@ -14,12 +14,11 @@ import { ChatService } from './chat/chat-service.js';
 import { Sessions } from './chat/sessions.js';
 import type { HeraldConfig } from './config/config.js';
 import type { HeraldContext } from './context.js';
-import { createCrossInstanceState } from './cross-instance.js';
+import { createEngine } from './engine/engine.js';
 import { HeraldError } from './errors/catalogue.js';
 import { loggerOptions } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createSanitizer, createScrubber } from './sanitize/pipeline.js';
-import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
 import { agentMessageRoutes } from './transports/http/agent-message-routes.js';
 import { registerAuth } from './transports/http/auth-hook.js';
@@ -60,23 +59,23 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   });
 
   // The pending gauge reads the store at scrape time, so metrics come first and name it later.
-  let store: Store | undefined = overrides.store;
+  let store: Store | undefined;
   const metrics = createMetrics({
     defaultMetrics: overrides.defaultMetrics,
     countPending: config.agentMessages ? () => store!.countPending() : undefined,
   });
-  store ??= await createStore(config, {
-    onCommit: (writes) => metrics.store.commitWrites.observe(writes),
-    onCheckpoint: (result) => metrics.store.walPages.set(result.log),
-    onCheckpointError: (err) => app.log.error({ err }, 'the SQLite checkpoint worker failed'),
-    onConnectionError: (err) => app.log.warn({ reason: err.message }, 'Redis connection failed'),
-  });
-  // Tickets, the chat limit and the ws-ticket limit: in Redis when the store is, so they hold
-  // across instances (own ioredis client, closed with the app); in this process otherwise.
-  const crossInstance = await createCrossInstanceState(config, app.log).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
+  // Everything that must hold across instances: local (one process) or Redis (docs/scaling.md).
+  const engine = await createEngine(
+    config,
+    {
+      log: app.log,
+      onCommit: (writes) => metrics.store.commitWrites.observe(writes),
+      onCheckpoint: (result) => metrics.store.walPages.set(result.log),
+      onCheckpointError: (err) => app.log.error({ err }, 'the SQLite checkpoint worker failed'),
+    },
+    overrides.store,
+  );
+  store = engine.store;
   const agent = overrides.agent ?? createModelAgent(config);
   const router = config.agentMessages
     ? new AgentMessageRouter({
@@ -88,7 +87,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
         maxAttempts: config.maxDeliveryAttempts,
         purgeIntervalMs: config.purgeIntervalMs,
         now: overrides.now,
-        broker: crossInstance.broker,
+        broker: engine.broker,
       })
     : undefined;
   const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });
@@ -99,7 +98,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     sanitize: (text) => sanitizer.sanitize(text),
     agent,
     router,
-    rateLimiter: crossInstance.chatRateLimiter,
+    rateLimiter: engine.chatRateLimiter,
     metrics,
     log: app.log.child({ component: 'chat' }),
     maxMessageChars: config.maxMessageChars,
@@ -114,7 +113,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     sessions,
     chat,
     router,
-    auth: await createAuthenticator(config, { tickets: crossInstance.tickets }),
+    auth: await createAuthenticator(config, { tickets: engine.tickets }),
     metrics,
     scrub: createScrubber(),
     shuttingDown: false,
@@ -156,7 +155,10 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     errorHandler: (err, socket) => onSocketError(app.log, err, socket),
   });
   // Route-level limits only (the chat limit is rate-limiter-flexible, shared with WebSocket).
-  await app.register(rateLimit, { global: false, ...crossInstance.routeLimits });
+  await app.register(rateLimit, {
+    global: false,
+    ...(engine.routeLimitStore && { store: engine.routeLimitStore }),
+  });
   await app.register(systemRoutes);
   await app.register(chatRoutes);
   await app.register(chatStreamRoutes);
@@ -170,8 +172,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   app.addHook('onReady', async () => router?.start());
   app.addHook('onClose', async () => {
     await agent.close?.();
-    await store.close();
-    await crossInstance.close();
+    await engine.close();
   });
   return app;
 }

@@ -68,8 +68,8 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /**
    * A client to use instead of connecting to `url`; the store never quits it. Give it a
-   * `maxRetriesPerRequest` and a `commandTimeout` (create-store.ts does), so that commands
-   * sent just as the connection drops fail instead of waiting for Redis to come back.
+   * `maxRetriesPerRequest` and a `commandTimeout` (src/engine/redis-engine.ts does), so that
+   * commands sent just as the connection drops fail instead of waiting for Redis to come back.
    */
   redis?: Redis;
   /** How many dead letters are kept (oldest dropped first); default 10,000. */

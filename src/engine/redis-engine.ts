@@ -1,0 +1,61 @@
+/**
+ * The Redis engine: every Herald on one Redis and key prefix shares sessions, admissions,
+ * tickets and limits, and wakes the others for live delivery. Two connections: one for
+ * commands (the store, tickets, limits) and one that only subscribes (the broker's wake-ups;
+ * a subscribing connection can do nothing else).
+ */
+import { Redis } from 'ioredis';
+import { createRedisBroker } from '../agent-messages/redis-broker.js';
+import { RedisTicketStore } from '../auth/redis-tickets.js';
+import { createChatRateLimiter } from '../chat/chat-rate-limiter.js';
+import { redisAddress } from '../store/redis/address.js';
+import { createRedisStore } from '../store/redis-store.js';
+import { redisRouteLimitStore } from '../transports/http/route-limit-store.js';
+import type { Engine, EngineConfig, EngineHooks } from './engine.js';
+
+export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks): Promise<Engine> {
+  const where = redisAddress(config.redisUrl);
+  const keyPrefix = config.redisKeyPrefix;
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 5_000,
+    // While Redis is away the store refuses at once (503); these bound what was already sent
+    // when it went: given up after one failed reconnection, or after 5 s, never waiting for
+    // Redis to come back (ioredis's default retries 20 times).
+    maxRetriesPerRequest: 1,
+    commandTimeout: 5_000,
+  });
+  // Without a listener ioredis prints every failed reconnection itself. Never the URL: it may hold a password.
+  redis.on('error', (err: Error) =>
+    hooks.log.warn({ redis: where, reason: err.message }, 'Redis connection failed'),
+  );
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`Redis at ${where} did not answer: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const subscriber = redis.duplicate();
+  subscriber.on('error', (err: Error) =>
+    hooks.log.warn({ redis: where, reason: err.message }, 'Redis connection for live delivery failed'),
+  );
+  const store = createRedisStore({ redis, keyPrefix });
+  const broker = createRedisBroker({ publisher: redis, subscriber, keyPrefix });
+  let closed = false;
+  return {
+    kind: 'redis',
+    store,
+    broker,
+    tickets: new RedisTicketStore({ redis, keyPrefix, ttlMs: config.ticketTtlMs }),
+    chatRateLimiter: createChatRateLimiter(config.chatRateLimit, { redis, keyPrefix }),
+    routeLimitStore: redisRouteLimitStore(redis, keyPrefix),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await store.close();
+      await broker.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
