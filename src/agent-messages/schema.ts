@@ -2,31 +2,33 @@
  * Validation of agent messages (docs/protocol.md, section 3). A producer's input is checked field by
  * field; every bad field is named in one invalid_agent_message error, and nothing is admitted.
  */
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { HeraldError } from '../errors/catalogue.js';
 import { isPlainObject } from '../json-guards.js';
-import { countChars } from '../sanitize/chars.js';
-import { LIMITS, SOURCE_PATTERN, TYPE_DEFAULTS } from './defaults.js';
 import {
   AGENT_TYPES,
-  type AgentType,
-  type DeliveryGuarantee,
+  type AgentMessageInput,
+  AgentMessageInput as AgentMessageInputSchema,
   GUARANTEES,
   PRIORITIES,
-  type Priority,
-} from './types.js';
+  type PublishTarget,
+  PublishTarget as PublishTargetSchema,
+} from '../protocol/agent-message.js';
+import {
+  CONTENT_MAX_CHARS,
+  CORRELATION_ID_MAX_CHARS,
+  DATA_MAX_BYTES,
+  DATA_MAX_DEPTH,
+  IDEMPOTENCY_KEY_MAX_CHARS,
+  SOURCE_PATTERN,
+  TTL_MAX_MS,
+  TTL_MIN_MS,
+} from '../protocol/limits.js';
+import { countChars } from '../sanitize/chars.js';
+import { TYPE_DEFAULTS } from './defaults.js';
+import type { AgentType, DeliveryGuarantee, Priority } from './types.js';
 
-/** What a producer gives; the router fills in id, timestamps, seq and the type's defaults. */
-export interface AgentMessageInput {
-  agentType: AgentType;
-  content: string;
-  source: string;
-  priority?: Priority;
-  ttl?: number;
-  deliveryGuarantee?: DeliveryGuarantee;
-  correlationId?: string;
-  data?: Record<string, unknown>;
-  idempotencyKey?: string;
-}
+export type { AgentMessageInput, PublishTarget };
 
 /** An input with every default applied, ready for admission. */
 export type ResolvedInput = Required<Omit<AgentMessageInput, 'correlationId' | 'data' | 'idempotencyKey'>> &
@@ -36,6 +38,30 @@ export type ResolvedInput = Required<Omit<AgentMessageInput, 'correlationId' | '
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 export const stripControl = (text: string): string => text.replace(CONTROL, '');
+
+/**
+ * Each field of the protocol's AgentMessageInput schema, compiled once, with what a producer is
+ * told when it fails, in the order faults are reported. `content` is checked after the scrub
+ * (its limit holds for the text as delivered, in characters) and `data` after it too (size in
+ * bytes, depth), so their schemas here check only the type.
+ */
+const P = AgentMessageInputSchema.properties;
+type Field = keyof typeof P;
+const FIELDS: ReadonlyArray<{ field: Field; check: (v: unknown) => boolean; why: string }> = [
+  { field: 'agentType', why: `must be one of ${AGENT_TYPES.join(', ')}` },
+  { field: 'source', why: `must match ${SOURCE_PATTERN}` },
+  { field: 'priority', why: `must be one of ${PRIORITIES.join(', ')}` },
+  { field: 'ttl', why: `must be an integer number of milliseconds from ${TTL_MIN_MS} to ${TTL_MAX_MS}` },
+  { field: 'deliveryGuarantee', why: `must be one of ${GUARANTEES.join(', ')}` },
+  { field: 'correlationId', why: `must be a string of 1 to ${CORRELATION_ID_MAX_CHARS} characters` },
+  { field: 'idempotencyKey', why: `must be a string of 1 to ${IDEMPOTENCY_KEY_MAX_CHARS} characters` },
+].map(({ field, why }) => {
+  const compiled = TypeCompiler.Compile(P[field as Field]);
+  return { field: field as Field, why, check: (v: unknown) => compiled.Check(v) };
+});
+const REQUIRED: ReadonlySet<string> = new Set(AgentMessageInputSchema.required ?? []);
+const isData = TypeCompiler.Compile(P.data);
+const isTarget = TypeCompiler.Compile(PublishTargetSchema);
 
 /**
  * Checks an untrusted input (a publish body without its target) and applies the type's
@@ -58,9 +84,12 @@ export function validateAgentMessageInput(
   };
   for (const e of earlier) fail(e.field, e.why);
 
-  const agentType = body.agentType;
-  if (!AGENT_TYPES.includes(agentType as AgentType))
-    fail('agentType', `must be one of ${AGENT_TYPES.join(', ')}`);
+  const checkField = (i: number) => {
+    const { field, check, why } = FIELDS[i]!;
+    const v = body[field];
+    if (v === undefined ? REQUIRED.has(field) : !check(v)) fail(field, why);
+  };
+  checkField(0); // agentType
 
   // The scrub (its placeholders may lengthen the text), then control characters: the limit
   // holds for what is delivered, counted in characters (code points).
@@ -70,51 +99,23 @@ export function validateAgentMessageInput(
     // The scrub's ansi step must see escape sequences whole, before control characters go.
     content = stripControl(scrub(body.content));
     const chars = countChars(content);
-    if (chars < 1 || chars > LIMITS.contentMaxChars)
+    if (chars < 1 || chars > CONTENT_MAX_CHARS)
       fail(
         'content',
-        `must be 1 to ${LIMITS.contentMaxChars} characters after control characters are removed and PII and secrets are replaced`,
+        `must be 1 to ${CONTENT_MAX_CHARS} characters after control characters are removed and PII and secrets are replaced`,
       );
   }
-
-  if (typeof body.source !== 'string' || !SOURCE_PATTERN.test(body.source))
-    fail('source', `must match ${SOURCE_PATTERN.source}`);
-
-  if (body.priority !== undefined && !PRIORITIES.includes(body.priority as Priority))
-    fail('priority', `must be one of ${PRIORITIES.join(', ')}`);
-
-  if (
-    body.ttl !== undefined &&
-    (typeof body.ttl !== 'number' ||
-      !Number.isInteger(body.ttl) ||
-      body.ttl < LIMITS.ttlMinMs ||
-      body.ttl > LIMITS.ttlMaxMs)
-  )
-    fail('ttl', `must be an integer number of milliseconds from ${LIMITS.ttlMinMs} to ${LIMITS.ttlMaxMs}`);
-
-  if (
-    body.deliveryGuarantee !== undefined &&
-    !GUARANTEES.includes(body.deliveryGuarantee as DeliveryGuarantee)
-  )
-    fail('deliveryGuarantee', `must be one of ${GUARANTEES.join(', ')}`);
-
-  const optionalString = (field: 'correlationId' | 'idempotencyKey', max: number) => {
-    const v = body[field];
-    if (v !== undefined && (typeof v !== 'string' || v.length < 1 || v.length > max))
-      fail(field, `must be a string of 1 to ${max} characters`);
-  };
-  optionalString('correlationId', LIMITS.correlationIdMaxChars);
-  optionalString('idempotencyKey', LIMITS.idempotencyKeyMaxChars);
+  for (let i = 1; i < FIELDS.length; i++) checkField(i);
 
   let data: Record<string, unknown> | undefined;
   if (body.data !== undefined) {
-    if (!isPlainObject(body.data)) fail('data', 'must be a JSON object');
-    else if (depthOver(body.data, LIMITS.dataMaxDepth))
-      fail('data', `must be nested at most ${LIMITS.dataMaxDepth} levels deep`);
+    if (!isData.Check(body.data)) fail('data', 'must be a JSON object');
+    else if (depthOver(body.data, DATA_MAX_DEPTH))
+      fail('data', `must be nested at most ${DATA_MAX_DEPTH} levels deep`);
     else {
       data = scrubStrings(body.data, scrub) as Record<string, unknown>;
-      if (Buffer.byteLength(JSON.stringify(data)) > LIMITS.dataMaxBytes)
-        fail('data', `must be at most ${LIMITS.dataMaxBytes} bytes serialized`);
+      if (Buffer.byteLength(JSON.stringify(data)) > DATA_MAX_BYTES)
+        fail('data', `must be at most ${DATA_MAX_BYTES} bytes serialized`);
     }
   }
 
@@ -123,7 +124,7 @@ export function validateAgentMessageInput(
       fields: bad,
     });
 
-  const type = agentType as AgentType;
+  const type = body.agentType as AgentType;
   const defaults = TYPE_DEFAULTS[type];
   return {
     agentType: type,
@@ -139,33 +140,22 @@ export function validateAgentMessageInput(
   };
 }
 
-export type PublishTarget = { sessionId: string } | { userId: string };
-
 /**
- * A publish body (docs/protocol.md, section 6): the target and the message, every bad field named in one
- * invalid_agent_message error.
+ * A publish body (docs/protocol.md, section 6): the target and the message, every bad field
+ * named in one invalid_agent_message error.
  */
 export function validatePublishBody(
   body: unknown,
   scrub: (text: string) => string,
 ): { target: PublishTarget; input: ResolvedInput } {
   const { target: raw, ...rest } = isPlainObject(body) ? body : {};
-  const target = parseTarget(raw);
+  const target = isTarget.Check(raw) ? raw : undefined;
   const input = validateAgentMessageInput(
     isPlainObject(body) ? rest : body,
     scrub,
     target ? [] : [{ field: 'target', why: 'must be {"sessionId":"…"} or {"userId":"…"}' }],
   );
   return { target: target!, input };
-}
-
-function parseTarget(raw: unknown): PublishTarget | undefined {
-  if (!isPlainObject(raw)) return undefined;
-  const keys = Object.keys(raw);
-  if (keys.length !== 1) return undefined;
-  if (typeof raw.sessionId === 'string' && raw.sessionId !== '') return { sessionId: raw.sessionId };
-  if (typeof raw.userId === 'string' && raw.userId !== '') return { userId: raw.userId };
-  return undefined;
 }
 
 /** Applies the type's defaults to an input made inside Herald (already trusted and clean). */

@@ -1,8 +1,14 @@
 /**
  * The one error catalogue: every error Herald answers, with its HTTP status and,
  * where the WebSocket must close after it, the close code (docs/protocol.md, section 8).
- * Transports never invent codes; they look them up here.
+ * Transports never invent codes; they look them up here. The codes themselves are the
+ * protocol's (src/protocol/errors.ts), so the catalogue must hold exactly those.
  */
+import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
+import type { ErrorFrame } from '../protocol/frames.js';
+
+export type { ErrorBody, ErrorCode };
+
 export const ERRORS = {
   bad_json: { status: 400, message: 'The body or frame is not valid JSON.' },
   invalid_request: { status: 400, message: 'The request is invalid.' },
@@ -16,9 +22,7 @@ export const ERRORS = {
   unavailable: { status: 503, message: 'The server is shutting down; retry shortly.' },
   upstream_failed: { status: 502, message: 'The model service failed; please try again.' },
   internal: { status: 500, message: 'Internal error.' },
-} as const satisfies Record<string, { status: number; message: string; closeCode?: number }>;
-
-export type ErrorCode = keyof typeof ERRORS;
+} as const satisfies Record<ErrorCode, { status: number; message: string; closeCode?: number }>;
 
 /** WebSocket close codes Herald uses (RFC 6455 section 7.4.1). */
 export const CLOSE = {
@@ -72,25 +76,10 @@ export class HeraldError extends Error {
   }
 
   /** The WebSocket error frame (docs/protocol.md, section 8). */
-  toFrame(): {
-    type: 'error';
-    error: string;
-    code: ErrorCode;
-    fields?: string[];
-    retryAfter?: number;
-    replyTo?: string;
-  } {
+  toFrame(): ErrorFrame {
     const { success: _s, ...rest } = this.toBody();
     return { type: 'error', ...rest, ...(this.replyTo !== undefined && { replyTo: this.replyTo }) };
   }
-}
-
-export interface ErrorBody {
-  success: false;
-  error: string;
-  code: ErrorCode;
-  fields?: string[];
-  retryAfter?: number;
 }
 
 /** Wraps anything thrown into a HeraldError; unknown errors become `internal` with no details. */

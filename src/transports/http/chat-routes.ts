@@ -2,13 +2,14 @@
  * POST /api/chat: one user message in, the whole reply out, with the agent messages made
  * during the call and the session's stored unacked ones piggybacked in seq order.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { jsonWithMessages } from '../../agent-messages/message-json.js';
 import { type AgentMessage, isStored } from '../../agent-messages/types.js';
 import { ChatFailure } from '../../chat/chat-service.js';
+import { ChatBody } from '../../protocol/http.js';
 import type { Session } from '../../store/store.js';
 import { collect } from './collector.js';
-import { ChatBody } from './schemas.js';
 
 /** What Fastify sends for an object; the answer here is made as text (message-json.ts). */
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -30,89 +31,83 @@ export async function piggyback(
   return [...pending, ...bestEffort.values()].sort((a, b) => a.seq - b.seq);
 }
 
-export async function chatRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Body: ChatBody }>(
-    '/api/chat',
-    { schema: { body: ChatBody }, config: { scope: 'chat' } },
-    async (request, reply) => {
-      const { sessions, chat, router } = app.herald;
-      const body = request.body;
-      let known: Session | undefined;
-      if (body.sessionId !== undefined) {
-        known = await sessions.get(request.principal, body.sessionId);
-        if (body.ack && body.ack.length > 0 && router) await router.ack(known.id, body.ack);
-      }
+export async function chatRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  // The answer (the protocol's ChatResponse) is written as text around each agent message's one
+  // JSON (message-json.ts), so it has no response schema here: Fastify would not use it.
+  app.post('/api/chat', { schema: { body: ChatBody }, config: { scope: 'chat' } }, async (request, reply) => {
+    const { sessions, chat, router } = app.herald;
+    const body = request.body;
+    let known: Session | undefined;
+    if (body.sessionId !== undefined) {
+      known = await sessions.get(request.principal, body.sessionId);
+      if (body.ack && body.ack.length > 0 && router) await router.ack(known.id, body.ack);
+    }
 
-      const bestEffort = new Map<string, AgentMessage>();
-      let detach = () => {};
-      const abort = new AbortController();
-      // The client went away before its answer: stop the model.
-      const onClose = () => {
-        if (!reply.sent) abort.abort();
-      };
-      request.raw.socket.once('close', onClose);
-      try {
-        const result = await chat.handle(
-          {
-            principal: request.principal,
-            session: known,
-            transport: 'http',
-            message: body.message,
-            messageId: body.id,
-            signal: abort.signal,
+    const bestEffort = new Map<string, AgentMessage>();
+    let detach = () => {};
+    const abort = new AbortController();
+    // The client went away before its answer: stop the model.
+    const onClose = () => {
+      if (!reply.sent) abort.abort();
+    };
+    request.raw.socket.once('close', onClose);
+    try {
+      const result = await chat.handle(
+        {
+          principal: request.principal,
+          session: known,
+          transport: 'http',
+          message: body.message,
+          messageId: body.id,
+          signal: abort.signal,
+        },
+        {
+          async begin(session) {
+            // Stored messages come from the pending list when the answer is written.
+            detach = await collect(
+              app,
+              session.id,
+              (m) => {
+                if (isStored(m.deliveryGuarantee)) return 'deferred';
+                bestEffort.set(m.id, m);
+                return 'sent';
+              },
+              { transport: 'http' },
+            );
           },
+          chunk: () => {},
+        },
+      );
+      const messages = await piggyback(app, result.session.id, bestEffort);
+      return reply.type(JSON_TYPE).send(
+        jsonWithMessages(
           {
-            async begin(session) {
-              // Stored messages come from the pending list when the answer is written.
-              detach = await collect(
-                app,
-                session.id,
-                (m) => {
-                  if (isStored(m.deliveryGuarantee)) return 'deferred';
-                  bestEffort.set(m.id, m);
-                  return 'sent';
-                },
-                { transport: 'http' },
-              );
-            },
-            chunk: () => {},
+            success: true,
+            response: result.reply,
+            timestamp: new Date().toISOString(),
+            sessionId: result.session.id,
+            messageId: result.messageId,
           },
+          'agent_messages',
+          messages,
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ChatFailure)) throw err;
+      // The session lives on: the error body names it and carries what the client should show.
+      if (err.error.code === 'internal') request.log.error({ err: err.error.cause }, 'chat failed');
+      if (err.error.retryAfter !== undefined) void reply.header('retry-after', String(err.error.retryAfter));
+      const messages = await piggyback(app, err.session.id, bestEffort);
+      return reply
+        .code(err.error.status)
+        .type(JSON_TYPE)
+        .send(
+          jsonWithMessages({ ...err.error.toBody(), sessionId: err.session.id }, 'agent_messages', messages),
         );
-        const messages = await piggyback(app, result.session.id, bestEffort);
-        return reply.type(JSON_TYPE).send(
-          jsonWithMessages(
-            {
-              success: true,
-              response: result.reply,
-              timestamp: new Date().toISOString(),
-              sessionId: result.session.id,
-              messageId: result.messageId,
-            },
-            'agent_messages',
-            messages,
-          ),
-        );
-      } catch (err) {
-        if (!(err instanceof ChatFailure)) throw err;
-        // The session lives on: the error body names it and carries what the client should show.
-        if (err.error.code === 'internal') request.log.error({ err: err.error.cause }, 'chat failed');
-        if (err.error.retryAfter !== undefined)
-          void reply.header('retry-after', String(err.error.retryAfter));
-        const messages = await piggyback(app, err.session.id, bestEffort);
-        return reply
-          .code(err.error.status)
-          .type(JSON_TYPE)
-          .send(
-            jsonWithMessages(
-              { ...err.error.toBody(), sessionId: err.session.id },
-              'agent_messages',
-              messages,
-            ),
-          );
-      } finally {
-        detach();
-        request.raw.socket.off('close', onClose);
-      }
-    },
-  );
+    } finally {
+      detach();
+      request.raw.socket.off('close', onClose);
+    }
+  });
 }

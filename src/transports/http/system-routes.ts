@@ -1,29 +1,36 @@
 /** GET /health (no auth), GET /metrics (admin), POST /api/ws-ticket (any scope), GET / (the page). */
 import { readFile } from 'node:fs/promises';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../../errors/catalogue.js';
+import { HealthResponse, TicketResponse } from '../../protocol/http.js';
 import { STORE_RETRY_AFTER_S } from '../../store/shared.js';
 import type { Store } from '../../store/store.js';
 
 const PAGE_URL = new URL('../../web/index.html', import.meta.url);
 
-export async function systemRoutes(app: FastifyInstance): Promise<void> {
+export async function systemRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // 503 while shutting down, so a load balancer stops sending work here; 503 `degraded` while
   // the store cannot reach its backend (Redis), which it reconnects to by itself.
-  app.get('/health', async (_request, reply) => {
-    const { herald } = app;
-    let status: 'ok' | 'shutting_down' | 'degraded' = 'ok';
-    if (herald.shuttingDown) status = 'shutting_down';
-    else if ((await storeHealth(herald.store)) !== 'ok') status = 'degraded';
-    if (status === 'shutting_down') void reply.header('retry-after', '5');
-    if (status === 'degraded') void reply.header('retry-after', String(STORE_RETRY_AFTER_S));
-    return reply.code(status === 'ok' ? 200 : 503).send({
-      status,
-      store: herald.config.store,
-      agent: herald.config.agent,
-      agentMessages: herald.router ? 'on' : 'off',
-    });
-  });
+  app.get(
+    '/health',
+    { schema: { response: { 200: HealthResponse, 503: HealthResponse } } },
+    async (_request, reply) => {
+      const { herald } = app;
+      let status: 'ok' | 'shutting_down' | 'degraded' = 'ok';
+      if (herald.shuttingDown) status = 'shutting_down';
+      else if ((await storeHealth(herald.store)) !== 'ok') status = 'degraded';
+      if (status === 'shutting_down') void reply.header('retry-after', '5');
+      if (status === 'degraded') void reply.header('retry-after', String(STORE_RETRY_AFTER_S));
+      return reply.code(status === 'ok' ? 200 : 503).send({
+        status,
+        store: herald.config.store,
+        agent: herald.config.agent,
+        agentMessages: herald.router ? 'on' : 'off',
+      });
+    },
+  );
 
   app.get('/metrics', { config: { scope: 'admin' } }, async (_request, reply) => {
     const { registry } = app.herald.metrics;
@@ -36,6 +43,7 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/api/ws-ticket',
     {
+      schema: { response: { 200: TicketResponse } },
       config: {
         scope: 'chat',
         rateLimit:

@@ -3,14 +3,19 @@
  * `agent_message` event per message with `id: <seq>`. A reconnect with Last-Event-ID (or
  * `?after=`) resumes after that seq; comment heartbeats keep idle streams open.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../../errors/catalogue.js';
-import { StreamQuery } from '../http/schemas.js';
+import { StreamQuery } from '../../protocol/http.js';
+import { SEQ_QUERY_PATTERN } from '../../protocol/limits.js';
 import { SseChannel } from './sse-channel.js';
 import { SseWriter } from './sse-writer.js';
 
-export async function agentMessageStreamRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Querystring: { sessionId: string; after?: string } }>(
+const SEQ = new RegExp(SEQ_QUERY_PATTERN);
+
+export async function agentMessageStreamRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
     '/api/agent-messages/stream',
     { schema: { querystring: StreamQuery }, config: { scope: 'chat' } },
     async (request, reply) => {
@@ -19,7 +24,7 @@ export async function agentMessageStreamRoutes(app: FastifyInstance): Promise<vo
       const lastEventId = request.headers['last-event-id'];
       const cursor =
         typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : (request.query.after ?? '0');
-      if (!/^[0-9]{1,15}$/.test(cursor))
+      if (!SEQ.test(cursor))
         throw new HeraldError('invalid_request', 'Last-Event-ID must be a seq', {
           fields: ['Last-Event-ID'],
         });

@@ -5,11 +5,14 @@
  * Agent messages travel as `data-agent-message` parts whose id is the agent message id,
  * so a repeat replaces the earlier part instead of adding one.
  */
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance } from 'fastify';
 import type { AgentMessage } from '../../agent-messages/types.js';
 import { ChatFailure } from '../../chat/chat-service.js';
 import { invalidRequest, toHeraldError } from '../../errors/catalogue.js';
 import { isPlainObject } from '../../json-guards.js';
+import { ChatBody, UiChatBody, UiTextPart, UiUserMessage } from '../../protocol/http.js';
+import { ACK_MAX_IDS, MESSAGE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS } from '../../protocol/limits.js';
 import type { Session } from '../../store/store.js';
 import { collect } from '../http/collector.js';
 import { SseWriter } from './sse-writer.js';
@@ -24,46 +27,64 @@ interface StreamInput {
   ack?: string[];
 }
 
-const isString = (v: unknown): v is string => typeof v === 'string';
+// The protocol's body schemas (src/protocol/http.ts), compiled once; each fault names its field.
+const UI = UiChatBody.properties;
+const isSessionId = TypeCompiler.Compile(UI.sessionId);
+const isAckIds = TypeCompiler.Compile(UI.ack);
+const isMessages = TypeCompiler.Compile(UI.messages);
+const isChatId = TypeCompiler.Compile(UI.id);
+const isTrigger = TypeCompiler.Compile(UI.trigger);
+const isParts = TypeCompiler.Compile(UiUserMessage.properties.parts);
+const isMessageId = TypeCompiler.Compile(UiUserMessage.properties.id);
+const isTextPart = TypeCompiler.Compile(UiTextPart);
+const isMessage = TypeCompiler.Compile(ChatBody.properties.message);
+const USER = UiUserMessage.properties.role.const;
+const idWhy = (max: number) => `must be a string of 1 to ${max} characters`;
 
-function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
+function optional(
+  body: Record<string, unknown>,
+  field: string,
+  check: { Check(v: unknown): boolean },
+  max: number,
+): string | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (!isString(v) || v.length === 0 || v.length > max)
-    throw invalidRequest(field, `must be a string of 1 to ${max} characters`);
-  return v;
+  if (!check.Check(v)) throw invalidRequest(field, idWhy(max));
+  return v as string;
 }
 
 /** Reads either body shape, naming the field at fault. */
 export function parseStreamBody(body: unknown): StreamInput {
   if (!isPlainObject(body)) throw invalidRequest('body', 'must be a JSON object');
   const b = body;
-  const sessionId = optionalString(b, 'sessionId', 80);
+  const sessionId = optional(b, 'sessionId', isSessionId, SESSION_ID_MAX_CHARS);
   let ack: string[] | undefined;
   if (b.ack !== undefined) {
-    if (!Array.isArray(b.ack) || b.ack.length > 1000 || !b.ack.every((id) => isString(id) && id.length <= 64))
-      throw invalidRequest('ack', 'must be an array of at most 1000 agent message ids');
+    if (!isAckIds.Check(b.ack))
+      throw invalidRequest('ack', `must be an array of at most ${ACK_MAX_IDS} agent message ids`);
     ack = b.ack as string[];
   }
   if (b.messages !== undefined) {
     // The body of the AI SDK's DefaultChatTransport.
-    if (!Array.isArray(b.messages)) throw invalidRequest('messages', 'must be an array of UI messages');
-    const chatKey = optionalString(b, 'id', 128);
-    if (b.trigger !== undefined && b.trigger !== 'submit-message' && b.trigger !== 'regenerate-message')
+    if (!isMessages.Check(b.messages)) throw invalidRequest('messages', 'must be an array of UI messages');
+    const chatKey = optional(b, 'id', isChatId, MESSAGE_ID_MAX_CHARS);
+    if (b.trigger !== undefined && !isTrigger.Check(b.trigger))
       throw invalidRequest('trigger', 'must be "submit-message" or "regenerate-message"');
-    const last = [...b.messages].reverse().find((m) => (m as { role?: unknown } | null)?.role === 'user') as
+    const last = [...(b.messages as unknown[])]
+      .reverse()
+      .find((m) => (m as { role?: unknown } | null)?.role === USER) as
       | { id?: unknown; parts?: unknown }
       | undefined;
     if (!last) throw invalidRequest('messages', 'must contain a user message');
-    if (!Array.isArray(last.parts)) throw invalidRequest('messages.parts', 'must be an array');
+    if (!isParts.Check(last.parts)) throw invalidRequest('messages.parts', 'must be an array');
     const texts: string[] = [];
-    for (const p of last.parts as Array<{ type?: unknown; text?: unknown } | null>) {
+    for (const p of last.parts as Array<{ type?: unknown } | null>) {
       if (p?.type !== 'text') continue;
-      if (!isString(p.text)) throw invalidRequest('messages.parts.text', 'must be a string');
-      texts.push(p.text);
+      if (!isTextPart.Check(p)) throw invalidRequest('messages.parts.text', 'must be a string');
+      texts.push((p as { text: string }).text);
     }
-    if (last.id !== undefined && (!isString(last.id) || last.id.length < 1 || last.id.length > 128))
-      throw invalidRequest('messages.id', 'must be a string of 1 to 128 characters');
+    if (last.id !== undefined && !isMessageId.Check(last.id))
+      throw invalidRequest('messages.id', idWhy(MESSAGE_ID_MAX_CHARS));
     return {
       message: texts.join(''),
       messageId: last.id as string | undefined,
@@ -73,8 +94,13 @@ export function parseStreamBody(body: unknown): StreamInput {
       regenerate: b.trigger === 'regenerate-message',
     };
   }
-  if (!isString(b.message)) throw invalidRequest('message', 'must be a string');
-  return { message: b.message, messageId: optionalString(b, 'id', 128), sessionId, ack };
+  if (!isMessage.Check(b.message)) throw invalidRequest('message', 'must be a string');
+  return {
+    message: b.message as string,
+    messageId: optional(b, 'id', isChatId, MESSAGE_ID_MAX_CHARS),
+    sessionId,
+    ack,
+  };
 }
 
 export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {

@@ -19,20 +19,18 @@ import { ChatFailure } from '../../chat/chat-service.js';
 import { MAX_TIMER_MS } from '../../config/config.js';
 import type { HeraldContext } from '../../context.js';
 import { CLOSE, HeraldError, invalidRequest, toHeraldError } from '../../errors/catalogue.js';
+import type { WsQuery } from '../../protocol/frames.js';
+import { PROTOCOL_VERSION, SEQ_QUERY_PATTERN } from '../../protocol/limits.js';
 import type { Session } from '../../store/store.js';
 import { wsAuthResult } from '../http/auth-hook.js';
 import { type ClientFrame, frame, parseClientFrame } from './frames.js';
 import { WsChannel } from './ws-channel.js';
 
-interface WsQuery {
-  sessionId?: string;
-  after?: string;
-}
-
 const { OPEN } = WebSocket;
 /** Stands for a binary frame that arrived early (it closes the socket when its turn comes). */
 const BINARY = Symbol('binary frame');
 const SETTLED: Promise<unknown> = Promise.resolve();
+const SEQ = new RegExp(SEQ_QUERY_PATTERN);
 const PONG = frame({ type: 'pong' });
 const TYPING_ON = frame({ type: 'typing', status: true });
 const TYPING_OFF = frame({ type: 'typing', status: false });
@@ -200,7 +198,7 @@ class ChatConnection {
     let after = 0;
     let badAfter: HeraldError | undefined;
     if (query.after !== undefined && query.after !== '') {
-      if (/^[0-9]{1,15}$/.test(query.after)) after = Number(query.after);
+      if (SEQ.test(query.after)) after = Number(query.after);
       else badAfter = invalidRequest('after', 'must be a seq (an integer >= 0); replaying from 0');
     }
     let session: Session;
@@ -223,7 +221,7 @@ class ChatConnection {
     herald.metrics.connections.inc({ transport: 'ws' });
     herald.connections.add(this);
     if (auth.expiresAt !== undefined) this.armExpiry();
-    channel.sendFrame(frame({ type: 'ready', sessionId: session.id, protocol: 1 }));
+    channel.sendFrame(frame({ type: 'ready', sessionId: session.id, protocol: PROTOCOL_VERSION }));
     if (badAfter) this.sendError(badAfter);
     if (herald.router) {
       try {

@@ -1,24 +1,33 @@
 /**
- * WebSocket frames (docs/protocol.md, section 5) as discriminated unions, and the parser of client
- * frames. Parsing never throws anything but a HeraldError naming what is wrong, so a bad
+ * WebSocket frames (docs/protocol.md, section 5): the parser of client frames, which checks
+ * them with the protocol's schemas (src/protocol/frames.ts, compiled once), and the writers of
+ * server frames. Parsing never throws anything but a HeraldError naming what is wrong, so a bad
  * frame gets an error frame and the connection stays open.
  */
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { HeraldError, invalidRequest } from '../../errors/catalogue.js';
 import { isPlainObject } from '../../json-guards.js';
+import {
+  AckFrame,
+  ChatFrame,
+  type ClientFrame,
+  LegacyChatFrame,
+  ResumeFrame,
+  type ServerFrame,
+} from '../../protocol/frames.js';
+import { ACK_MAX_IDS, MESSAGE_ID_MAX_CHARS } from '../../protocol/limits.js';
 
-export type ClientFrame =
-  | { type: 'chat'; id?: string; message: string; context?: Record<string, unknown> }
-  | { type: 'ack'; ids: string[] }
-  | { type: 'resume'; after: number }
-  | { type: 'ping' };
+export type { ClientFrame, ServerFrame };
 
-export type ServerFrame =
-  | { type: 'ready'; sessionId: string; protocol: 1 }
-  | { type: 'typing'; status: boolean }
-  | { type: 'chunk'; content: string; replyTo: string }
-  | { type: 'complete'; replyTo: string }
-  | { type: 'error'; error: string; code: string; fields?: string[]; retryAfter?: number; replyTo?: string }
-  | { type: 'pong' };
+// The protocol's frame schemas, compiled once. A frame is told apart by its `type` first, so
+// a fault is named by the one field of that frame that is wrong.
+const chatFields = LegacyChatFrame.properties;
+const isMessage = TypeCompiler.Compile(chatFields.message);
+const isMessageId = TypeCompiler.Compile(chatFields.id);
+const isContext = TypeCompiler.Compile(chatFields.context);
+const isAckIds = TypeCompiler.Compile(AckFrame.properties.ids);
+const isAfter = TypeCompiler.Compile(ResumeFrame.properties.after);
+const CHAT_TYPE = ChatFrame.properties.type.const;
 
 export function parseClientFrame(text: string): ClientFrame {
   let value: unknown;
@@ -29,38 +38,32 @@ export function parseClientFrame(text: string): ClientFrame {
   }
   if (!isPlainObject(value)) throw invalidRequest('frame', 'must be a JSON object');
   // The older protocol: a chat message without `type`.
-  const type = value.type ?? ('message' in value ? 'chat' : undefined);
+  const type = value.type ?? ('message' in value ? CHAT_TYPE : undefined);
   switch (type) {
     case 'chat': {
       // Errors about a chat frame name its id (when it has a usable one) as replyTo.
-      const replyTo =
-        typeof value.id === 'string' && value.id.length >= 1 && value.id.length <= 128 ? value.id : undefined;
+      const replyTo = isMessageId.Check(value.id) ? (value.id as string) : undefined;
       const bad = (field: string, why: string) =>
         new HeraldError('invalid_request', `${field}: ${why}`, { fields: [field], replyTo });
-      if (typeof value.message !== 'string') throw bad('message', 'must be a string');
+      if (!isMessage.Check(value.message)) throw bad('message', 'must be a string');
       if (value.id !== undefined && replyTo === undefined)
-        throw bad('id', 'must be a string of 1 to 128 characters');
-      if (value.context !== undefined && !isPlainObject(value.context))
+        throw bad('id', `must be a string of 1 to ${MESSAGE_ID_MAX_CHARS} characters`);
+      if (value.context !== undefined && !isContext.Check(value.context))
         throw bad('context', 'must be an object');
       return {
         type: 'chat',
-        message: value.message,
+        message: value.message as string,
         ...(replyTo !== undefined && { id: replyTo }),
         ...(value.context !== undefined && { context: value.context as Record<string, unknown> }),
       };
     }
     case 'ack':
-      if (
-        !Array.isArray(value.ids) ||
-        value.ids.length > 1000 ||
-        !value.ids.every((id) => typeof id === 'string' && id.length <= 64)
-      )
-        throw invalidRequest('ids', 'must be an array of at most 1000 agent message ids');
+      if (!isAckIds.Check(value.ids))
+        throw invalidRequest('ids', `must be an array of at most ${ACK_MAX_IDS} agent message ids`);
       return { type: 'ack', ids: value.ids as string[] };
     case 'resume':
-      if (typeof value.after !== 'number' || !Number.isInteger(value.after) || value.after < 0)
-        throw invalidRequest('after', 'must be an integer >= 0');
-      return { type: 'resume', after: value.after };
+      if (!isAfter.Check(value.after)) throw invalidRequest('after', 'must be an integer >= 0');
+      return { type: 'resume', after: value.after as number };
     case 'ping':
       return { type: 'ping' };
     default:
