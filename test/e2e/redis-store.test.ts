@@ -3,7 +3,8 @@
  * delivery): chat, agent messages over WebSocket and HTTP, acks, idempotent publishing, and a
  * restart that keeps sessions, seqs and unacked messages.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { useHarness } from '../support/harness.js';
 import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
 
@@ -79,5 +80,49 @@ describe.skipIf(!hasRedis)('Herald on HERALD_STORE=redis', () => {
       'agent_message',
       'reply',
     ]);
+  });
+
+  it('admits a keyed, rate-limited publish with one script: nothing is read before it', async () => {
+    const redisEnv = env();
+    const herald = await h.start(redisEnv);
+    const chat = await herald.request('POST', '/api/chat', { body: { message: 'hello' } });
+    const sessionId: string = chat.body.sessionId;
+    const publish = (key: string) =>
+      herald.request('POST', '/api/agent-messages', {
+        body: {
+          target: { sessionId },
+          agentType: 'status',
+          content: 'step',
+          source: 'ci',
+          idempotencyKey: key,
+        },
+      });
+    expect((await publish('warm')).status).toBe(202);
+
+    // MONITOR shows every command Redis runs, in the order it runs them.
+    const monitor = await new Redis(REDIS_URL).monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      // Commands a script runs show too, with `lua` as their source: only the clients' count.
+      if (source !== 'lua' && args.some((a) => a.startsWith(redisEnv.HERALD_REDIS_KEY_PREFIX)))
+        seen.push(args);
+    });
+    const published = await publish('once');
+    expect(published.status).toBe(202);
+    expect((await publish('once')).body).toMatchObject({ id: published.body.id });
+    // A command after the publishes, on the monitor's view, marks the end of theirs.
+    const probe = new Redis(REDIS_URL);
+    await probe.get(`${redisEnv.HERALD_REDIS_KEY_PREFIX}end`);
+    await vi.waitFor(() => expect(seen.at(-1)?.[1]).toBe(`${redisEnv.HERALD_REDIS_KEY_PREFIX}end`));
+    await probe.quit();
+    monitor.disconnect();
+
+    const names = seen.slice(0, -1).map((args) => args[0]!.toLowerCase());
+    // The first publish (a status: best-effort, so nothing pending): the admission script, then,
+    // not waited for, its key's expiry in the purge index and the wake-up for other instances.
+    // The repeat: the admission script alone, which answers with the first message.
+    expect(names).toEqual(['evalsha', 'zadd', 'publish', 'evalsha']);
+    expect(seen[0]).toContain(`${redisEnv.HERALD_REDIS_KEY_PREFIX}s:{${sessionId}}:rate:status`);
+    await herald.close();
   });
 });
