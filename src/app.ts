@@ -86,6 +86,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
         ackTimeoutMs: config.ackTimeoutMs,
         maxAttempts: config.maxDeliveryAttempts,
         purgeIntervalMs: config.purgeIntervalMs,
+        deadLetterRetentionMs: config.deadLetterRetentionMs,
         now: overrides.now,
         broker: engine.broker,
       })
@@ -127,7 +128,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
   registerErrorHandling(app);
   // While shutting down, new requests are refused (health says so too); work in flight finishes.
   app.addHook('onRequest', async (request) => {
-    if (herald.shuttingDown && request.routeOptions.url !== '/health')
+    if (herald.shuttingDown && !request.routeOptions.url?.startsWith('/health'))
       throw new HeraldError('unavailable', undefined, { retryAfter: 5 });
   });
   registerAuth(app);

@@ -24,7 +24,10 @@ export interface HeraldContext {
   /** Set when shutdown starts: live connections close, new chats are refused. */
   shuttingDown: boolean;
   /** Live WebSocket and SSE connections, closed with 1001 (or ended) on shutdown. */
-  connections: Set<{ close(code: number, reason: string): void | Promise<void> }>;
+  connections: Set<{
+    readonly sessionId?: string;
+    close(code: number, reason: string): void | Promise<void>;
+  }>;
 }
 
 declare module 'fastify' {

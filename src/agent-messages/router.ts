@@ -29,6 +29,8 @@ export interface RouterOptions {
   ackTimeoutMs: number;
   maxAttempts: number;
   purgeIntervalMs: number;
+  /** Dead letters older than this are pruned with each purge; 0 keeps them. */
+  deadLetterRetentionMs?: number;
   now?: () => number;
 }
 
@@ -206,10 +208,11 @@ export class AgentMessageRouter {
     for (const m of messages) this.metrics.delivered.inc({ agentType: m.agentType, transport });
   }
 
-  /** Purges expired messages from the delivery store (the timer calls it; tests may too). */
+  /** Purges expired messages and prunes old dead letters (the timer calls it; tests may too). Returns how many expired. */
   async purgeExpired(): Promise<number> {
+    const now = this.now();
+    let expired = 0;
     try {
-      const now = this.now();
       const purged = await this.store.purgeExpired(now);
       for (const m of purged) {
         this.metrics.expired.inc({ agentType: m.agentType });
@@ -218,11 +221,23 @@ export class AgentMessageRouter {
           'agent message expired',
         );
       }
-      return purged.length;
+      expired = purged.length;
     } catch (err) {
       this.log.error({ err }, 'purging expired agent messages failed');
-      return 0;
     }
+    const keepMs = this.opts.deadLetterRetentionMs ?? 0;
+    if (keepMs > 0) {
+      try {
+        const pruned = await this.store.pruneDeadLetters(now - keepMs);
+        if (pruned > 0) {
+          this.metrics.deadLettersPruned.inc(pruned);
+          this.log.info({ pruned }, 'old dead letters pruned');
+        }
+      } catch (err) {
+        this.log.error({ err }, 'pruning old dead letters failed');
+      }
+    }
+    return expired;
   }
 
   // One store call: the idempotency key, the rate window, the seq and the message are one

@@ -55,6 +55,8 @@ export interface HeraldConfig {
   slowReplyMs: number;
   /** Milliseconds between purges of expired messages. Default 30,000. */
   purgeIntervalMs: number;
+  /** Dead letters older than this are pruned with each purge; 0 keeps them (up to the store's cap). Default 7 days. */
+  deadLetterRetentionMs: number;
   /** Largest WebSocket frame in bytes. Default 1 MiB. */
   wsMaxFrameBytes: number;
   /** Milliseconds between server pings; a peer that misses one is dropped. Default 30,000. */
@@ -93,12 +95,15 @@ type Env = Record<string, string | undefined>;
 /** The longest delay a Node timer holds (about 24.8 days); a longer one would fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function int(env: Env, name: string, fallback: number, min = 0): number {
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `maxAllowed` defaults to MAX_TIMER_MS for names ending `_MS` (durations that feed timers). */
+function int(env: Env, name: string, fallback: number, min = 0, maxAllowed?: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
   // Durations feed timers: past MAX_TIMER_MS, setTimeout would fire at once.
-  const max = name.endsWith('_MS') ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER;
+  const max = maxAllowed ?? (name.endsWith('_MS') ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER);
   if (!Number.isInteger(n) || n < min || n > max)
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return n;
@@ -202,6 +207,7 @@ export const CONFIG_NAMES = [
   'HERALD_MAX_DELIVERY_ATTEMPTS',
   'HERALD_SLOW_REPLY_MS',
   'HERALD_PURGE_INTERVAL_MS',
+  'HERALD_DEAD_LETTER_RETENTION_MS',
   'HERALD_WS_MAX_FRAME_BYTES',
   'HERALD_WS_PING_INTERVAL_MS',
   'HERALD_WS_MAX_BUFFERED_BYTES',
@@ -271,6 +277,14 @@ export function loadConfig(processEnv: Env = process.env): HeraldConfig {
     maxDeliveryAttempts: int(env, 'HERALD_MAX_DELIVERY_ATTEMPTS', 5, 1),
     slowReplyMs: int(env, 'HERALD_SLOW_REPLY_MS', 3_000),
     purgeIntervalMs: int(env, 'HERALD_PURGE_INTERVAL_MS', 30_000, 1),
+    // An age compared with timestamps, never a timer: no MAX_TIMER_MS cap.
+    deadLetterRetentionMs: int(
+      env,
+      'HERALD_DEAD_LETTER_RETENTION_MS',
+      7 * DAY_MS,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     wsMaxFrameBytes: int(env, 'HERALD_WS_MAX_FRAME_BYTES', 1024 * 1024, 1),
     wsPingIntervalMs: int(env, 'HERALD_WS_PING_INTERVAL_MS', 30_000, 1),
     wsMaxBufferedBytes: int(env, 'HERALD_WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1),

@@ -84,6 +84,11 @@ export function createMetrics(
       labelNames: ['agentType'] as const,
       registers: [registry],
     }),
+    deadLettersPruned: new Counter({
+      name: 'herald_dead_letters_pruned_total',
+      help: 'Dead letters deleted for being older than HERALD_DEAD_LETTER_RETENTION_MS',
+      registers: [registry],
+    }),
     pending: new Gauge({
       name: 'herald_agent_messages_pending',
       help: 'Stored agent messages not yet acked or purged (read from the store at each scrape)',

@@ -134,3 +134,20 @@ export const HealthResponse = Type.Object({
   agentMessages: Type.Union([Type.Literal('on'), Type.Literal('off')]),
 });
 export type HealthResponse = Static<typeof HealthResponse>;
+
+/** GET /health/live: 200 while the process serves requests at all (restart it otherwise). */
+export const LivenessResponse = Type.Object({ status: Type.Literal('ok') });
+export type LivenessResponse = Static<typeof LivenessResponse>;
+
+/**
+ * GET /health/ready: 200 `ready` when this instance should get traffic; 503 `not_ready` with
+ * the reason while it shuts down or its store (SQLite file, or Redis) cannot be reached.
+ */
+export const ReadinessResponse = Type.Union([
+  Type.Object({ status: Type.Literal('ready') }),
+  Type.Object({
+    status: Type.Literal('not_ready'),
+    reason: Type.Union([Type.Literal('shutting_down'), Type.Literal('store_unavailable')]),
+  }),
+]);
+export type ReadinessResponse = Static<typeof ReadinessResponse>;

@@ -11,7 +11,7 @@
  * what a store returned fails loudly here (a TypeError) instead of silently in production.
  */
 import type { AgentMessage } from '../agent-messages/types.js';
-import { SlidingWindows, takeWindow, withSuppressed } from './rate-window.js';
+import { SlidingWindows, takeWindow, windowKey, withSuppressed } from './rate-window.js';
 import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import type {
   AdmitOptions,
@@ -189,8 +189,33 @@ export function createMemoryStore(): Store {
       return limit < 1 ? [] : deadLetters.slice(-limit).reverse();
     },
 
+    async pruneDeadLetters(beforeMs) {
+      return removeWhere(deadLetters, (letter) => Date.parse(letter.at) < beforeMs);
+    },
+
+    async deleteSession(id) {
+      const state = sessions.get(id);
+      if (!state) return false;
+      sessions.delete(id);
+      const owner = owners.get(state.session.owner)!;
+      owner.sessions.splice(owner.sessions.indexOf(state), 1);
+      for (const [chatKey, held] of owner.byChatKey) if (held === state) owner.byChatKey.delete(chatKey);
+      if (owner.sessions.length === 0) owners.delete(state.session.owner);
+      removeWhere(deadLetters, (letter) => letter.message.sessionId === id);
+      windows.forget(windowKey(id, ''));
+      return true;
+    },
+
     async close() {},
   };
+}
+
+/** Removes the items `drop` picks, in place; returns how many. */
+function removeWhere<T>(items: T[], drop: (item: T) => boolean): number {
+  const kept = items.filter((item) => !drop(item));
+  const removed = items.length - kept.length;
+  items.splice(0, items.length, ...kept);
+  return removed;
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -49,6 +49,11 @@ export class SlidingWindows {
     return n;
   }
 
+  /** Forgets every window whose key starts with `prefix` (a deleted session's). */
+  forget(prefix: string): void {
+    for (const key of this.windows.keys()) if (key.startsWith(prefix)) this.windows.delete(key);
+  }
+
   /** Forgets windows with nothing in the last 60 s and nothing suppressed, so memory stays bounded. */
   prune(now: number): void {
     const cutoff = now - WINDOW_MS;
@@ -69,12 +74,15 @@ export function takeWindow(
   draft: AgentMessageDraft,
   rate: RateWindowOptions,
 ): number {
-  const key = `${draft.sessionId}\u0000${draft.agentType}`;
+  const key = windowKey(draft.sessionId, draft.agentType);
   if (rate.bypass) return windows.takeSuppressed(key);
   const verdict = windows.tryAdmit(key, rate.limit, rate.nowMs);
   if (!verdict.ok) throw new RateWindowFullError(verdict.retryAfterMs);
   return verdict.suppressed;
 }
+
+/** The key of a session's window for one type; `windowKey(id, '')` prefixes all of the session's. */
+export const windowKey = (sessionId: string, agentType: string): string => `${sessionId}\u0000${agentType}`;
 
 /** The draft as admitted: with `data.suppressed` when the window refused messages before it. */
 export function withSuppressed(draft: AgentMessageDraft, suppressed: number): AgentMessageDraft {

@@ -49,6 +49,7 @@
  */
 import { Redis } from 'ioredis';
 import { rememberJson } from '../agent-messages/message-json.js';
+import { AGENT_TYPES } from '../protocol/agent-message.js';
 import type { AgentMessage } from '../agent-messages/types.js';
 import { WINDOW_MS } from './rate-window.js';
 import {
@@ -83,10 +84,14 @@ export interface RedisStore extends Store {
 }
 
 /**
- * Sessions kept in memory (first in, first out). Sessions never change and are never deleted
- * once made, so a copy read once stays right on every instance.
+ * Sessions kept in memory (first in, first out). A session never changes once made, but may be
+ * deleted on another instance: a copy is trusted for SESSION_CACHE_MS, after which the session
+ * is read again. Meanwhile a write to a deleted session still fails (UnknownSessionError).
  */
 const SESSION_CACHE_SIZE = 10_000;
+const SESSION_CACHE_MS = 5_000;
+/** Dead letters looked at per pruning script run. */
+const PRUNE_BATCH = 1_000;
 /** Ids asked about (pendingIds, ack) per round trip. */
 const ID_CHUNK = 5_000;
 /** Expiry index members handled per purge script run. */
@@ -272,6 +277,60 @@ if next[2] then out[2] = tonumber(next[2]) end
 return out
 `,
   },
+  // KEYS meta, timeline, msgs, pending, pexp, idem, exp, then the rate window keys
+  // Returns 0 for a missing session, else {owner, how many were pending}.
+  heraldDeleteSession: {
+    numberOfKeys: 7 + 2 * AGENT_TYPES.length,
+    lua: `
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if not owner then return 0 end
+local pending = redis.call('ZCARD', KEYS[4])
+redis.call('UNLINK', unpack(KEYS))
+return {owner, pending}
+`,
+  },
+  // KEYS ownerSessions, ownerChats; ARGV id
+  heraldUnlinkOwner: {
+    numberOfKeys: 2,
+    lua: `
+local suffix = ':' .. ARGV[1]
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(member, -#suffix) == suffix then redis.call('ZREM', KEYS[1], member) end
+end
+local chats = redis.call('HGETALL', KEYS[2])
+for i = 1, #chats, 2 do
+  if cjson.decode(chats[i + 1]).id == ARGV[1] then redis.call('HDEL', KEYS[2], chats[i]) end
+end
+return 1
+`,
+  },
+  // KEYS deadletters; ARGV sessionId. The list is capped, so one pass is bounded.
+  heraldDropDeadLetters: {
+    numberOfKeys: 1,
+    lua: `
+local n = 0
+for _, row in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(row).message.sessionId == ARGV[1] then
+    n = n + redis.call('LREM', KEYS[1], 0, row)
+  end
+end
+return n
+`,
+  },
+  // KEYS deadletters; ARGV before (ISO 8601, UTC), batch. Oldest are last.
+  heraldPruneDeadLetters: {
+    numberOfKeys: 1,
+    lua: `
+local n = 0
+while n < tonumber(ARGV[2]) do
+  local last = redis.call('LINDEX', KEYS[1], -1)
+  if not last or cjson.decode(last).at >= ARGV[1] then break end
+  redis.call('RPOP', KEYS[1])
+  n = n + 1
+end
+return n
+`,
+  },
   // KEYS deadletters; ARGV json, max
   heraldAddDeadLetter: {
     numberOfKeys: 1,
@@ -318,10 +377,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     for (const command of commands) command.catch(() => {});
   };
 
-  const sessions = new Map<string, Session>();
+  const sessions = new Map<string, { session: Session; until: number }>();
   const remember = (session: Session): Session => {
     if (sessions.size >= SESSION_CACHE_SIZE) sessions.delete(sessions.keys().next().value!);
-    sessions.set(session.id, session);
+    sessions.set(session.id, { session, until: performance.now() + SESSION_CACHE_MS });
     return session;
   };
   const readSession = (json: string): Session => {
@@ -369,7 +428,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
     async getSession(id) {
       const known = sessions.get(id);
-      if (known) return known;
+      if (known && known.until > performance.now()) return known.session;
+      sessions.delete(id);
       const [owner, createdAt] = await redis.hmget(sk(id, 'meta'), 'owner', 'createdAt');
       if (owner == null || createdAt == null) return undefined;
       return remember(Object.freeze({ id, owner, createdAt }));
@@ -563,6 +623,36 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const second = value.indexOf(' ', first + 1);
       if (Number(value.slice(0, first)) <= nowMs) return undefined;
       return Object.freeze({ id: value.slice(second + 1), seq: Number(value.slice(first + 1, second)) });
+    },
+
+    async pruneDeadLetters(beforeMs) {
+      const before = new Date(beforeMs).toISOString();
+      let pruned = 0;
+      for (;;) {
+        const n = (await run.heraldPruneDeadLetters(DEAD_LETTERS, before, PRUNE_BATCH)) as number;
+        pruned += n;
+        if (n < PRUNE_BATCH) return pruned;
+      }
+    },
+
+    // Three slots, three steps: the session's keys, its owner's index, then what is shared (the
+    // purge index, the count, the dead letters). A crash between them leaves only index entries
+    // that point at nothing, which reads skip and the purge drops.
+    async deleteSession(id) {
+      const answer = (await run.heraldDeleteSession(
+        ...store.sessionKeys(id),
+        ...AGENT_TYPES.flatMap((type) => [sk(id, `rate:${type}`), sk(id, `rate:${type}:suppressed`)]),
+      )) as [string, number] | number;
+      sessions.delete(id);
+      if (answer === 0) return false;
+      const [owner, pending] = answer as [string, number];
+      await run.heraldUnlinkOwner(ownerSessions(owner), ownerChats(owner), id);
+      await Promise.all([
+        redis.zrem(EXPIRING, id),
+        pending > 0 ? redis.decrby(PENDING_COUNT, pending) : undefined,
+        run.heraldDropDeadLetters(DEAD_LETTERS, id),
+      ]);
+      return true;
     },
 
     async addDeadLetter(letter: DeadLetter) {

@@ -7,16 +7,16 @@ import { HeraldError } from '../errors/catalogue.js';
 import type { AgentMessageDraft } from './store.js';
 
 /**
- * A write (timeline entry, agent message, idempotency key) named a session the store does
- * not have. Stores reject with it; reads of an unknown session just find nothing.
+ * A write (timeline entry, agent message) named a session the store does not have, perhaps
+ * one deleted meanwhile. Stores reject with it; reads of an unknown session just find nothing.
+ * It is a HeraldError (`session_not_found`), so every transport answers it as such.
  */
-export class UnknownSessionError extends Error {
+export class UnknownSessionError extends HeraldError {
   override name = 'UnknownSessionError';
-  readonly code = 'HERALD_STORE_UNKNOWN_SESSION';
   readonly sessionId: string;
 
   constructor(sessionId: string) {
-    super(`unknown session ${sessionId}`);
+    super('session_not_found');
     this.sessionId = sessionId;
   }
 }

@@ -16,7 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
-import { SlidingWindows, takeWindow, withSuppressed } from './rate-window.js';
+import { SlidingWindows, takeWindow, windowKey, withSuppressed } from './rate-window.js';
 import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import { Checkpointer, type CheckpointResult } from './sqlite/checkpointer.js';
 import { lockDataFolder } from './sqlite/folder-lock.js';
@@ -224,6 +224,15 @@ function sqliteStore(
     listDeadLetters: db
       .prepare<[number], string>('SELECT json FROM dead_letters ORDER BY id DESC LIMIT ?')
       .pluck(),
+    // `at` is an ISO 8601 instant in UTC (toISOString), so text order is time order.
+    pruneDeadLetters: db.prepare<[string]>('DELETE FROM dead_letters WHERE at < ?'),
+    deleteSession: [
+      'DELETE FROM pending WHERE session_id = ?',
+      'DELETE FROM idempotency WHERE session_id = ?',
+      'DELETE FROM timeline WHERE session_id = ?',
+      "DELETE FROM dead_letters WHERE json_extract(json, '$.message.sessionId') = ?",
+    ].map((text) => db.prepare<[string]>(text)),
+    deleteSessionRow: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
   };
 
   /** The session's pending index, loaded from the file when not held; undefined: ask the file. */
@@ -437,6 +446,26 @@ function sqliteStore(
     async getIdempotency(sessionId, key, nowMs) {
       const row = sql.getIdempotency.get(sessionId, key, nowMs);
       return row && { id: row.id, seq: row.seq };
+    },
+
+    async pruneDeadLetters(beforeMs) {
+      const done = await writes.write(() => sql.pruneDeadLetters.run(new Date(beforeMs).toISOString()));
+      return done.changes;
+    },
+
+    // One transaction: a big session's timeline is bounded by the retention policy.
+    async deleteSession(id) {
+      return writes.write(
+        () => {
+          for (const statement of sql.deleteSession) statement.run(id);
+          return sql.deleteSessionRow.run(id).changes > 0;
+        },
+        () => {
+          pendingIndex.deleted(id);
+          sessions.delete(id);
+          windows.forget(windowKey(id, ''));
+        },
+      );
     },
 
     async addDeadLetter(letter: DeadLetter) {

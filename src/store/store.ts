@@ -129,6 +129,16 @@ export interface Store {
   addDeadLetter(letter: DeadLetter): Promise<void>;
   /** Newest (most recently added) first; at most `limit`. */
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Deletes dead letters whose `at` is before `beforeMs`; returns how many. */
+  pruneDeadLetters(beforeMs: number): Promise<number>;
+
+  /**
+   * Deletes the session and everything it holds: its timeline, pending messages, idempotency
+   * keys, rate windows, its chat key and its dead letters. Returns false when there was no
+   * such session. Later writes to it reject with UnknownSessionError; a session made again
+   * with the same chat key is a new one.
+   */
+  deleteSession(id: string): Promise<boolean>;
 
   /**
    * Optional, cheap and bounded in time: whether the store can reach its backend now (Redis:

@@ -160,7 +160,9 @@ describe('agent messages over WebSocket', () => {
   });
 
   it('does not redeliver a message acked before the ack timeout', async () => {
-    const server = await h.start({ ...AUTH_ENV, HERALD_ACK_TIMEOUT_MS: '30' });
+    // Long enough for the ack to arrive first on a loaded machine; the test waits for the
+    // second message's redelivery, so it takes about two timeouts.
+    const server = await h.start({ ...AUTH_ENV, HERALD_ACK_TIMEOUT_MS: '400' });
     const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     const a = await publish(server, {
       target: { sessionId: ready.sessionId },

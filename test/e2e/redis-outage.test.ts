@@ -188,6 +188,11 @@ describe.skipIf(!hasRedisServer)('Herald on Redis while Redis is away', () => {
     expect(degraded.status).toBe(503);
     expect(degraded.headers.get('retry-after')).toBe('5');
     expect(degraded.body).toMatchObject({ status: 'degraded', store: 'redis', agentMessages: 'on' });
+    expect(await server.request('GET', '/health/ready')).toMatchObject({
+      status: 503,
+      body: { status: 'not_ready', reason: 'store_unavailable' },
+    });
+    expect((await server.request('GET', '/health/live')).status).toBe(200);
 
     const refused = await publish('during');
     expect(refused.status).toBe(503);

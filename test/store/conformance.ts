@@ -591,6 +591,79 @@ export function storeConformance(
       it('lists none in a new store', async () => {
         expect(await store.listDeadLetters(10)).toEqual([]);
       });
+
+      it('prunes the letters older than a time, keeping the rest in order', async () => {
+        const s = await session();
+        const letters: DeadLetter[] = [];
+        for (const at of [0, 1000, 2000, 3000]) {
+          const letter = { message: await admit(s.id), attempts: 1, reason: 'no ack', at: iso(T0 + at) };
+          letters.push(letter);
+          await store.addDeadLetter(letter);
+        }
+        expect(await store.pruneDeadLetters(T0 + 2000)).toBe(2);
+        expect(await store.listDeadLetters(10)).toEqual([letters[3], letters[2]]);
+        expect(await store.pruneDeadLetters(T0 + 2000)).toBe(0);
+        expect(await store.pruneDeadLetters(T0 + 10_000)).toBe(2);
+        expect(await store.listDeadLetters(10)).toEqual([]);
+      });
+    });
+
+    describe('deleteSession', () => {
+      it('deletes the session and all it holds, and nothing of any other session', async () => {
+        const gone = await store.createSession(newSession('alice'), 'chat_1');
+        const kept = await store.createSession(newSession('alice'), 'chat_2');
+        await store.appendTimeline(gone.id, { kind: 'user', id: 'm_1', text: 'hi', timestamp: iso(T0) });
+        const keyed = { idempotency: { key: 'k', expiresAtMs: T0 + 1000, nowMs: T0 } };
+        const m = await store.appendAgentMessage(draft(gone.id), true, keyed);
+        const other = await store.appendAgentMessage(draft(kept.id), true, keyed);
+        await store.addDeadLetter({ message: m, attempts: 1, reason: 'no ack', at: iso(T0) });
+        await store.addDeadLetter({ message: other, attempts: 1, reason: 'no ack', at: iso(T0) });
+        expect(await store.countPending()).toBe(2);
+
+        expect(await store.deleteSession(gone.id)).toBe(true);
+        expect(await store.getSession(gone.id)).toBeUndefined();
+        expect(await store.findSessionByChatKey('alice', 'chat_1')).toBeUndefined();
+        expect(await store.listSessionIds('alice')).toEqual([kept.id]);
+        expect(await store.readTimeline(gone.id)).toEqual([]);
+        expect(await store.listPending(gone.id, 0, 10, T0)).toEqual([]);
+        expect(await store.getIdempotency(gone.id, 'k', T0)).toBeUndefined();
+        expect((await store.listDeadLetters(10)).map((l) => l.message.id)).toEqual([other.id]);
+        expect(await store.countPending()).toBe(1);
+        // Writes to it are refused; the other session is whole.
+        await expect(store.appendAgentMessage(draft(gone.id), true)).rejects.toBeInstanceOf(
+          UnknownSessionError,
+        );
+        await expect(
+          store.appendTimeline(gone.id, { kind: 'user', id: 'm_2', text: 'again', timestamp: iso(T0) }),
+        ).rejects.toBeInstanceOf(UnknownSessionError);
+        expect(await store.listPending(kept.id, 0, 10, T0)).toEqual([other]);
+        expect(await store.getIdempotency(kept.id, 'k', T0)).toEqual({ id: other.id, seq: 1 });
+        expect(await store.findSessionByChatKey('alice', 'chat_2')).toEqual(kept);
+        // Its chat key is free again: a new session, starting at seq 1.
+        const again = await store.createSession(newSession('alice'), 'chat_1');
+        expect(again.id).not.toBe(gone.id);
+        expect((await store.appendAgentMessage(draft(again.id), true)).seq).toBe(1);
+        expect(await store.purgeExpired(T0 + 1_000_000)).toHaveLength(2);
+        expect(await store.countPending()).toBe(0);
+      });
+
+      it('answers false for a session it does not have', async () => {
+        expect(await store.deleteSession('sess_missing')).toBe(false);
+      });
+
+      it('forgets the rate windows of the session', async () => {
+        const s = await session();
+        const rateWindow = { limit: 1, nowMs: T0 };
+        await store.appendAgentMessage(draft(s.id), true, { rateWindow });
+        await expect(store.appendAgentMessage(draft(s.id), true, { rateWindow })).rejects.toBeInstanceOf(
+          RateWindowFullError,
+        );
+        await store.deleteSession(s.id);
+        // The same id made again (ids are never reused in practice; the store must not care).
+        await store.createSession({ ...s });
+        const m = await store.appendAgentMessage(draft(s.id), true, { rateWindow });
+        expect(m.data).toBeUndefined();
+      });
     });
 
     it('closes more than once', async () => {

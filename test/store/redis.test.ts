@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStore } from '../../src/store/redis-store.js';
+import { UnknownSessionError } from '../../src/store/shared.js';
 import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
 import { draft, iso, newSession, storeConformance, T0 } from './conformance.js';
 
@@ -93,7 +94,7 @@ describe.skipIf(!hasRedis)('redis', () => {
         store.appendAgentMessage(draft('sess_missing'), true, {
           idempotency: { key: 'k', expiresAtMs: T0 + 1000, nowMs: T0 },
         }),
-      ).rejects.toThrow(/unknown session/);
+      ).rejects.toBeInstanceOf(UnknownSessionError);
       const redis = new Redis(REDIS_URL);
       clients.push(redis);
       expect(await redis.keys(`${keyPrefix}*`)).toEqual([]);

@@ -116,6 +116,14 @@ export class PendingIndex {
     for (const id of ids) if (held.delete(id)) this.entries--;
   }
 
+  /** The session was deleted: nothing of it is held any more. */
+  deleted(sessionId: string): void {
+    const held = this.sessions.get(sessionId);
+    if (held === undefined) return;
+    if (held !== OVERFLOW) this.entries -= held.size;
+    this.sessions.delete(sessionId);
+  }
+
   /** Forgets everything (close). */
   clear(): void {
     this.sessions.clear();

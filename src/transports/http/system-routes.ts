@@ -1,9 +1,12 @@
-/** GET /health (no auth), GET /metrics (admin), POST /api/ws-ticket (any scope), GET / (the page). */
+/**
+ * GET /health, /health/live and /health/ready (no auth), GET /metrics (admin), POST
+ * /api/ws-ticket (chat), GET / (the page).
+ */
 import { readFile } from 'node:fs/promises';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../../errors/catalogue.js';
-import { HealthResponse, TicketResponse } from '../../protocol/http.js';
+import { HealthResponse, LivenessResponse, ReadinessResponse, TicketResponse } from '../../protocol/http.js';
 import { STORE_RETRY_AFTER_S } from '../../store/shared.js';
 import type { Store } from '../../store/store.js';
 
@@ -29,6 +32,30 @@ export async function systemRoutes(fastify: FastifyInstance): Promise<void> {
         agent: herald.config.agent,
         agentMessages: herald.router ? 'on' : 'off',
       });
+    },
+  );
+
+  // For orchestrators: live says "do not restart me" (answering at all is the proof), ready says
+  // "send me traffic" (not while shutting down or while the store cannot be reached).
+  app.get('/health/live', { schema: { response: { 200: LivenessResponse } } }, async () => ({
+    status: 'ok' as const,
+  }));
+  app.get(
+    '/health/ready',
+    { schema: { response: { 200: ReadinessResponse, 503: ReadinessResponse } } },
+    async (_request, reply) => {
+      const { herald } = app;
+      if (herald.shuttingDown)
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .send({ status: 'not_ready', reason: 'shutting_down' });
+      if ((await storeHealth(herald.store)) !== 'ok')
+        return reply
+          .code(503)
+          .header('retry-after', String(STORE_RETRY_AFTER_S))
+          .send({ status: 'not_ready', reason: 'store_unavailable' });
+      return { status: 'ready' as const };
     },
   );
 

@@ -31,7 +31,7 @@ export async function agentMessageStreamRoutes(fastify: FastifyInstance): Promis
 
       const sse = new SseWriter(reply);
       const channel = new SseChannel(sse, session.id, config.wsMaxBufferedBytes);
-      const connection = { close: () => sse.end() };
+      const connection = { sessionId: session.id, close: () => sse.end() };
       connections.add(connection);
       metrics.connections.inc({ transport: 'sse' });
       sse.write(': connected\n\n');

@@ -171,6 +171,11 @@ class ChatConnection {
   private channel: WsChannel | undefined;
   private principal!: Principal;
   private session!: Session;
+
+  /** The session once resolved (the connection set closes a deleted session's sockets). */
+  get sessionId(): string | undefined {
+    return (this.session as Session | undefined)?.id;
+  }
   private detach: (() => void) | undefined;
   private expiry: NodeJS.Timeout | undefined;
   /** Made by the first chat; aborted on close. */
