@@ -49,8 +49,8 @@
  */
 import { Redis } from 'ioredis';
 import { rememberJson } from '../agent-messages/message-json.js';
-import { AGENT_TYPES } from '../protocol/agent-message.js';
 import type { AgentMessage } from '../agent-messages/types.js';
+import { AGENT_TYPES } from '../protocol/agent-message.js';
 import { WINDOW_MS } from './rate-window.js';
 import {
   DuplicateAdmissionError,
