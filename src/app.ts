@@ -14,6 +14,8 @@ import { ChatService } from './chat/chat-service.js';
 import { Sessions } from './chat/sessions.js';
 import type { HeraldConfig } from './config/config.js';
 import type { HeraldContext } from './context.js';
+import { registerOpenApi } from './docs/openapi.js';
+import { docsRoutes } from './docs/routes.js';
 import { createEngine } from './engine/engine.js';
 import { HeraldError } from './errors/catalogue.js';
 import { loggerOptions } from './observability/logger.js';
@@ -160,6 +162,8 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     global: false,
     ...(engine.routeLimitStore && { store: engine.routeLimitStore }),
   });
+  // Before the routes: the OpenAPI document is made from each route as it is added.
+  await registerOpenApi(app);
   await app.register(systemRoutes);
   await app.register(chatRoutes);
   await app.register(chatStreamRoutes);
@@ -169,6 +173,7 @@ export async function buildApp(config: HeraldConfig, overrides: AppOverrides = {
     await app.register(agentMessageRoutes);
     await app.register(agentMessageStreamRoutes);
   }
+  await app.register(docsRoutes);
 
   app.addHook('onReady', async () => router?.start());
   app.addHook('onClose', async () => {

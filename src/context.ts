@@ -2,6 +2,7 @@
  * What every transport shares, decorated on the Fastify instance as `app.herald`, and the
  * module augmentation that types Herald's request fields and route options in one place.
  */
+import type { FastifySchema } from 'fastify';
 import type { AgentMessageRouter } from './agent-messages/router.js';
 import type { Authenticator, Principal, Scope } from './auth/principal.js';
 import type { ChatService } from './chat/chat-service.js';
@@ -43,5 +44,10 @@ declare module 'fastify' {
     scope?: Scope;
     /** WebSocket routes answer auth failures with an error frame and close 1008, not HTTP. */
     wsAuth?: boolean;
+    /**
+     * Schemas shown in the API documents (/docs) only, never compiled or validated by Fastify:
+     * for the parts a route checks itself or writes as ready-made text (src/docs/openapi.ts).
+     */
+    docs?: FastifySchema;
   }
 }

@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './frames.js';
 export * from './http.js';
 export * from './limits.js';
+export * from './streams.js';

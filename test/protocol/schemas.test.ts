@@ -1,15 +1,19 @@
 /**
- * The protocol's schemas (src/protocol) describe what Herald really sends and takes: real answers
- * and frames from a running server validate against them, the limits agree across endpoints, and
- * the module holds no server code.
+ * The protocol's schemas (src/protocol) describe what Herald really sends and takes: real answers,
+ * frames and stream events from a running server validate against them and against the AsyncAPI
+ * document's payloads, the limits agree across endpoints, and the module holds no server code.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import type { ModelAgent } from '../../src/agents/model-agent.js';
+import { HeraldError } from '../../src/errors/catalogue.js';
 import {
   AckResponse,
+  AgentMessageEvent,
   ChatResponse,
   ErrorBody,
   HealthResponse,
@@ -19,9 +23,12 @@ import {
   ServerFrame,
   TicketResponse,
   TimelineResponse,
+  UiStreamPart,
 } from '../../src/protocol/index.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { useHarness } from '../support/harness.js';
+import type { TestServer } from '../support/server.js';
+import { SseReader } from '../support/sse.js';
 
 const h = useHarness();
 
@@ -34,6 +41,48 @@ function fits(schema: TSchema, value: unknown, what: string): void {
     JSON.stringify(value),
   ).toBeUndefined();
 }
+
+/**
+ * Asserts `value` fits one of the payloads the AsyncAPI document gives for what Herald sends on
+ * `channel` (the document as served, read as plain JSON Schema).
+ */
+async function fitsAsyncApi(
+  server: TestServer,
+  channel: string,
+  value: unknown,
+  what: string,
+): Promise<void> {
+  const doc = (await server.request('GET', '/docs/asyncapi.json')).body;
+  const payloads = doc.operations[`${channel}Send`].messages.map(
+    (m: { $ref: string }) => doc.components.messages[m.$ref.split('/').pop()!].payload,
+  );
+  const ajv = new Ajv({ strict: false });
+  expect(
+    payloads.some((p: object) => ajv.validate(p, value)),
+    `${what} fits no payload of ${channel}: ${JSON.stringify(value)}`,
+  ).toBe(true);
+}
+
+/** The `data:` parts of an AI SDK UI message stream answer. */
+async function uiParts(server: TestServer, body: unknown): Promise<Array<{ type: string }>> {
+  const res = await fetch(`${server.url}/api/chat/stream`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEYS.alice}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const data = (await res.text()).split('\n').filter((l) => l.startsWith('data: '));
+  expect(data.pop()).toBe('data: [DONE]');
+  return data.map((l) => JSON.parse(l.slice(6)));
+}
+
+const failingAgent: ModelAgent = {
+  name: 'failing',
+  // biome-ignore lint/correctness/useYield: fails before its first chunk
+  async *reply() {
+    throw new HeraldError('upstream_failed');
+  },
+};
 
 describe('protocol schemas', () => {
   it('describe the HTTP answers and error bodies Herald sends', async () => {
@@ -107,7 +156,61 @@ describe('protocol schemas', () => {
     const types = new Set(client.frames.map((f) => f.type));
     for (const type of ['ready', 'agent_message', 'typing', 'chunk', 'complete', 'error', 'pong'])
       expect(types, type).toContain(type);
-    for (const f of client.frames) fits(ServerFrame, f, `${f.type} frame`);
+    for (const f of client.frames) {
+      fits(ServerFrame, f, `${f.type} frame`);
+      await fitsAsyncApi(server, 'chat', f, `${f.type} frame`);
+    }
+  });
+
+  it('describe every Server-Sent Event Herald sends', async () => {
+    const server = await h.start(AUTH_ENV);
+    const chat = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { message: '<b>hi</b> AKIAIOSFODNN7EXAMPLE' },
+    });
+    const { sessionId } = chat.body;
+
+    // The agent message stream: the stored ones, then a live one.
+    const sse = await SseReader.open(`${server.url}/api/agent-messages/stream?sessionId=${sessionId}`, {
+      authorization: `Bearer ${KEYS.alice}`,
+    });
+    try {
+      await sse.next((e) => e.event === 'agent_message');
+      await server.request('POST', '/api/agent-messages', {
+        token: KEYS.publisher,
+        body: { target: { sessionId }, agentType: 'status', content: 'Deploy finished', source: 'ci' },
+      });
+      await sse.next((e) => JSON.parse(e.data).agentType === 'status');
+      for (const e of sse.events) {
+        expect(e.event).toBe('agent_message');
+        fits(AgentMessageEvent, JSON.parse(e.data), 'agent_message event');
+        await fitsAsyncApi(server, 'agentMessageStream', JSON.parse(e.data), 'agent_message event');
+      }
+    } finally {
+      sse.close();
+    }
+
+    // The AI SDK stream: every part type, the error part from a model that fails.
+    const parts = await uiParts(server, { message: '<b>hi</b> again', sessionId });
+    const failing = await h.start(AUTH_ENV, { agent: failingAgent });
+    const failed = await uiParts(failing, {
+      messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }],
+    });
+    const types = new Set([...parts, ...failed].map((p) => p.type));
+    for (const type of [
+      'start',
+      'data-agent-message',
+      'text-start',
+      'text-delta',
+      'text-end',
+      'error',
+      'finish',
+    ])
+      expect(types, type).toContain(type);
+    for (const p of [...parts, ...failed]) {
+      fits(UiStreamPart, p, `${p.type} part`);
+      await fitsAsyncApi(server, 'chatStream', p, `${p.type} part`);
+    }
   });
 
   it('give sessionId one limit on every endpoint that takes it', async () => {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PublishResult } from '../../agent-messages/router.js';
 import { validatePublishBody } from '../../agent-messages/schema.js';
 import { HeraldError } from '../../errors/catalogue.js';
-import { PublishResponse } from '../../protocol/agent-message.js';
+import { PublishBody, PublishResponse } from '../../protocol/agent-message.js';
 import {
   AckBody,
   AckResponse,
@@ -29,10 +29,14 @@ export async function agentMessageRoutes(fastify: FastifyInstance): Promise<void
   const router = app.herald.router!;
 
   // The body is checked by validatePublishBody (the protocol's PublishBody, field by field), not
-  // by the route's validator: a bad publish is invalid_agent_message naming every bad field.
+  // by the route's validator: a bad publish is invalid_agent_message naming every bad field. The
+  // API documents show the schema (`config.docs`).
   app.post(
     '/api/agent-messages',
-    { schema: { response: { 202: PublishResponse } }, config: { scope: 'agent:publish' } },
+    {
+      schema: { response: { 202: PublishResponse } },
+      config: { scope: 'agent:publish', docs: { body: PublishBody } },
+    },
     async (request, reply) => {
       const { target, input } = validatePublishBody(request.body, app.herald.scrub);
       let results: PublishResult[];

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { jsonWithMessages } from '../../agent-messages/message-json.js';
 import { type AgentMessage, isStored } from '../../agent-messages/types.js';
 import { ChatFailure } from '../../chat/chat-service.js';
-import { ChatBody } from '../../protocol/http.js';
+import { ChatBody, ChatResponse } from '../../protocol/http.js';
 import type { Session } from '../../store/store.js';
 import { collect } from './collector.js';
 
@@ -34,8 +34,10 @@ export async function piggyback(
 export async function chatRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // The answer (the protocol's ChatResponse) is written as text around each agent message's one
-  // JSON (message-json.ts), so it has no response schema here: Fastify would not use it.
-  app.post('/api/chat', { schema: { body: ChatBody }, config: { scope: 'chat' } }, async (request, reply) => {
+  // JSON (message-json.ts), so it has no response schema here (Fastify would not use it): the
+  // API documents show it (`config.docs`).
+  const config = { scope: 'chat', docs: { response: { 200: ChatResponse } } } as const;
+  app.post('/api/chat', { schema: { body: ChatBody }, config }, async (request, reply) => {
     const { sessions, chat, router } = app.herald;
     const body = request.body;
     let known: Session | undefined;

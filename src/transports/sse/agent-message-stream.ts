@@ -13,11 +13,17 @@ import { SseWriter } from './sse-writer.js';
 
 const SEQ = new RegExp(SEQ_QUERY_PATTERN);
 
+/** The answer as the API documents show it (the events: /docs/asyncapi.json). */
+const EVENTS = {
+  description: 'Server-Sent Events: `id: <seq>`, `event: agent_message`, `data: <the agent message>`',
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+};
+
 export async function agentMessageStreamRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/agent-messages/stream',
-    { schema: { querystring: StreamQuery }, config: { scope: 'chat' } },
+    { schema: { querystring: StreamQuery }, config: { scope: 'chat', docs: { response: { 200: EVENTS } } } },
     async (request, reply) => {
       const { sessions, router, config, metrics, connections } = app.herald;
       const session = await sessions.get(request.principal, request.query.sessionId);

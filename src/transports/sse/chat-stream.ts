@@ -11,7 +11,7 @@ import type { AgentMessage } from '../../agent-messages/types.js';
 import { ChatFailure } from '../../chat/chat-service.js';
 import { invalidRequest, toHeraldError } from '../../errors/catalogue.js';
 import { isPlainObject } from '../../json-guards.js';
-import { ChatBody, UiChatBody, UiTextPart, UiUserMessage } from '../../protocol/http.js';
+import { ChatBody, ChatStreamBody, UiChatBody, UiTextPart, UiUserMessage } from '../../protocol/http.js';
 import { ACK_MAX_IDS, MESSAGE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS } from '../../protocol/limits.js';
 import type { Session } from '../../store/store.js';
 import { collect } from '../http/collector.js';
@@ -103,15 +103,28 @@ export function parseStreamBody(body: unknown): StreamInput {
   };
 }
 
+/** The answers as the API documents show them (the parts: /docs/asyncapi.json). */
+const UI_MESSAGE_STREAM = {
+  description:
+    'A Vercel AI SDK UI message stream (v1): one `data: <part>` event per part, then `data: [DONE]`',
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+};
+const NO_STREAM = { description: 'Herald keeps no resumable streams', type: 'null' };
+
 export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
   // useChat({ resume: true }) asks for the chat's active stream on load; Herald keeps no
   // resumable streams (agent messages come back as pending instead), and 204 tells the AI SDK
   // there is none.
-  app.get('/api/chat/stream/:chatId/stream', { config: { scope: 'chat' } }, async (_request, reply) =>
-    reply.code(204).send(),
+  app.get(
+    '/api/chat/stream/:chatId/stream',
+    { config: { scope: 'chat', docs: { response: { 204: NO_STREAM } } } },
+    async (_request, reply) => reply.code(204).send(),
   );
 
-  app.post('/api/chat/stream', { config: { scope: 'chat' } }, async (request, reply) => {
+  // The body is read by parseStreamBody (either shape, each fault naming its field), not by the
+  // route's validator; the API documents show its schema and the stream (`config.docs`).
+  const docs = { body: ChatStreamBody, response: { 200: UI_MESSAGE_STREAM } };
+  app.post('/api/chat/stream', { config: { scope: 'chat', docs } }, async (request, reply) => {
     const { sessions, chat, router } = app.herald;
     const input = parseStreamBody(request.body);
     // The session named, or the one this AI SDK chat already has (acks need it before the reply).

@@ -19,7 +19,7 @@ import { ChatFailure } from '../../chat/chat-service.js';
 import { MAX_TIMER_MS } from '../../config/config.js';
 import type { HeraldContext } from '../../context.js';
 import { CLOSE, HeraldError, invalidRequest, toHeraldError } from '../../errors/catalogue.js';
-import type { WsQuery } from '../../protocol/frames.js';
+import { WsQuery } from '../../protocol/frames.js';
 import { PROTOCOL_VERSION, SEQ_QUERY_PATTERN } from '../../protocol/limits.js';
 import type { Session } from '../../store/store.js';
 import { wsAuthResult } from '../http/auth-hook.js';
@@ -41,12 +41,24 @@ const TYPING_OFF = frame({ type: 'typing', status: false });
  */
 const SOCKET_SCOPES: ReadonlySet<string> = new Set(['chat']);
 
+const WS_DOCS = {
+  querystring: WsQuery,
+  response: {
+    101: {
+      description: 'Switching Protocols: the WebSocket (its frames: /docs/asyncapi.json)',
+      type: 'null',
+    },
+  },
+};
+
 export async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
   const sockets = new ChatSockets(app.herald, app.log);
   app.route({
     method: 'GET',
     url: '/ws/chat',
-    config: { scope: 'chat', wsAuth: true },
+    // The query is read by the socket itself (its faults are frames, not HTTP answers); the API
+    // documents show its schema (`config.docs`), the frames are in /docs/asyncapi.json.
+    config: { scope: 'chat', wsAuth: true, docs: WS_DOCS },
     // The upgrade is answered on the socket itself (ws writes the 101), never through the HTTP
     // response Node made for the request; left attached, the socket would keep that response,
     // the request and Fastify's reply alive for as long as the connection lasts.
