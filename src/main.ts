@@ -1,21 +1,25 @@
 /**
  * Entry point: read the configuration, refuse open development mode off loopback, build the
- * app, listen, and shut down gracefully on SIGTERM and SIGINT. Exits 2 on a configuration
- * error or a data folder another Herald holds, 1 on any other start failure.
+ * app, listen, and shut down gracefully on SIGTERM and SIGINT. Exits 2 on bad configuration
+ * (every problem named, one line each) or a data folder another Herald holds, 1 on any other
+ * start failure.
  */
 import { buildApp } from './app.js';
-import { ConfigError, hasAuth, isLoopbackHost, loadConfig } from './config/config.js';
+import { ConfigError, formatProblems, hasAuth, isLoopbackHost, loadConfig } from './config/config.js';
 import { DataFolderInUseError } from './store/sqlite/folder-lock.js';
+
+/** Every problem with the configuration, one line each naming the setting, then exit 2. */
+function refuseConfiguration(err: ConfigError): never {
+  process.stderr.write(formatProblems('herald: bad configuration', err.lines));
+  process.exit(2);
+}
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`herald: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) refuseConfiguration(err);
     throw err;
   }
   if (!hasAuth(config) && !isLoopbackHost(config.host)) {
@@ -50,6 +54,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  // Found while building the app (a repeated API key, an unusable HERALD_JWT_PUBLIC_KEY): still configuration.
+  if (err instanceof ConfigError) refuseConfiguration(err);
   if (err instanceof DataFolderInUseError) {
     // Another Herald holds HERALD_DATA_DIR: the same status as any other refused setting.
     process.stderr.write(`herald: refusing to start: ${err.message}\n`);
