@@ -2,7 +2,6 @@
  * What every transport shares, decorated on the Fastify instance as `app.herald`, and the
  * module augmentation that types Herald's request fields and route options in one place.
  */
-import type { FastifySchema } from 'fastify';
 import type { AgentMessageRouter } from './agent-messages/router.js';
 import type { Authenticator, Principal, Scope } from './auth/principal.js';
 import type { ChatService } from './chat/chat-service.js';
@@ -48,6 +47,6 @@ declare module 'fastify' {
      * Schemas shown in the API documents (/docs) only, never compiled or validated by Fastify:
      * for the parts a route checks itself or writes as ready-made text (src/docs/openapi.ts).
      */
-    docs?: FastifySchema;
+    docs?: import('fastify').FastifySchema;
   }
 }

@@ -4,7 +4,7 @@
  * unknown becomes `internal` with no details, and is logged with its stack. A store that cannot
  * reach its backend throws StoreUnavailableError, a HeraldError: 503 `unavailable` + Retry-After.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError, invalidRequest } from '../../errors/catalogue.js';
 import { StoreUnavailableError } from '../../store/shared.js';
 
@@ -63,13 +63,8 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   return reply.code(error.status).send(error.toBody());
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler(sendError);
-  app.setNotFoundHandler((request, reply) => {
-    const error = new HeraldError(
-      'not_found',
-      `No route for ${request.method} ${request.url.split('?')[0]}.`,
-    );
-    return reply.code(404).send(error.toBody());
-  });
+/** The standalone server's 404: `not_found` naming the method and path. */
+export function sendNotFound(request: FastifyRequest, reply: FastifyReply) {
+  const error = new HeraldError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`);
+  return reply.code(404).send(error.toBody());
 }
