@@ -77,6 +77,12 @@ async function main(argv: string[]): Promise<number | undefined> {
   }
 }
 
+// A reader that goes away (`herald tail | head -1`) ends the command quietly, as for any Unix tool.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== undefined) process.exitCode = code;

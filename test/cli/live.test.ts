@@ -147,10 +147,31 @@ describe('herald against a running Herald', () => {
     expect(status.code).toBe(0);
     await tail.waitFor('stdout', /status low +deploying$/m);
 
+    // To every session of a user, the text from stdin.
+    const toUser = await herald(
+      [
+        'publish',
+        '--url',
+        server.url,
+        '--user',
+        'alice',
+        '--type',
+        'status',
+        '--guarantee',
+        'at-least-once',
+        '-',
+      ],
+      { HERALD_API_KEY: KEYS.publisher },
+      'from stdin\n',
+    );
+    expect(toUser.code).toBe(0);
+    expect(JSON.parse(toUser.stdout).sessionIds).toEqual([sessionId]);
+    await tail.waitFor('stdout', /status low +from stdin$/m);
+
     tail.kill('SIGINT');
     expect((await tail.exited).code).toBe(0);
-    expect(await pending(server, sessionId)).toEqual([answer.id]);
-  });
+    expect((await pending(server, sessionId))[0]).toBe(answer.id);
+  }, 30_000);
 
   it('tail --ack --count 1 replays a pending message coloured by type, acks it and exits 0', async () => {
     const server = await h.start(AUTH_ENV);
