@@ -198,6 +198,11 @@ export class AgentMessageRouter {
     return n;
   }
 
+  /** Sessions with a live channel here (sockets, streams, chat calls in flight): retention keeps them. */
+  liveSessions(): Iterable<string> {
+    return this.sessions.keys();
+  }
+
   /** Stored, unexpired, unacked messages after a cursor (poll, piggyback, SSE). */
   listPending(sessionId: string, afterSeq: number, limit: number): Promise<AgentMessage[]> {
     return this.store.listPending(sessionId, afterSeq, limit, this.now());

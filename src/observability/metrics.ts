@@ -121,7 +121,20 @@ export function createMetrics(
       registers: [registry],
     }),
   };
-  return { registry, chats, chatDuration, connections, sanitizerActions, agentMessages, store };
+  const retention = {
+    sessionsRemoved: new Counter({
+      name: 'herald_retention_sessions_removed_total',
+      help: 'Sessions deleted for being idle longer than HERALD_SESSION_RETENTION_MS',
+      registers: [registry],
+    }),
+    entriesRemoved: new Counter({
+      name: 'herald_retention_entries_removed_total',
+      help: 'Timeline entries removed: with an idle session (session_expired) or past HERALD_TIMELINE_MAX_ENTRIES (timeline_limit)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+  };
+  return { registry, chats, chatDuration, connections, sanitizerActions, agentMessages, store, retention };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -11,6 +11,7 @@
  * what a store returned fails loudly here (a TypeError) instead of silently in production.
  */
 import type { AgentMessage } from '../agent-messages/types.js';
+import { activityMs, timelineMax, trimSlack } from './limits.js';
 import { SlidingWindows, takeWindow, windowKey, withSuppressed } from './rate-window.js';
 import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import type {
@@ -20,6 +21,7 @@ import type {
   IdempotencyRecord,
   Session,
   Store,
+  StoreLimits,
   TimelineEntry,
 } from './store.js';
 
@@ -31,6 +33,8 @@ interface Expiring<T> {
 interface SessionState {
   session: Session;
   lastSeq: number;
+  /** Epoch ms of the newest write (listIdleSessions). */
+  activeMs: number;
   timeline: TimelineEntry[];
   /** Unacked, unpurged messages by id; insertion order is seq order. */
   pending: Map<string, Expiring<AgentMessage>>;
@@ -44,7 +48,9 @@ interface OwnerState {
 }
 
 /** Creates an empty in-memory store. */
-export function createMemoryStore(): Store {
+export function createMemoryStore(limits: StoreLimits = {}): Store {
+  const maxEntries = timelineMax(limits);
+  const slack = trimSlack(maxEntries);
   const sessions = new Map<string, SessionState>();
   const owners = new Map<string, OwnerState>();
   /** Oldest last; listed newest first. */
@@ -55,6 +61,15 @@ export function createMemoryStore(): Store {
     const state = sessions.get(sessionId);
     if (!state) throw new UnknownSessionError(sessionId);
     return state;
+  };
+  /** Records a write at `timestamp` and drops the oldest entries once past the limit and its slack. */
+  const wrote = (state: SessionState, timestamp: string): void => {
+    state.activeMs = Math.max(state.activeMs, activityMs(timestamp));
+    if (state.timeline.length >= maxEntries + slack) {
+      const dropped = state.timeline.length - maxEntries;
+      state.timeline.splice(0, dropped);
+      limits.onTimelineTrimmed?.(dropped);
+    }
   };
 
   return {
@@ -67,6 +82,7 @@ export function createMemoryStore(): Store {
       const state: SessionState = {
         session: frozenCopy(session),
         lastSeq: 0,
+        activeMs: activityMs(session.createdAt),
         timeline: [],
         pending: new Map(),
         idempotency: new Map(),
@@ -96,13 +112,16 @@ export function createMemoryStore(): Store {
     },
 
     async appendTimeline(sessionId, entry) {
-      writable(sessionId).timeline.push(frozenCopy(entry));
+      const state = writable(sessionId);
+      state.timeline.push(frozenCopy(entry));
+      wrote(state, entry.timestamp);
     },
 
     async readTimeline(sessionId, last) {
       const timeline = sessions.get(sessionId)?.timeline ?? [];
-      if (last === undefined) return [...timeline];
-      return last < 1 ? [] : timeline.slice(-last);
+      const n = Math.min(last ?? Number.POSITIVE_INFINITY, maxEntries);
+      if (n >= timeline.length) return [...timeline];
+      return n < 1 ? [] : timeline.slice(-n);
     },
 
     async appendAgentMessage(draft: AgentMessageDraft, pending: boolean, options?: AdmitOptions) {
@@ -117,6 +136,7 @@ export function createMemoryStore(): Store {
       state.lastSeq += 1;
       const message = frozenCopy<AgentMessage>({ ...withSuppressed(draft, suppressed), seq: state.lastSeq });
       state.timeline.push(Object.freeze({ kind: 'agent_message', message, timestamp: message.timestamp }));
+      wrote(state, message.timestamp);
       if (pending) state.pending.set(message.id, { value: message, expiresAtMs: expiry });
       if (idempotency)
         state.idempotency.set(idempotency.key, {
@@ -193,9 +213,10 @@ export function createMemoryStore(): Store {
       return removeWhere(deadLetters, (letter) => Date.parse(letter.at) < beforeMs);
     },
 
-    async deleteSession(id) {
+    async deleteSession(id, options) {
       const state = sessions.get(id);
-      if (!state) return false;
+      if (!state) return undefined;
+      if (options?.idleBeforeMs !== undefined && state.activeMs >= options.idleBeforeMs) return undefined;
       sessions.delete(id);
       const owner = owners.get(state.session.owner)!;
       owner.sessions.splice(owner.sessions.indexOf(state), 1);
@@ -203,7 +224,20 @@ export function createMemoryStore(): Store {
       if (owner.sessions.length === 0) owners.delete(state.session.owner);
       removeWhere(deadLetters, (letter) => letter.message.sessionId === id);
       windows.forget(windowKey(id, ''));
-      return true;
+      return { entries: state.timeline.length };
+    },
+
+    async listIdleSessions(beforeMs, limit) {
+      const idle = [...sessions.values()].filter((s) => s.activeMs < beforeMs);
+      idle.sort((a, b) => a.activeMs - b.activeMs);
+      return idle.slice(0, Math.max(0, limit)).map((s) => s.session.id);
+    },
+
+    async touchSessions(ids, nowMs) {
+      for (const id of ids) {
+        const state = sessions.get(id);
+        if (state) state.activeMs = Math.max(state.activeMs, nowMs);
+      }
     },
 
     async close() {},

@@ -51,6 +51,7 @@ import { Redis } from 'ioredis';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
 import { AGENT_TYPES } from '../protocol/agent-message.js';
+import { activityMs, timelineMax, trimSlack } from './limits.js';
 import { WINDOW_MS } from './rate-window.js';
 import {
   DuplicateAdmissionError,
@@ -60,9 +61,17 @@ import {
   StoreUnavailableError,
   UnknownSessionError,
 } from './shared.js';
-import type { AdmitOptions, AgentMessageDraft, DeadLetter, Session, Store, TimelineEntry } from './store.js';
+import type {
+  AdmitOptions,
+  AgentMessageDraft,
+  DeadLetter,
+  Session,
+  Store,
+  StoreLimits,
+  TimelineEntry,
+} from './store.js';
 
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends StoreLimits {
   /** e.g. `redis://127.0.0.1:6379`; unused when `redis` is given. */
   url?: string;
   /** Put before every key, e.g. `herald:`. Do not also set ioredis's own `keyPrefix`. */
@@ -102,16 +111,19 @@ const PURGE_MAX_ROUNDS = 20;
 /** How long `health` waits for Redis to answer a PING. */
 const HEALTH_TIMEOUT_MS = 1_000;
 
+/** The keys of one session, `p s:{id}:<part>` (the rate window keys come on top, per type). */
+const SESSION_PARTS = ['meta', 'timeline', 'msgs', 'pending', 'pexp', 'idem', 'exp', 'trimmed'] as const;
+
 // Return codes shared by the scripts.
 const MISSING = -1;
 
 const SCRIPTS = {
-  // KEYS meta; ARGV owner, createdAt
+  // KEYS meta; ARGV owner, createdAt, createdAtMs
   heraldCreateMeta: {
     numberOfKeys: 1,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'createdAt', ARGV[2], 'seq', 0)
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'createdAt', ARGV[2], 'seq', 0, 'active', ARGV[3])
 return 1
 `,
   },
@@ -131,27 +143,42 @@ if ARGV[3] == '1' then redis.call('HSET', KEYS[2], ARGV[4], ARGV[5]) end
 return {'linked'}
 `,
   },
-  // KEYS meta, timeline; ARGV entryJson
+  // KEYS meta, timeline, msgs, pending, trimmed; ARGV entryJson, activeMs, max, slack
+  // Returns MISSING or how many old entries were dropped for the limit.
   heraldAppendTimeline: {
-    numberOfKeys: 2,
+    numberOfKeys: 5,
     lua: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return ${MISSING} end
+if not redis.call('HGET', KEYS[1], 'owner') then return ${MISSING} end
 redis.call('RPUSH', KEYS[2], ARGV[1])
-return 1
+local active = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
+if tonumber(ARGV[2]) > active then redis.call('HSET', KEYS[1], 'active', ARGV[2]) end
+local over = redis.call('LLEN', KEYS[2]) - tonumber(ARGV[3])
+local trimmed = 0
+if tonumber(ARGV[3]) > 0 and over >= tonumber(ARGV[4]) then
+  for _, item in ipairs(redis.call('LPOP', KEYS[2], over)) do
+    if string.sub(item, 1, 1) == 'm' then
+      local id = string.sub(item, 2)
+      if redis.call('ZSCORE', KEYS[4], id) then redis.call('SADD', KEYS[5], id)
+      else redis.call('HDEL', KEYS[3], id) end
+    end
+  end
+  trimmed = over
+end
+return trimmed
 `,
   },
   // The whole admission of one message, in its session's slot.
-  // KEYS meta, timeline, msgs, pending, pexp, idem, exp, rate, rateSuppressed
+  // KEYS meta, timeline, msgs, pending, pexp, idem, exp, rate, rateSuppressed, trimmed
   // ARGV 1 id, 2 head (the draft's JSON without its closing brace), 3 suppressedHead (the
   //      same with data.suppressed last, cut before its value), 4 pending, 5 expiryMs,
   //      6 hasKey, 7 key, 8 keyExpiryMs, 9 nowMs, 10 rate mode (0 none, 1 count, 2 bypass),
-  //      11 limit, 12 windowMs, 13 window member
+  //      11 limit, 12 windowMs, 13 window member, 14 timeline max, 15 slack, 16 activeMs
   // Returns MISSING; {'dup', seq, id} for an unexpired key; {'full', retryAfterMs} when the
-  // window is full; else {'ok', seq, suppressed}.
+  // window is full; else {'ok', seq, suppressed, entries dropped for the timeline limit}.
   heraldAdmit: {
-    numberOfKeys: 9,
+    numberOfKeys: 10,
     lua: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return ${MISSING} end
+if not redis.call('HGET', KEYS[1], 'owner') then return ${MISSING} end
 local now = tonumber(ARGV[9])
 if ARGV[6] == '1' then
   local prior = redis.call('HGET', KEYS[6], ARGV[7])
@@ -195,7 +222,21 @@ if ARGV[6] == '1' then
   redis.call('HSET', KEYS[6], ARGV[7], ARGV[8] .. ' ' .. seq .. ' ' .. id)
   redis.call('ZADD', KEYS[7], ARGV[8], 'k' .. ARGV[7])
 end
-return {'ok', seq, suppressed}
+local active = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
+if tonumber(ARGV[16]) > active then redis.call('HSET', KEYS[1], 'active', ARGV[16]) end
+local over = redis.call('LLEN', KEYS[2]) - tonumber(ARGV[14])
+local trimmed = 0
+if tonumber(ARGV[14]) > 0 and over >= tonumber(ARGV[15]) then
+  for _, item in ipairs(redis.call('LPOP', KEYS[2], over)) do
+    if string.sub(item, 1, 1) == 'm' then
+      local id = string.sub(item, 2)
+      if redis.call('ZSCORE', KEYS[4], id) then redis.call('SADD', KEYS[10], id)
+      else redis.call('HDEL', KEYS[3], id) end
+    end
+  end
+  trimmed = over
+end
+return {'ok', seq, suppressed, trimmed}
 `,
   },
   // KEYS timeline, msgs; ARGV first index (negative counts from the end)
@@ -235,9 +276,10 @@ end
 return out
 `,
   },
-  // KEYS pending, pexp, exp; ARGV ids...
+  // KEYS pending, pexp, exp, msgs, trimmed; ARGV ids...
+  // A message the timeline limit already dropped loses its last copy with its ack.
   heraldAck: {
-    numberOfKeys: 3,
+    numberOfKeys: 5,
     lua: `
 local n = 0
 for i = 1, #ARGV do
@@ -245,6 +287,7 @@ for i = 1, #ARGV do
   if redis.call('ZREM', KEYS[1], id) == 1 then
     redis.call('HDEL', KEYS[2], id)
     redis.call('ZREM', KEYS[3], 'm' .. id)
+    if redis.call('SREM', KEYS[5], id) == 1 then redis.call('HDEL', KEYS[4], id) end
     n = n + 1
   end
 end
@@ -252,10 +295,10 @@ return n
 `,
   },
   // One session's expired messages and keys, at most `batch` of them.
-  // KEYS pending, pexp, msgs, idem, exp; ARGV nowMs, batch
+  // KEYS pending, pexp, msgs, idem, exp, trimmed; ARGV nowMs, batch
   // Returns {handled, next expiry or -1, purged message JSON...}.
   heraldPurgeSession: {
-    numberOfKeys: 5,
+    numberOfKeys: 6,
     lua: `
 local now = tonumber(ARGV[1])
 local members = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
@@ -266,6 +309,7 @@ for _, member in ipairs(members) do
     if redis.call('ZREM', KEYS[1], rest) == 1 then
       redis.call('HDEL', KEYS[2], rest)
       out[#out + 1] = redis.call('HGET', KEYS[3], rest)
+      if redis.call('SREM', KEYS[6], rest) == 1 then redis.call('HDEL', KEYS[3], rest) end
     end
   else
     redis.call('HDEL', KEYS[4], rest)
@@ -277,16 +321,38 @@ if next[2] then out[2] = tonumber(next[2]) end
 return out
 `,
   },
-  // KEYS meta, timeline, msgs, pending, pexp, idem, exp, then the rate window keys
-  // Returns 0 for a missing session, else {owner, how many were pending}.
+  // KEYS meta, then every other key of the session; ARGV idleBeforeMs ('' for any)
+  // Returns 0 for no such session; {'busy', activeMs} when active since; {'resume', owner} for
+  // a deletion an earlier call began; else {'deleted', owner, pending, entries}. The meta stays
+  // (marked `deleting`, without `owner`, so every read and write finds no session) until the
+  // owner's and the shared indexes are done, so a crash in between is finished by a later call.
   heraldDeleteSession: {
-    numberOfKeys: 7 + 2 * AGENT_TYPES.length,
+    numberOfKeys: SESSION_PARTS.length + 2 * AGENT_TYPES.length,
     lua: `
 local owner = redis.call('HGET', KEYS[1], 'owner')
-if not owner then return 0 end
+if not owner then
+  local deleting = redis.call('HGET', KEYS[1], 'deleting')
+  if deleting then return {'resume', deleting} end
+  return 0
+end
+local active = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
+if ARGV[1] ~= '' and active >= tonumber(ARGV[1]) then return {'busy', active} end
 local pending = redis.call('ZCARD', KEYS[4])
-redis.call('UNLINK', unpack(KEYS))
-return {owner, pending}
+local entries = redis.call('LLEN', KEYS[2])
+redis.call('UNLINK', unpack(KEYS, 2))
+redis.call('HDEL', KEYS[1], 'owner', 'createdAt')
+redis.call('HSET', KEYS[1], 'deleting', owner)
+return {'deleted', owner, pending, entries}
+`,
+  },
+  // KEYS meta; ARGV nowMs. Only a session that exists.
+  heraldTouch: {
+    numberOfKeys: 1,
+    lua: `
+if not redis.call('HGET', KEYS[1], 'owner') then return 0 end
+local active = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
+if tonumber(ARGV[1]) > active then redis.call('HSET', KEYS[1], 'active', ARGV[1]) end
+return 1
 `,
   },
   // KEYS ownerSessions, ownerChats; ARGV id
@@ -361,6 +427,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
   const sk = (sessionId: string, part: string): string => `${p}s:{${sessionId}}:${part}`;
   const EXPIRING = `${p}expiring`;
+  const ACTIVE = `${p}active`;
+  const maxEntries = timelineMax(options);
+  const slack = trimSlack(maxEntries);
+  /** The limit as the scripts take it: 0 for none. */
+  const limitArg = Number.isFinite(maxEntries) ? maxEntries : 0;
   const PENDING_COUNT = `${p}pending`;
   const DEAD_LETTERS = `${p}deadletters`;
   const ownerSessions = (owner: string): string => `${p}o:{${owner}}:sessions`;
@@ -397,8 +468,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const down = (): boolean => wasReady && redis.status !== 'ready';
 
   const store: RedisStore = {
-    sessionKeys: (sessionId) =>
-      ['meta', 'timeline', 'msgs', 'pending', 'pexp', 'idem', 'exp'].map((part) => sk(sessionId, part)),
+    sessionKeys: (sessionId) => SESSION_PARTS.map((part) => sk(sessionId, part)),
 
     // Two slots (the session's and the owner's), so two steps: the session first, then its
     // place in the owner's list. A chat key another call took meanwhile wins: the session just
@@ -407,8 +477,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const made = Object.freeze({ id: session.id, owner: session.owner, createdAt: session.createdAt });
       const createdMs = Date.parse(session.createdAt);
       const meta = sk(session.id, 'meta');
-      if ((await run.heraldCreateMeta(meta, session.owner, session.createdAt)) === 0)
+      const activeMs = activityMs(session.createdAt);
+      if ((await run.heraldCreateMeta(meta, session.owner, session.createdAt, activeMs)) === 0)
         throw new Error(`session ${session.id} already exists`);
+      afterwards(redis.zadd(ACTIVE, 'GT', activeMs, session.id));
       const answer = (await run.heraldLinkOwner(
         ownerSessions(session.owner),
         ownerChats(session.owner),
@@ -446,20 +518,31 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async appendTimeline(sessionId, entry) {
-      const done = await run.heraldAppendTimeline(
+      const activeMs = activityMs(entry.timestamp);
+      const done = (await run.heraldAppendTimeline(
         sk(sessionId, 'meta'),
         sk(sessionId, 'timeline'),
+        sk(sessionId, 'msgs'),
+        sk(sessionId, 'pending'),
+        sk(sessionId, 'trimmed'),
         JSON.stringify(entry),
-      );
+        activeMs,
+        limitArg,
+        slack,
+      )) as number;
       if (done === MISSING) throw new UnknownSessionError(sessionId);
+      afterwards(redis.zadd(ACTIVE, 'GT', activeMs, sessionId));
+      if (done > 0) options.onTimelineTrimmed?.(done);
     },
 
     async readTimeline(sessionId, last) {
-      if (last !== undefined && last < 1) return [];
+      // Never more than the limit, whether or not the session was trimmed yet.
+      const n = Math.min(last ?? Number.POSITIVE_INFINITY, maxEntries);
+      if (n < 1) return [];
       const items = (await run.heraldReadTimeline(
         sk(sessionId, 'timeline'),
         sk(sessionId, 'msgs'),
-        last === undefined ? 0 : -Math.floor(last),
+        Number.isFinite(n) ? -Math.floor(n) : 0,
       )) as string[];
       return items.map((item): TimelineEntry => {
         if (item.startsWith('{')) return Object.freeze(JSON.parse(item) as TimelineEntry);
@@ -486,6 +569,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         sk(sessionId, 'exp'),
         sk(sessionId, `rate:${draft.agentType}`),
         sk(sessionId, `rate:${draft.agentType}:suppressed`),
+        sk(sessionId, 'trimmed'),
         id,
         head,
         rate ? suppressedHead(draft) : '',
@@ -499,9 +583,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         rate?.limit ?? 0,
         WINDOW_MS,
         rate ? `${rate.nowMs}:${id}` : '',
-      )) as number | [string, number, number | string];
+        limitArg,
+        slack,
+        activityMs(draft.timestamp),
+      )) as number | [string, number, number | string, number?];
       if (answer === MISSING) throw new UnknownSessionError(sessionId);
-      const [verdict, first, second] = answer as [string, number, number | string];
+      const [verdict, first, second, trimmed] = answer as [string, number, number | string, number?];
       if (verdict === 'dup') throw new DuplicateAdmissionError({ seq: Number(first), id: String(second) });
       if (verdict === 'full') throw new RateWindowFullError(Number(first));
       const suppressed = Number(second);
@@ -516,6 +603,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           ),
         );
       if (pending) afterwards(redis.incr(PENDING_COUNT));
+      afterwards(redis.zadd(ACTIVE, 'GT', activityMs(draft.timestamp), sessionId));
+      if (trimmed) options.onTimelineTrimmed?.(trimmed);
       const json = suppressed > 0 ? `${suppressedHead(draft)}${suppressed}}` : head;
       return readMessage(`${json},"seq":${first}}`);
     },
@@ -553,6 +642,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           sk(sessionId, 'pending'),
           sk(sessionId, 'pexp'),
           sk(sessionId, 'exp'),
+          sk(sessionId, 'msgs'),
+          sk(sessionId, 'trimmed'),
           ...ids.slice(i, i + ID_CHUNK),
         )) as number;
       }
@@ -580,6 +671,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
               sk(sid, 'msgs'),
               sk(sid, 'idem'),
               sk(sid, 'exp'),
+              sk(sid, 'trimmed'),
               nowMs,
               PURGE_BATCH,
             ),
@@ -635,24 +727,51 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       }
     },
 
-    // Three slots, three steps: the session's keys, its owner's index, then what is shared (the
-    // purge index, the count, the dead letters). A crash between them leaves only index entries
-    // that point at nothing, which reads skip and the purge drops.
-    async deleteSession(id) {
+    // Three slots, in steps: the session's keys (its meta kept, marked `deleting`), its owner's
+    // index, the shared indexes, then the meta and its `active` entry. Nothing half deleted is
+    // readable (the session is gone after the first step), and a crash before the end leaves
+    // the `active` entry, so the next retention pass finishes the deletion.
+    async deleteSession(id, deleteOptions) {
+      const idleBefore = deleteOptions?.idleBeforeMs;
       const answer = (await run.heraldDeleteSession(
         ...store.sessionKeys(id),
         ...AGENT_TYPES.flatMap((type) => [sk(id, `rate:${type}`), sk(id, `rate:${type}:suppressed`)]),
-      )) as [string, number] | number;
+        idleBefore === undefined ? '' : idleBefore,
+      )) as [string, string | number, number?, number?] | 0;
       sessions.delete(id);
-      if (answer === 0) return false;
-      const [owner, pending] = answer as [string, number];
+      if (answer === 0) {
+        await redis.zrem(ACTIVE, id);
+        return undefined;
+      }
+      const [state, value, pending = 0, entries = 0] = answer;
+      if (state === 'busy') {
+        // The index was behind: it learns the session's real activity.
+        await redis.zadd(ACTIVE, 'GT', Number(value), id);
+        return undefined;
+      }
+      const owner = String(value);
       await run.heraldUnlinkOwner(ownerSessions(owner), ownerChats(owner), id);
       await Promise.all([
         redis.zrem(EXPIRING, id),
         pending > 0 ? redis.decrby(PENDING_COUNT, pending) : undefined,
         run.heraldDropDeadLetters(DEAD_LETTERS, id),
       ]);
-      return true;
+      await redis.del(sk(id, 'meta'));
+      await redis.zrem(ACTIVE, id);
+      return { entries };
+    },
+
+    async listIdleSessions(beforeMs, limit) {
+      if (limit < 1) return [];
+      return redis.zrangebyscore(ACTIVE, '-inf', `(${beforeMs}`, 'LIMIT', 0, Math.floor(limit));
+    },
+
+    async touchSessions(ids, nowMs) {
+      await Promise.all(
+        ids.map(async (id) => {
+          if ((await run.heraldTouch(sk(id, 'meta'), nowMs)) === 1) await redis.zadd(ACTIVE, 'GT', nowMs, id);
+        }),
+      );
     },
 
     async addDeadLetter(letter: DeadLetter) {

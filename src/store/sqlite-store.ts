@@ -16,6 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { rememberJson } from '../agent-messages/message-json.js';
 import type { AgentMessage } from '../agent-messages/types.js';
+import { activityMs, timelineMax, trimSlack } from './limits.js';
 import { SlidingWindows, takeWindow, windowKey, withSuppressed } from './rate-window.js';
 import { DuplicateAdmissionError, deepFreeze, expiresAtMs, UnknownSessionError } from './shared.js';
 import { Checkpointer, type CheckpointResult } from './sqlite/checkpointer.js';
@@ -27,13 +28,15 @@ import type {
   AdmitOptions,
   AgentMessageDraft,
   DeadLetter,
+  DeletedSession,
   IdempotencyRecord,
   Session,
   Store,
+  StoreLimits,
   TimelineEntry,
 } from './store.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends StoreLimits {
   /** The database file; its folder is created when missing. */
   file: string;
   /** Milliseconds a statement waits for another connection's lock before failing. Default 5,000. */
@@ -51,6 +54,30 @@ export interface SqliteStoreOptions {
   onCheckpointError?: (err: unknown) => void;
   /** Told after each checkpoint of the worker. */
   onCheckpoint?: (result: CheckpointResult) => void;
+}
+
+/** What the -wal file is cut back to after a checkpoint. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/** The index of the timeline's statement in `sql.deleteSession`. */
+const TIMELINE_STATEMENT = 2;
+/** Pages returned to the file system per reclaimSpace call (4 KiB each: 4 MiB). */
+const RECLAIM_PAGES = 1_000;
+
+/**
+ * Turns on incremental auto-vacuum. A new file takes it before its first table; an existing
+ * file without it is rebuilt by VACUUM, once (it takes as long as copying the file).
+ */
+function reclaimable(db: Database.Database, file: string): void {
+  if (db.pragma('auto_vacuum', { simple: true }) === 2) return;
+  db.pragma('auto_vacuum = INCREMENTAL');
+  const tables = db
+    .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+    .pluck()
+    .get() as number;
+  if (tables > 0) {
+    process.emitWarning(`${file}: rebuilding once (VACUUM) so that freed space can be reused`);
+    db.exec('VACUUM');
+  }
 }
 
 /** The automatic checkpoint threshold (pages) while the worker checkpoints: a safety net only. */
@@ -77,6 +104,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     db.pragma('foreign_keys = ON');
+    // Pages freed by deletions (retention, erased sessions) go back to the file system a little
+    // at a time (reclaimSpace); a file made before this is rebuilt once to allow it.
+    reclaimable(db, options.file);
+    // After a checkpoint the write-ahead log is cut back to this size, so a burst of writes does
+    // not leave a large -wal file behind.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     migrate(db, options.file);
   } catch (err) {
     db.close();
@@ -156,8 +189,8 @@ function sqliteStore(
   // Statements are prepared once. Id lists are bound as one JSON array read by json_each, so
   // one statement serves any length and SQLite's bound-variable limit never applies.
   const sql = {
-    insertSession: db.prepare<[string, string, string, string | null]>(
-      'INSERT INTO sessions (id, owner, created_at, chat_key) VALUES (?, ?, ?, ?)',
+    insertSession: db.prepare<[string, string, string, string | null, number]>(
+      'INSERT INTO sessions (id, owner, created_at, chat_key, last_active_ms) VALUES (?, ?, ?, ?, ?)',
     ),
     getSession: db.prepare<[string], SessionRow>(`SELECT ${sessionColumns} FROM sessions WHERE id = ?`),
     findByChatKey: db.prepare<[string, string], SessionRow>(
@@ -166,11 +199,35 @@ function sqliteStore(
     listSessionIds: db
       .prepare<[string], string>('SELECT id FROM sessions WHERE owner = ? ORDER BY created_at, rowid')
       .pluck(),
-    nextSeq: db
-      .prepare<[string], number>(
-        'UPDATE sessions SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq',
+    nextSeq: db.prepare<[number, string], { last_seq: number; entries: number }>(
+      `UPDATE sessions SET last_seq = last_seq + 1, entries = entries + 1,
+          last_active_ms = max(last_active_ms, ?) WHERE id = ? RETURNING last_seq, entries`,
+    ),
+    /** A timeline write: the session's activity and length; no row means no such session. */
+    touchWrite: db
+      .prepare<[number, string], number>(
+        `UPDATE sessions SET entries = entries + 1, last_active_ms = max(last_active_ms, ?)
+          WHERE id = ? RETURNING entries`,
       )
       .pluck(),
+    // Keeps the newest `keep` entries, and older ones a pending message still points at.
+    trimTimeline: db.prepare<{ id: string; offset: number }>(
+      `DELETE FROM timeline WHERE session_id = :id
+        AND pos < (SELECT pos FROM timeline WHERE session_id = :id ORDER BY pos DESC LIMIT 1 OFFSET :offset)
+        AND pos NOT IN (SELECT pos FROM pending WHERE session_id = :id)`,
+    ),
+    recount: db.prepare<[string, string]>(
+      'UPDATE sessions SET entries = (SELECT count(*) FROM timeline WHERE session_id = ?) WHERE id = ?',
+    ),
+    idleSessions: db
+      .prepare<[number, number], string>(
+        'SELECT id FROM sessions WHERE last_active_ms < ? ORDER BY last_active_ms LIMIT ?',
+      )
+      .pluck(),
+    lastActive: db.prepare<[string], number>('SELECT last_active_ms FROM sessions WHERE id = ?').pluck(),
+    touchSessions: db.prepare<[number, string]>(
+      'UPDATE sessions SET last_active_ms = max(last_active_ms, ?) WHERE id IN (SELECT value FROM json_each(?))',
+    ),
     insertTimeline: db.prepare<[string, TimelineEntry['kind'], string]>(
       'INSERT INTO timeline (session_id, kind, json) VALUES (?, ?, ?)',
     ),
@@ -226,6 +283,7 @@ function sqliteStore(
       .pluck(),
     // `at` is an ISO 8601 instant in UTC (toISOString), so text order is time order.
     pruneDeadLetters: db.prepare<[string]>('DELETE FROM dead_letters WHERE at < ?'),
+    // TIMELINE_STATEMENT is the timeline's, whose count is reported.
     deleteSession: [
       'DELETE FROM pending WHERE session_id = ?',
       'DELETE FROM idempotency WHERE session_id = ?',
@@ -250,7 +308,13 @@ function sqliteStore(
       const earlier = sql.findByChatKey.get(session.owner, chatKey);
       if (earlier) return toSession(earlier);
     }
-    sql.insertSession.run(session.id, session.owner, session.createdAt, chatKey ?? null);
+    sql.insertSession.run(
+      session.id,
+      session.owner,
+      session.createdAt,
+      chatKey ?? null,
+      activityMs(session.createdAt),
+    );
     return Object.freeze({ id: session.id, owner: session.owner, createdAt: session.createdAt });
   };
 
@@ -279,8 +343,9 @@ function sqliteStore(
         throw new UnknownSessionError(draft.sessionId);
       suppressed = takeWindow(windows, draft, admit.rateWindow);
     }
-    const seq = sql.nextSeq.get(draft.sessionId);
-    if (seq === undefined) throw new UnknownSessionError(draft.sessionId);
+    const taken = sql.nextSeq.get(activityMs(draft.timestamp), draft.sessionId);
+    if (taken === undefined) throw new UnknownSessionError(draft.sessionId);
+    const seq = taken.last_seq;
     // Its own copy: a draft's `data` stays the caller's (the message is kept in memory, frozen).
     const message: AgentMessage = { ...withSuppressed(draft, suppressed), seq };
     if (message.data !== undefined) message.data = structuredClone(message.data);
@@ -292,7 +357,24 @@ function sqliteStore(
       entry = { id: message.id, seq, expiresAtMs: expiry, message: deepFreeze(message) };
     }
     if (key) sql.putIdempotency.run(draft.sessionId, key.key, message.id, seq, key.expiresAtMs);
+    trimIfLong(draft.sessionId, taken.entries);
     return { message: rememberJson(entry?.message ?? message, json), pending: entry };
+  };
+
+  const maxEntries = timelineMax(options);
+  const slack = trimSlack(maxEntries);
+  /** Drops the oldest entries once the session holds the limit plus its slack. */
+  const trimIfLong = (sessionId: string, entries: number): void => {
+    if (entries < maxEntries + slack) return;
+    const { changes } = sql.trimTimeline.run({ id: sessionId, offset: maxEntries - 1 });
+    sql.recount.run(sessionId, sessionId);
+    if (changes > 0) trimmed += changes;
+  };
+  // Told after the commit, in one call per batch.
+  let trimmed = 0;
+  const reportTrimmed = (): void => {
+    if (trimmed > 0) options.onTimelineTrimmed?.(trimmed);
+    trimmed = 0;
   };
 
   const purgeExpired = (nowMs: number) => {
@@ -300,18 +382,6 @@ function sqliteStore(
     const purged = sql.purgePending.all(nowMs);
     sql.purgeIdempotency.run(nowMs);
     return purged;
-  };
-
-  /** Runs a write that names a session, turning the foreign key failure into UnknownSessionError. */
-  const inSession = <T>(sessionId: string, write: () => T): T => {
-    try {
-      return write();
-    } catch (err) {
-      if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-        throw new UnknownSessionError(sessionId);
-      }
-      throw err;
-    }
   };
 
   return {
@@ -344,15 +414,19 @@ function sqliteStore(
 
     async appendTimeline(sessionId, entry) {
       const json = JSON.stringify(entry);
-      await writes.write(() =>
-        inSession(sessionId, () => sql.insertTimeline.run(sessionId, entry.kind, json)),
-      );
+      await writes.write(() => {
+        const entries = sql.touchWrite.get(activityMs(entry.timestamp), sessionId);
+        if (entries === undefined) throw new UnknownSessionError(sessionId);
+        sql.insertTimeline.run(sessionId, entry.kind, json);
+        trimIfLong(sessionId, entries);
+      }, reportTrimmed);
     },
 
     async readTimeline(sessionId, last) {
-      if (last === undefined) return sql.readTimeline.all(sessionId).map(toEntry);
-      // A negative LIMIT means "no limit" to SQLite.
-      return last < 1 ? [] : sql.readTimelineTail.all(sessionId, last).map(toEntry);
+      // Never more than the limit, whether or not the session was trimmed yet.
+      const n = Math.min(last ?? Number.POSITIVE_INFINITY, maxEntries);
+      if (!Number.isFinite(n)) return sql.readTimeline.all(sessionId).map(toEntry);
+      return n < 1 ? [] : sql.readTimelineTail.all(sessionId, n).map(toEntry);
     },
 
     async appendAgentMessage(draft, pending, admit) {
@@ -361,6 +435,7 @@ function sqliteStore(
         () => appendAgentMessage(draft, pending, expiry, admit),
         (done) => {
           if (done.pending) pendingIndex.added(draft.sessionId, done.pending);
+          reportTrimmed();
         },
       );
       return admitted.message;
@@ -453,19 +528,45 @@ function sqliteStore(
       return done.changes;
     },
 
-    // One transaction: a big session's timeline is bounded by the retention policy.
-    async deleteSession(id) {
+    // One transaction, so nothing half deleted is ever read (and a crash leaves it whole); its
+    // size is bounded by the timeline limit.
+    async deleteSession(id, options) {
       return writes.write(
-        () => {
-          for (const statement of sql.deleteSession) statement.run(id);
-          return sql.deleteSessionRow.run(id).changes > 0;
+        (): DeletedSession | undefined => {
+          const active = sql.lastActive.get(id);
+          if (active === undefined) return undefined;
+          if (options?.idleBeforeMs !== undefined && active >= options.idleBeforeMs) return undefined;
+          let entries = 0;
+          for (const [i, statement] of sql.deleteSession.entries()) {
+            const { changes } = statement.run(id);
+            if (i === TIMELINE_STATEMENT) entries = changes;
+          }
+          sql.deleteSessionRow.run(id);
+          return { entries };
         },
-        () => {
+        (deleted) => {
+          if (!deleted) return;
           pendingIndex.deleted(id);
           sessions.delete(id);
           windows.forget(windowKey(id, ''));
         },
       );
+    },
+
+    async listIdleSessions(beforeMs, limit) {
+      return limit < 1 ? [] : sql.idleSessions.all(beforeMs, Math.floor(limit));
+    },
+
+    async touchSessions(ids, nowMs) {
+      if (ids.length === 0) return;
+      await writes.write(() => sql.touchSessions.run(nowMs, JSON.stringify(ids)));
+    },
+
+    async reclaimSpace() {
+      const before = db.pragma('freelist_count', { simple: true }) as number;
+      if (before === 0) return 0;
+      await writes.write(() => db.pragma(`incremental_vacuum(${RECLAIM_PAGES})`));
+      return before - (db.pragma('freelist_count', { simple: true }) as number);
     },
 
     async addDeadLetter(letter: DeadLetter) {

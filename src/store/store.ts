@@ -21,6 +21,24 @@ export type TimelineEntry =
 /** An agent message before the store gives it its seq. */
 export type AgentMessageDraft = Omit<AgentMessage, 'seq'>;
 
+/** What `deleteSession` removed. */
+export interface DeletedSession {
+  /** Timeline entries removed with the session. */
+  entries: number;
+}
+
+/** What every store keeps per session, fixed when it is made. */
+export interface StoreLimits {
+  /**
+   * The newest timeline entries a session keeps (older ones are dropped, a batch at a time, and
+   * never read back); 0 keeps all. An agent message still pending keeps its entry until acked
+   * or expired. Default 10,000.
+   */
+  timelineMaxEntries?: number;
+  /** Told how many timeline entries were dropped for the limit (metrics). */
+  onTimelineTrimmed?: (entries: number) => void;
+}
+
 export interface DeadLetter {
   message: AgentMessage;
   /** Sends on the connection that gave up. */
@@ -134,11 +152,28 @@ export interface Store {
 
   /**
    * Deletes the session and everything it holds: its timeline, pending messages, idempotency
-   * keys, rate windows, its chat key and its dead letters. Returns false when there was no
-   * such session. Later writes to it reject with UnknownSessionError; a session made again
-   * with the same chat key is a new one.
+   * keys, rate windows, its chat key and its dead letters, in a way no reader sees half done.
+   * With `idleBeforeMs`, only when its last activity is before that time (checked in the same
+   * step, so a session written to meanwhile survives). Returns how many timeline entries went
+   * with it, or undefined when nothing was deleted (no such session, or not idle). Later writes
+   * to it reject with UnknownSessionError; a session made again with the same chat key is a
+   * new one.
    */
-  deleteSession(id: string): Promise<boolean>;
+  deleteSession(id: string, options?: { idleBeforeMs?: number }): Promise<DeletedSession | undefined>;
+
+  /**
+   * Ids of sessions whose last activity is before `beforeMs`, least recently active first; at
+   * most `limit`. A session's activity is the newest `timestamp` of what was written to it
+   * (timeline entries, agent messages), its creation, or a `touchSessions` time.
+   */
+  listIdleSessions(beforeMs: number, limit: number): Promise<string[]>;
+  /** Marks the sessions active at `nowMs` (ones with live connections); unknown ids are ignored. */
+  touchSessions(ids: readonly string[], nowMs: number): Promise<void>;
+  /**
+   * Optional: returns space freed by deletions to the file system a little at a time (SQLite's
+   * incremental vacuum); returns how many pages it freed. Stores without files have none.
+   */
+  reclaimSpace?(): Promise<number>;
 
   /**
    * Optional, cheap and bounded in time: whether the store can reach its backend now (Redis:

@@ -98,6 +98,9 @@ describe.skipIf(!hasRedis)('Herald on HERALD_STORE=redis', () => {
         },
       });
     expect((await publish('warm')).status).toBe(202);
+    // /health pings Redis on the Herald's own connection: once it answers, the warm-up's
+    // follow-up commands (sent on that connection before it answered) have run.
+    expect((await herald.request('GET', '/health')).status).toBe(200);
 
     // MONITOR shows every command Redis runs, in the order it runs them.
     const monitor = await new Redis(REDIS_URL).monitor();
@@ -119,9 +122,10 @@ describe.skipIf(!hasRedis)('Herald on HERALD_STORE=redis', () => {
 
     const names = seen.slice(0, -1).map((args) => args[0]!.toLowerCase());
     // The first publish (a status: best-effort, so nothing pending): the admission script, then,
-    // not waited for, its key's expiry in the purge index and the wake-up for other instances.
-    // The repeat: the admission script alone, which answers with the first message.
-    expect(names).toEqual(['evalsha', 'zadd', 'publish', 'evalsha']);
+    // not waited for, its key's expiry in the purge index, the session's activity in the
+    // retention index and the wake-up for other instances. The repeat: the admission script
+    // alone, which answers with the first message.
+    expect(names).toEqual(['evalsha', 'zadd', 'zadd', 'publish', 'evalsha']);
     expect(seen[0]).toContain(`${redisEnv.HERALD_REDIS_KEY_PREFIX}s:{${sessionId}}:rate:status`);
     await herald.close();
   });

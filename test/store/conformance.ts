@@ -14,6 +14,7 @@ import type {
   RateWindowOptions,
   Session,
   Store,
+  StoreLimits,
   TimelineEntry,
 } from '../../src/store/store.js';
 
@@ -57,7 +58,7 @@ const range = (from: number, to: number): number[] =>
 
 export function storeConformance(
   name: string,
-  make: () => Promise<{ store: Store; cleanup?: () => Promise<void> }>,
+  make: (limits?: StoreLimits) => Promise<{ store: Store; cleanup?: () => Promise<void> }>,
 ): void {
   describe(name, () => {
     let store: Store;
@@ -608,6 +609,64 @@ export function storeConformance(
       });
     });
 
+    describe('retention', () => {
+      const user = (text: string, atMs = T0): TimelineEntry => ({
+        kind: 'user',
+        id: `m_${text}`,
+        text,
+        timestamp: iso(atMs),
+      });
+
+      it('lists sessions idle since before a time, least recently active first', async () => {
+        const a = await session('alice', T0);
+        const b = await session('alice', T0 + 10);
+        const c = await session('bob', T0 + 20);
+        await store.appendTimeline(a.id, user('late', T0 + 5000));
+        await store.appendAgentMessage(draft(b.id, { atMs: T0 + 3000 }), true);
+        expect(await store.listIdleSessions(T0 + 4000, 10)).toEqual([c.id, b.id]);
+        expect(await store.listIdleSessions(T0 + 4000, 1)).toEqual([c.id]);
+        expect(await store.listIdleSessions(T0 + 10_000, 10)).toEqual([c.id, b.id, a.id]);
+        expect(await store.listIdleSessions(T0, 10)).toEqual([]);
+        // A touch counts as activity; an unknown id is ignored.
+        await store.touchSessions([c.id, 'sess_missing'], T0 + 6000);
+        expect(await store.listIdleSessions(T0 + 5500, 10)).toEqual([b.id, a.id]);
+      });
+
+      it('deletes an idle session only if it is still idle', async () => {
+        const s = await session('alice', T0);
+        await store.appendTimeline(s.id, user('hi', T0 + 1000));
+        expect(await store.deleteSession(s.id, { idleBeforeMs: T0 + 1000 })).toBeUndefined();
+        expect(await store.getSession(s.id)).toEqual(s);
+        expect(await store.deleteSession(s.id, { idleBeforeMs: T0 + 1001 })).toEqual({ entries: 1 });
+        expect(await store.getSession(s.id)).toBeUndefined();
+        expect(await store.listIdleSessions(T0 + 10_000, 10)).toEqual([]);
+      });
+
+      it('keeps the newest entries of a long timeline, and a pending message until acked', async () => {
+        const made = await make({ timelineMaxEntries: 3 });
+        const limited = made.store;
+        try {
+          const s = await limited.createSession(newSession());
+          const old = await limited.appendAgentMessage(draft(s.id), true);
+          for (const text of ['a', 'b', 'c', 'd', 'e']) await limited.appendTimeline(s.id, user(text));
+          const texts = (entries: TimelineEntry[]) =>
+            entries.map((e) => (e.kind === 'user' ? e.text : e.kind));
+          expect(texts(await limited.readTimeline(s.id))).toEqual(['c', 'd', 'e']);
+          expect(texts(await limited.readTimeline(s.id, 2))).toEqual(['d', 'e']);
+          // Dropped from the timeline, still delivered until acked.
+          expect(await limited.listPending(s.id, 0, 10, T0)).toEqual([old]);
+          expect(await limited.ack(s.id, [old.id])).toBe(1);
+          const next = await limited.appendAgentMessage(draft(s.id), true);
+          expect(next.seq).toBe(2);
+          expect((await limited.readTimeline(s.id)).at(-1)).toMatchObject({ message: { id: next.id } });
+          expect(await limited.deleteSession(s.id)).toBeDefined();
+        } finally {
+          await limited.close();
+          await made.cleanup?.();
+        }
+      });
+    });
+
     describe('deleteSession', () => {
       it('deletes the session and all it holds, and nothing of any other session', async () => {
         const gone = await store.createSession(newSession('alice'), 'chat_1');
@@ -620,7 +679,7 @@ export function storeConformance(
         await store.addDeadLetter({ message: other, attempts: 1, reason: 'no ack', at: iso(T0) });
         expect(await store.countPending()).toBe(2);
 
-        expect(await store.deleteSession(gone.id)).toBe(true);
+        expect(await store.deleteSession(gone.id)).toEqual({ entries: 2 });
         expect(await store.getSession(gone.id)).toBeUndefined();
         expect(await store.findSessionByChatKey('alice', 'chat_1')).toBeUndefined();
         expect(await store.listSessionIds('alice')).toEqual([kept.id]);
@@ -648,7 +707,7 @@ export function storeConformance(
       });
 
       it('answers false for a session it does not have', async () => {
-        expect(await store.deleteSession('sess_missing')).toBe(false);
+        expect(await store.deleteSession('sess_missing')).toBeUndefined();
       });
 
       it('forgets the rate windows of the session', async () => {

@@ -33,8 +33,8 @@ describe.skipIf(!hasRedisServer && !process.env.CI)('redis store on a Redis Clus
     }
   });
 
-  storeConformance('redis store, cluster mode', async () => ({
-    store: createRedisStore({ url: node.url, keyPrefix: newPrefix() }),
+  storeConformance('redis store, cluster mode', async (limits) => ({
+    store: createRedisStore({ url: node.url, keyPrefix: newPrefix(), ...limits }),
   }));
 
   it('admits, acks and purges with every session in its own slot', async () => {

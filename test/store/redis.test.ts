@@ -15,10 +15,10 @@ const hasRedis = await redisAnswers();
 requireRedisInCi(hasRedis, 'Redis store tests');
 
 describe.skipIf(!hasRedis)('redis', () => {
-  storeConformance('redis store', async () => {
+  storeConformance('redis store', async (limits) => {
     const keyPrefix = newPrefix();
     return {
-      store: createRedisStore({ url: REDIS_URL, keyPrefix }),
+      store: createRedisStore({ url: REDIS_URL, keyPrefix, ...limits }),
       cleanup: () => dropPrefix(keyPrefix),
     };
   });
@@ -27,8 +27,8 @@ describe.skipIf(!hasRedis)('redis', () => {
     const prefixes: string[] = [];
     const clients: Redis[] = [];
     const stores: RedisStore[] = [];
-    const open = (keyPrefix: string, redis?: Redis): RedisStore => {
-      const store = createRedisStore({ url: REDIS_URL, keyPrefix, redis });
+    const open = (keyPrefix: string, redis?: Redis, timelineMaxEntries?: number): RedisStore => {
+      const store = createRedisStore({ url: REDIS_URL, keyPrefix, redis, timelineMaxEntries });
       stores.push(store);
       return store;
     };
@@ -68,13 +68,14 @@ describe.skipIf(!hasRedis)('redis', () => {
     it("keeps every key of a session under the session's hash tag", async () => {
       const keyPrefix = newPrefix();
       prefixes.push(keyPrefix);
-      const store = open(keyPrefix);
+      const store = open(keyPrefix, undefined, 1);
       const s = newSession();
       await store.createSession(s, 'chat_1');
-      await store.appendTimeline(s.id, { kind: 'user', id: 'm_1', text: 'hi', timestamp: iso(T0) });
       const m = await store.appendAgentMessage(draft(s.id), true, {
         idempotency: { key: 'k', expiresAtMs: T0 + 1000, nowMs: T0 },
       });
+      // Past the timeline limit (1) with the message still pending: the `trimmed` set too.
+      await store.appendTimeline(s.id, { kind: 'user', id: 'm_1', text: 'hi', timestamp: iso(T0) });
       await store.addDeadLetter({ message: m, attempts: 1, reason: 'test', at: iso(T0) });
 
       const redis = new Redis(REDIS_URL);

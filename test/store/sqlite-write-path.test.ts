@@ -132,6 +132,9 @@ describe('migration 2: one copy of each agent message', () => {
         { kind: 'agent_message', message: m2, timestamp: m2.timestamp },
       ]);
       expect(await store.listPending(s.id, 0, 10, T0)).toEqual([m2]);
+      // Migration 3: the session's activity is its newest entry's time.
+      expect(await store.listIdleSessions(T0, 10)).toEqual([]);
+      expect(await store.listIdleSessions(T0 + 1, 10)).toEqual([s.id]);
       expect(await store.ack(s.id, [m1.id, m2.id])).toBe(1);
       expect((await store.appendAgentMessage(draft(s.id), true)).seq).toBe(3);
     } finally {
@@ -139,6 +142,8 @@ describe('migration 2: one copy of each agent message', () => {
     }
     const peek = new Database(file, { readonly: true });
     expect(peek.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    // Rebuilt once so that space freed by deletions can be given back.
+    expect(peek.pragma('auto_vacuum', { simple: true })).toBe(2);
     peek.close();
   });
 });

@@ -17,8 +17,8 @@ afterEach(() => {
   for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-storeConformance('sqlite store', async () => ({
-  store: createSqliteStore({ file: path.join(tempDir(), 'herald.db') }),
+storeConformance('sqlite store', async (limits) => ({
+  store: createSqliteStore({ file: path.join(tempDir(), 'herald.db'), ...limits }),
 }));
 
 describe('sqlite store, on disk', () => {
@@ -86,9 +86,10 @@ describe('sqlite store, on disk', () => {
 
 // The same contract with the in-memory pending index squeezed to almost nothing: evictions,
 // reloads and the file-only path for sessions with more pending than an index holds.
-storeConformance('sqlite store, tiny pending index', async () => ({
+storeConformance('sqlite store, tiny pending index', async (limits) => ({
   store: createSqliteStore({
     file: path.join(tempDir(), 'herald.db'),
+    ...limits,
     pendingIndex: { maxSessions: 1, maxEntries: 3, maxPerSession: 2 },
   }),
 }));

@@ -96,6 +96,21 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pending_expires ON pending (expires_at_ms);
     `);
   },
+  /*
+   * 3: retention. Each session's last activity (epoch ms, the newest timestamp written to it)
+   * and its timeline length, kept on every write, so idle sessions are an index range and a
+   * trim needs no count. Existing sessions start from their newest timeline entry.
+   */ `
+  ALTER TABLE sessions ADD COLUMN last_active_ms INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN entries INTEGER NOT NULL DEFAULT 0;
+  UPDATE sessions SET
+    entries = (SELECT count(*) FROM timeline WHERE session_id = sessions.id),
+    last_active_ms = CAST(round((julianday(coalesce(
+      (SELECT json_extract(json, '$.timestamp') FROM timeline
+        WHERE session_id = sessions.id ORDER BY pos DESC LIMIT 1),
+      created_at)) - 2440587.5) * 86400000) AS INTEGER);
+  CREATE INDEX sessions_last_active ON sessions (last_active_ms);
+`,
 ];
 
 /** The schema version this Herald writes. */

@@ -59,7 +59,7 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
  * find out on their connections' next write, or within seconds on their next lookup.
  */
 async function erase(herald: HeraldContext, sessionId: string): Promise<boolean> {
-  const deleted = await herald.store.deleteSession(sessionId);
+  const deleted = (await herald.store.deleteSession(sessionId)) !== undefined;
   for (const connection of herald.connections)
     if (connection.sessionId === sessionId) void connection.close(1008, 'session_not_found');
   return deleted;
