@@ -266,4 +266,42 @@ describe('herald against a running Herald', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('tail survives a restart of Herald: it reconnects with Last-Event-ID and prints nothing twice', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'herald-cli-restart-'));
+    try {
+      const args = ['serve', '--port', '0', '--store', 'sqlite', '--data-dir', dataDir];
+      const first = spawnHerald(args);
+      const [, url] = await first.waitFor('stdout', /Server listening at (http:\/\/127\.0\.0\.1:(\d+))/);
+      const chat = await fetch(`${url}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'hello' }),
+      });
+      const { sessionId } = (await chat.json()) as { sessionId: string };
+      const publish = (text: string) =>
+        herald(['publish', '--url', url!, '--session', sessionId, '--type', 'security', text]);
+
+      expect((await publish('before the restart')).code).toBe(0);
+      const tail = spawnHerald(['tail', '--url', url!, '--session', sessionId]);
+      await tail.waitFor('stdout', /#\d+ security high +before the restart$/m);
+
+      first.kill('SIGTERM');
+      expect((await first.exited).code).toBe(0);
+      await tail.waitFor('stderr', /stream ended; reconnecting/);
+      const second = spawnHerald([...args.slice(0, 2), new URL(url!).port, ...args.slice(3)]);
+      await second.waitFor('stdout', /Server listening at/);
+      await tail.waitFor('stderr', /reconnected/);
+
+      expect((await publish('after the restart')).code).toBe(0);
+      await tail.waitFor('stdout', /#\d+ security high +after the restart$/m);
+      expect(tail.stdout.match(/before the restart/g)).toHaveLength(1);
+      tail.kill('SIGTERM');
+      expect((await tail.exited).code).toBe(0);
+      second.kill('SIGTERM');
+      expect((await second.exited).code).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
