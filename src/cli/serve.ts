@@ -51,6 +51,8 @@ export const serve: Command = {
       const value = values[flag];
       if (typeof value === 'string') process.env[name] = value;
     }
+    // --config names the file whatever HERALD_CONFIG (the alias) says.
+    if (typeof values.config === 'string') delete process.env.HERALD_CONFIG;
     // main.ts starts Herald when it is loaded, and from then on owns the process and its exit.
     await import('../main.js');
     return undefined;

@@ -37,7 +37,9 @@ Exit status 2 when no HERALD_JWT_SECRET is configured (an HERALD_JWT_PUBLIC_KEY 
 /** The configuration, or a UsageError (exit 2) saying what is wrong with it. */
 export function configFrom(env: NodeJS.ProcessEnv, configFile?: string): HeraldConfig {
   try {
-    return loadConfig(configFile === undefined ? env : { ...env, HERALD_CONFIG_FILE: configFile });
+    return loadConfig(
+      configFile === undefined ? env : { ...env, HERALD_CONFIG_FILE: configFile, HERALD_CONFIG: undefined },
+    );
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigurationError(`configuration error: ${err.message}`);
     throw err;

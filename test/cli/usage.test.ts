@@ -98,6 +98,11 @@ describe('herald token', () => {
     const r = await herald(['token', '--sub', 'alice', '--scopes', 'chat,agent:publish', '--ttl', '2h'], {
       HERALD_CONFIG_FILE: file,
     });
+    // --config names the file, whatever the alias HERALD_CONFIG says.
+    const flag = await herald(['token', '--sub', 'alice', '--scopes', 'chat', '--config', file], {
+      HERALD_CONFIG: path.join(tmp, 'missing.json'),
+    });
+    expect(flag.code).toBe(0);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const principal = await (await createJwtVerifier({ secret })).verify(r.stdout.trim());
