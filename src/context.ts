@@ -2,12 +2,14 @@
  * What every transport shares, decorated on the Fastify instance as `app.herald`, and the
  * module augmentation that types Herald's request fields and route options in one place.
  */
+
 import type { AgentMessageRouter } from './agent-messages/router.js';
 import type { Authenticator, Principal, Scope } from './auth/principal.js';
 import type { ChatService } from './chat/chat-service.js';
 import type { Sessions } from './chat/sessions.js';
 import type { HeraldConfig } from './config/config.js';
 import type { Metrics } from './observability/metrics.js';
+import type { RetentionSweeper } from './retention/sweeper.js';
 import type { Store } from './store/store.js';
 
 export interface HeraldContext {
@@ -28,6 +30,8 @@ export interface HeraldContext {
     readonly sessionId?: string;
     close(code: number, reason: string): void | Promise<void>;
   }>;
+  /** Deletes idle sessions (HERALD_SESSION_RETENTION_MS); `run()` does one pass now. */
+  retention: RetentionSweeper;
 }
 
 declare module 'fastify' {

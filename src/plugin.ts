@@ -25,6 +25,7 @@ import { docsRoutes } from './docs/routes.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { HeraldError } from './errors/catalogue.js';
 import { createMetrics } from './observability/metrics.js';
+import { RetentionSweeper } from './retention/sweeper.js';
 import { createSanitizer, createScrubber } from './sanitize/pipeline.js';
 import type { Store } from './store/store.js';
 import { agentMessageRoutes } from './transports/http/agent-message-routes.js';
@@ -76,6 +77,8 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
       onCommit: (writes) => metrics.store.commitWrites.observe(writes),
       onCheckpoint: (result) => metrics.store.walPages.set(result.log),
       onCheckpointError: (err) => app.log.error({ err }, 'the SQLite checkpoint worker failed'),
+      onTimelineTrimmed: (entries) =>
+        metrics.retention.entriesRemoved.inc({ reason: 'timeline_limit' }, entries),
     },
     options.store,
   );
@@ -112,6 +115,17 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
     historyTurns: agent.name === 'local' ? 0 : 20,
   });
 
+  // Idle sessions go after HERALD_SESSION_RETENTION_MS; those this instance holds live stay.
+  const retention = new RetentionSweeper({
+    store,
+    retentionMs: config.sessionRetentionMs,
+    intervalMs: config.retentionIntervalMs,
+    liveSessions: () => liveSessions(herald),
+    metrics: metrics.retention,
+    log: app.log.child({ component: 'retention' }),
+    now: options.now,
+  });
+
   const herald: HeraldContext = {
     config,
     store,
@@ -123,6 +137,7 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
     scrub: createScrubber(),
     shuttingDown: false,
     connections: new Set(),
+    retention,
   };
   app.decorate('herald', herald);
 
@@ -152,9 +167,13 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
   });
   await app.register(routes, { engine, docs: options.docs ?? true });
 
-  app.addHook('onReady', async () => router?.start());
+  app.addHook('onReady', async () => {
+    router?.start();
+    retention.start();
+  });
   app.addHook('onClose', async () => {
     await agent.close?.();
+    await retention.stop();
     await engine.close();
   });
 }
@@ -203,3 +222,9 @@ async function routes(app: FastifyInstance, options: { engine: Engine; docs: boo
 }
 
 export const herald = fp(heraldPlugin, { fastify: '5.x', name: 'herald' });
+
+/** The sessions with a socket, a stream or a chat call on this instance. */
+function* liveSessions(herald: HeraldContext): Iterable<string> {
+  if (herald.router) yield* herald.router.liveSessions();
+  for (const connection of herald.connections) if (connection.sessionId) yield connection.sessionId;
+}

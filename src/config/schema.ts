@@ -249,6 +249,19 @@ export const ConfigSchema = Type.Object({
     7 * DAY_MS,
     "ms a dead letter is kept; 0 keeps them up to the store's cap",
   ),
+  sessionRetentionMs: age(
+    'HERALD_SESSION_RETENTION_MS',
+    30 * DAY_MS,
+    'ms a session with no activity is kept before it is deleted with all it holds; 0 keeps sessions forever',
+  ),
+  retentionIntervalMs: timer(
+    'HERALD_RETENTION_INTERVAL_MS',
+    60_000,
+    'ms between retention passes (idle sessions deleted, a batch at a time)',
+  ),
+  timelineMaxEntries: integer('HERALD_TIMELINE_MAX_ENTRIES', 10_000, {
+    description: 'newest timeline entries a session keeps (older ones dropped); 0 = no limit',
+  }),
   wsMaxFrameBytes: bytes(
     'HERALD_WS_MAX_FRAME_BYTES',
     1024 * 1024,

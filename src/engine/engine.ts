@@ -42,12 +42,12 @@ export interface Engine {
 
 export type EngineConfig = Pick<
   HeraldConfig,
-  'store' | 'dataDir' | 'redisUrl' | 'redisKeyPrefix' | 'chatRateLimit' | 'ticketTtlMs'
+  'store' | 'dataDir' | 'redisUrl' | 'redisKeyPrefix' | 'chatRateLimit' | 'ticketTtlMs' | 'timelineMaxEntries'
 >;
 
 /** What the app is told about the engine's work (metrics, logs); engines without the event ignore it. */
 export interface EngineHooks
-  extends Pick<SqliteStoreOptions, 'onCommit' | 'onCheckpoint' | 'onCheckpointError'> {
+  extends Pick<SqliteStoreOptions, 'onCommit' | 'onCheckpoint' | 'onCheckpointError' | 'onTimelineTrimmed'> {
   log: FastifyBaseLogger;
 }
 

@@ -41,6 +41,8 @@ function openLocalStore(config: EngineConfig, hooks: EngineHooks): Store {
     case 'sqlite':
       return createSqliteStore({
         file: path.join(config.dataDir, SQLITE_FILE_NAME),
+        timelineMaxEntries: config.timelineMaxEntries,
+        onTimelineTrimmed: hooks.onTimelineTrimmed,
         onCommit: hooks.onCommit,
         onCheckpoint: hooks.onCheckpoint,
         onCheckpointError: hooks.onCheckpointError,
@@ -48,7 +50,10 @@ function openLocalStore(config: EngineConfig, hooks: EngineHooks): Store {
     case 'memory':
     case 'redis':
       // `redis` reaches here only with a store handed in; memory is per process by nature.
-      return createMemoryStore();
+      return createMemoryStore({
+        timelineMaxEntries: config.timelineMaxEntries,
+        onTimelineTrimmed: hooks.onTimelineTrimmed,
+      });
     default: {
       const unknown: never = config.store;
       throw new Error(`unknown HERALD_STORE ${String(unknown)}`);

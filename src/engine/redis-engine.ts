@@ -40,7 +40,12 @@ export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks
   subscriber.on('error', (err: Error) =>
     hooks.log.warn({ redis: where, reason: err.message }, 'Redis connection for live delivery failed'),
   );
-  const store = createRedisStore({ redis, keyPrefix });
+  const store = createRedisStore({
+    redis,
+    keyPrefix,
+    timelineMaxEntries: config.timelineMaxEntries,
+    onTimelineTrimmed: hooks.onTimelineTrimmed,
+  });
   const broker = createRedisBroker({ publisher: redis, subscriber, keyPrefix });
   let closed = false;
   return {

@@ -322,17 +322,18 @@ return out
 `,
   },
   // KEYS meta, then every other key of the session; ARGV idleBeforeMs ('' for any)
-  // Returns 0 for no such session; {'busy', activeMs} when active since; {'resume', owner} for
-  // a deletion an earlier call began; else {'deleted', owner, pending, entries}. The meta stays
-  // (marked `deleting`, without `owner`, so every read and write finds no session) until the
-  // owner's and the shared indexes are done, so a crash in between is finished by a later call.
+  // Returns 0 for no such session; {'busy', activeMs} when active since; {'resume', owner,
+  // pending not yet uncounted, 0} for a deletion an earlier call began; else {'deleted', owner,
+  // pending, entries}. The meta stays (marked `deleting`, without `owner`, so every read and
+  // write finds no session) until the owner's and the shared indexes are done, so a crash in
+  // between is finished by a later call.
   heraldDeleteSession: {
     numberOfKeys: SESSION_PARTS.length + 2 * AGENT_TYPES.length,
     lua: `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner then
   local deleting = redis.call('HGET', KEYS[1], 'deleting')
-  if deleting then return {'resume', deleting} end
+  if deleting then return {'resume', deleting, tonumber(redis.call('HGET', KEYS[1], 'dpending') or '0'), 0} end
   return 0
 end
 local active = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
@@ -341,7 +342,7 @@ local pending = redis.call('ZCARD', KEYS[4])
 local entries = redis.call('LLEN', KEYS[2])
 redis.call('UNLINK', unpack(KEYS, 2))
 redis.call('HDEL', KEYS[1], 'owner', 'createdAt')
-redis.call('HSET', KEYS[1], 'deleting', owner)
+redis.call('HSET', KEYS[1], 'deleting', owner, 'dpending', pending)
 return {'deleted', owner, pending, entries}
 `,
   },
@@ -751,11 +752,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       }
       const owner = String(value);
       await run.heraldUnlinkOwner(ownerSessions(owner), ownerChats(owner), id);
-      await Promise.all([
-        redis.zrem(EXPIRING, id),
-        pending > 0 ? redis.decrby(PENDING_COUNT, pending) : undefined,
-        run.heraldDropDeadLetters(DEAD_LETTERS, id),
-      ]);
+      await Promise.all([redis.zrem(EXPIRING, id), run.heraldDropDeadLetters(DEAD_LETTERS, id)]);
+      if (pending > 0) {
+        await redis.decrby(PENDING_COUNT, pending);
+        await redis.hdel(sk(id, 'meta'), 'dpending');
+      }
       await redis.del(sk(id, 'meta'));
       await redis.zrem(ACTIVE, id);
       return { entries };

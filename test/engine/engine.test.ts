@@ -22,6 +22,7 @@ const base: EngineConfig = {
   redisKeyPrefix: 'herald:',
   chatRateLimit: 2,
   ticketTtlMs: 30_000,
+  timelineMaxEntries: 10_000,
 };
 const silent = { warn() {}, error() {} } as unknown as FastifyBaseLogger;
 

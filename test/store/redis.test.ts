@@ -65,6 +65,38 @@ describe.skipIf(!hasRedis)('redis', () => {
         expect(await a.getIdempotency(s.id, `k${i}`, T0)).toEqual({ id: m.id, seq: m.seq });
     });
 
+    it('finishes a deletion a crash cut short on the next call, and shows nothing half deleted meanwhile', async () => {
+      const keyPrefix = newPrefix();
+      prefixes.push(keyPrefix);
+      const redis = new Redis(REDIS_URL);
+      clients.push(redis);
+      const store = open(keyPrefix, redis);
+      const s = await store.createSession(newSession('alice'), 'chat_1');
+      await store.appendAgentMessage(draft(s.id), true);
+      // The instance dies after the session's own keys went, before its owner's index did.
+      const scripts = redis as unknown as Record<string, unknown>;
+      const unlink = scripts.heraldUnlinkOwner;
+      scripts.heraldUnlinkOwner = () => Promise.reject(new Error('killed'));
+      await expect(store.deleteSession(s.id, { idleBeforeMs: T0 + 1 })).rejects.toThrow('killed');
+      scripts.heraldUnlinkOwner = unlink;
+
+      expect(await store.getSession(s.id)).toBeUndefined();
+      expect(await store.readTimeline(s.id)).toEqual([]);
+      expect(await store.listPending(s.id, 0, 10, T0)).toEqual([]);
+      await expect(
+        store.appendTimeline(s.id, { kind: 'user', id: 'm', text: 'x', timestamp: iso(T0) }),
+      ).rejects.toBeInstanceOf(UnknownSessionError);
+      // Still listed as idle, so the next retention pass comes back to it and finishes.
+      expect(await store.listIdleSessions(T0 + 1, 10)).toEqual([s.id]);
+      expect(await store.deleteSession(s.id, { idleBeforeMs: T0 + 1 })).toEqual({ entries: 0 });
+      expect(await store.listIdleSessions(T0 + 1, 10)).toEqual([]);
+      expect(await store.listSessionIds('alice')).toEqual([]);
+      expect(await store.findSessionByChatKey('alice', 'chat_1')).toBeUndefined();
+      await store.health();
+      expect(await store.countPending()).toBe(0);
+      expect(await redis.keys(`${keyPrefix}s:*`)).toEqual([]);
+    });
+
     it("keeps every key of a session under the session's hash tag", async () => {
       const keyPrefix = newPrefix();
       prefixes.push(keyPrefix);
