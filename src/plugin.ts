@@ -31,6 +31,7 @@ import type { Store } from './store/store.js';
 import { agentMessageRoutes } from './transports/http/agent-message-routes.js';
 import { registerAuth } from './transports/http/auth-hook.js';
 import { chatRoutes } from './transports/http/chat-routes.js';
+import { registerCors } from './transports/http/cors.js';
 import { sendError } from './transports/http/error-handler.js';
 import { registerJsonParser } from './transports/http/json-parser.js';
 import { sessionRoutes } from './transports/http/session-routes.js';
@@ -201,6 +202,8 @@ async function routes(app: FastifyInstance, options: { engine: Engine; docs: boo
     if (herald.shuttingDown && !request.routeOptions.url?.startsWith('/health'))
       throw new HeraldError('unavailable', undefined, { retryAfter: 5 });
   });
+  // Before auth: preflights are answered first, and errors carry the CORS headers too.
+  await registerCors(app, config.corsOrigins);
   registerAuth(app);
   // Route-level limits only (the chat limit is rate-limiter-flexible, shared with WebSocket).
   await app.register(rateLimit, {

@@ -136,6 +136,13 @@ const agentLimit = (type: AgentType) =>
 export const ConfigSchema = Type.Object({
   port: integer('PORT', 8787, { max: 65535, description: 'the port to listen on (0 picks a free one)' }),
   host: text('HOST', '127.0.0.1', 'the address to listen on'),
+  corsOrigins: Type.Array(Type.String({ minLength: 1 }), {
+    env: 'HERALD_CORS_ORIGINS',
+    default: [],
+    json: true,
+    description:
+      'browser origins allowed to call Herald (CORS): ["https://app.example.com"]; none = same-origin only',
+  }),
   dataDir: text('HERALD_DATA_DIR', './data', "the embedded store's folder (SQLite file herald.db)", {
     path: true,
   }),

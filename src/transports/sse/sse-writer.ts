@@ -14,6 +14,8 @@ export class SseWriter {
     reply.hijack();
     this.res = reply.raw;
     this.res.writeHead(200, {
+      // What hooks set before the hijack (the CORS headers) goes out too.
+      ...(reply.getHeaders() as Record<string, string>),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
