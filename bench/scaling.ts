@@ -43,6 +43,7 @@ async function startHerald(): Promise<string> {
       REDIS_URL,
       HERALD_REDIS_KEY_PREFIX: PREFIX,
       HERALD_CHAT_RATE_LIMIT: '0',
+      HERALD_SESSION_RATE_LIMIT: '0',
       HERALD_AGENT_RATE_LIMITS: '{"sanitization":0,"security":0,"status":0,"error":0}',
       LOG_LEVEL: 'warn',
     },

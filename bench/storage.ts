@@ -90,6 +90,7 @@ async function run(store: Store): Promise<{ perTurn: number; perMessage: number 
     PORT: '0',
     LOG_LEVEL: 'silent',
     HERALD_CHAT_RATE_LIMIT: '0',
+    HERALD_SESSION_RATE_LIMIT: '0',
     HERALD_AGENT_RATE_LIMITS: '{"sanitization":0,"security":0,"status":0,"error":0}',
   };
   const measure = await measureFor(store, env);

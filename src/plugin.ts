@@ -100,7 +100,7 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
       })
     : undefined;
   const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });
-  const sessions = new Sessions(store);
+  const sessions = new Sessions(store, engine.sessionRateLimiter);
   const chat = new ChatService({
     store,
     sessions,

@@ -291,6 +291,11 @@ export const ConfigSchema = Type.Object({
     60,
     'WebSocket tickets one principal may take per minute; 0 = no limit',
   ),
+  sessionRateLimit: perMinute(
+    'HERALD_SESSION_RATE_LIMIT',
+    120,
+    'new sessions per principal per minute (a chat or WebSocket connect without a sessionId makes one); 0 = no limit',
+  ),
   shutdownGraceMs: timer('HERALD_SHUTDOWN_GRACE_MS', 10_000, 'ms shutdown waits for replies in flight', 0),
   bodyLimitBytes: bytes(
     'HERALD_BODY_LIMIT_BYTES',

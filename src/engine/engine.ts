@@ -6,8 +6,8 @@
  * - `store`: sessions, timelines, and the admission of an agent message with its seq,
  *   idempotency key and rate window in one atomic step; acks; expiry.
  * - `broker`: wakes the instances that hold a session's live channels.
- * - `tickets`, `chatRateLimiter`, `routeLimitStore`: WebSocket tickets and the chat and
- *   ws-ticket limits.
+ * - `tickets`, `chatRateLimiter`, `sessionRateLimiter`, `routeLimitStore`: WebSocket tickets
+ *   and the chat, new-session and ws-ticket limits.
  *
  * Delivery ownership needs no entry of its own: the instance holding a socket owns its
  * redelivery and asks the store before every resend, so an ack anywhere stops it, and a client
@@ -21,6 +21,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Broker } from '../agent-messages/broker.js';
 import type { Tickets } from '../auth/tickets.js';
 import type { ChatRateLimiter } from '../chat/chat-rate-limiter.js';
+import type { SessionRateLimiter } from '../chat/session-rate-limiter.js';
 import type { HeraldConfig } from '../config/config.js';
 import type { SqliteStoreOptions } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -34,6 +35,8 @@ export interface Engine {
   /** WebSocket tickets; undefined keeps the Authenticator's own, in this process. */
   readonly tickets: Tickets | undefined;
   readonly chatRateLimiter: ChatRateLimiter;
+  /** New sessions per principal per minute (HERALD_SESSION_RATE_LIMIT). */
+  readonly sessionRateLimiter: SessionRateLimiter;
   /** @fastify/rate-limit's store for route limits; undefined counts in this process. */
   readonly routeLimitStore: FastifyRateLimitStoreCtor | undefined;
   /** Closes the store and every connection the engine opened; calling it again does nothing. */
@@ -42,7 +45,14 @@ export interface Engine {
 
 export type EngineConfig = Pick<
   HeraldConfig,
-  'store' | 'dataDir' | 'redisUrl' | 'redisKeyPrefix' | 'chatRateLimit' | 'ticketTtlMs' | 'timelineMaxEntries'
+  | 'store'
+  | 'dataDir'
+  | 'redisUrl'
+  | 'redisKeyPrefix'
+  | 'chatRateLimit'
+  | 'sessionRateLimit'
+  | 'ticketTtlMs'
+  | 'timelineMaxEntries'
 >;
 
 /** What the app is told about the engine's work (metrics, logs); engines without the event ignore it. */

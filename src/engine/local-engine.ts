@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { localBroker } from '../agent-messages/broker.js';
 import { createChatRateLimiter } from '../chat/chat-rate-limiter.js';
+import { createSessionRateLimiter } from '../chat/session-rate-limiter.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -27,6 +28,7 @@ export async function createLocalEngine(
     broker: localBroker,
     tickets: undefined,
     chatRateLimiter: createChatRateLimiter(config.chatRateLimit),
+    sessionRateLimiter: createSessionRateLimiter(config.sessionRateLimit),
     routeLimitStore: undefined,
     async close() {
       if (closed) return;

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { createRedisBroker } from '../agent-messages/redis-broker.js';
 import { RedisTicketStore } from '../auth/redis-tickets.js';
 import { createChatRateLimiter } from '../chat/chat-rate-limiter.js';
+import { createSessionRateLimiter } from '../chat/session-rate-limiter.js';
 import { redisAddress } from '../store/redis/address.js';
 import { createRedisStore } from '../store/redis-store.js';
 import { redisRouteLimitStore } from '../transports/http/route-limit-store.js';
@@ -54,6 +55,7 @@ export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks
     broker,
     tickets: new RedisTicketStore({ redis, keyPrefix, ttlMs: config.ticketTtlMs }),
     chatRateLimiter: createChatRateLimiter(config.chatRateLimit, { redis, keyPrefix }),
+    sessionRateLimiter: createSessionRateLimiter(config.sessionRateLimit, { redis, keyPrefix }),
     routeLimitStore: redisRouteLimitStore(redis, keyPrefix),
     async close() {
       if (closed) return;

@@ -21,6 +21,7 @@ const base: EngineConfig = {
   redisUrl: REDIS_URL,
   redisKeyPrefix: 'herald:',
   chatRateLimit: 2,
+  sessionRateLimit: 2,
   ticketTtlMs: 30_000,
   timelineMaxEntries: 10_000,
 };

@@ -224,8 +224,9 @@ class ChatConnection {
     } catch (err) {
       const error = toHeraldError(err);
       this.sendError(error);
-      if (!error.closeCode)
-        socket.close(error.code === 'unavailable' ? CLOSE.tryAgainLater : CLOSE.policyViolation, error.code);
+      // The store unreachable or the new-session limit reached: try again later (1013).
+      const later = error.code === 'unavailable' || error.code === 'rate_limited';
+      if (!error.closeCode) socket.close(later ? CLOSE.tryAgainLater : CLOSE.policyViolation, error.code);
       return;
     }
     if (socket.readyState !== OPEN) return;
