@@ -1,0 +1,630 @@
+/**
+ * `herald/client`: Herald's client for browsers and Node 20 (docs/client.md). It keeps the
+ * protocol's promises on the application's side: agent messages are acked (batched) once handed
+ * to the application, repeats are dropped by id (across reconnects and reloads, through a
+ * storage), a dropped socket is reopened with full-jitter backoff and resumes after the last seq
+ * seen, and without WebSocket it chats over HTTP and polls.
+ *
+ * Types only come from the protocol module, so the bundle holds no dependency: WebSocket and
+ * fetch are the platform's, or injected (`ws` in Node 20).
+ */
+import type { AgentMessage, ChatResponse, ErrorCode, ListResponse, ServerFrame } from '../protocol/index.js';
+import { ClientState, defaultStorage, type HeraldStorage } from './storage.js';
+
+/** The connection's state, as a string. */
+export const ConnectionState = {
+  /** Not started, or stopped by `close()`. */
+  Idle: 'idle',
+  /** Opening the first connection. */
+  Connecting: 'connecting',
+  /** WebSocket open and `ready` received. */
+  Connected: 'connected',
+  /** Chatting over HTTP and polling (no WebSocket). */
+  Polling: 'polling',
+  /** Lost; the next try is scheduled. */
+  Reconnecting: 'reconnecting',
+  /** Stopped for good by the server (credentials refused, session unknown). */
+  Failed: 'failed',
+} as const;
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+/** The client's own error codes besides the protocol's. */
+export type ClientErrorCode = ErrorCode | 'interrupted' | 'closed' | 'network';
+
+export class HeraldClientError extends Error {
+  override name = 'HeraldClientError';
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    readonly extra: { replyTo?: string; retryAfter?: number; fields?: string[]; partial?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The whole reply to one message. */
+export interface Reply {
+  /** The message id it answers. */
+  replyTo: string;
+  text: string;
+  sessionId: string;
+}
+
+export interface HeraldEvents {
+  agentMessage: AgentMessage;
+  chunk: { replyTo: string; content: string };
+  reply: Reply;
+  error: HeraldClientError;
+  state: ConnectionState;
+}
+
+/** The WebSocket the client needs: the platform's, or `ws`. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+  options?: { headers?: Record<string, string> },
+) => WebSocketLike;
+
+export type HeraldAuth =
+  /** An API key (`HERALD_API_KEYS`). */
+  | { apiKey: string }
+  /** A JWT, or a function giving a fresh one (asked before each connection). */
+  | { jwt: string | (() => string | Promise<string>) }
+  /** A WebSocket ticket made elsewhere (the application's backend), one per connection. */
+  | { ticket: () => string | Promise<string> };
+
+export interface HeraldClientOptions {
+  /** Herald's base URL, `https://herald.example.com` (a path prefix is kept). */
+  url: string;
+  /** None in open development mode. */
+  auth?: HeraldAuth;
+  /** The session to continue; else the stored one; else a new one. */
+  sessionId?: string;
+  /** Defaults to `globalThis.WebSocket`; pass `ws` in Node 20. None: HTTP only. */
+  WebSocket?: WebSocketConstructor;
+  /** Defaults to `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /**
+   * Send the credential as an Authorization header on the WebSocket upgrade (only `ws` in Node
+   * can); otherwise a ticket is fetched from `POST /api/ws-ticket` for each connection.
+   */
+  webSocketHeaders?: boolean;
+  /** `auto` (WebSocket, HTTP when it is missing or never opens), `websocket` or `http`. */
+  transport?: 'auto' | 'websocket' | 'http';
+  /** Defaults to localStorage in browsers, memory elsewhere. */
+  storage?: HeraldStorage;
+  /** The storage key (one per client sharing a storage). Default `herald`. */
+  storageKey?: string;
+  /** Agent message ids remembered to drop repeats (default 1,000; oldest forgotten first). */
+  maxSeenIds?: number;
+  /** Acks wait this long to go out together (default 50 ms). */
+  ackDelayMs?: number;
+  /** Backoff: first ceiling and largest ceiling in ms (defaults 500 and 30,000). */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** Under `auto`, connection attempts that never open before falling back to HTTP (default 3). */
+  fallbackAfter?: number;
+  /** HTTP mode: ms between polls for agent messages (default 2,000). */
+  pollIntervalMs?: number;
+  /** Random numbers in [0, 1) for the backoff (tests). */
+  random?: () => number;
+}
+
+type Listener<K extends keyof HeraldEvents> = (value: HeraldEvents[K]) => void;
+
+interface PendingReply {
+  id: string;
+  message: string;
+  text: string;
+  sent: boolean;
+  resolve: (reply: Reply) => void;
+  reject: (err: HeraldClientError) => void;
+}
+
+const OPEN = 1;
+const ACK_BATCH = 1000;
+/** Close codes after which trying again cannot help (docs/protocol.md, section 5: 1008). */
+const CLOSE_POLICY = 1008;
+
+let counter = 0;
+const newMessageId = () =>
+  `m_${Date.now().toString(36)}${Math.floor(Math.random() * 2 ** 32).toString(36)}${(counter++).toString(36)}`;
+
+/** Full jitter: a random delay between 0 and min(max, base × 2^attempt). */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** attempt));
+}
+
+export class HeraldClient {
+  private readonly base: string;
+  private readonly opts: HeraldClientOptions;
+  private readonly fetchFn: typeof fetch;
+  private readonly WS: WebSocketConstructor | undefined;
+  private readonly state: ClientState;
+  private readonly listeners = new Map<keyof HeraldEvents, Set<(value: never) => void>>();
+  private socket: WebSocketLike | undefined;
+  private current: ConnectionState = ConnectionState.Idle;
+  private attempt = 0;
+  private failedOpens = 0;
+  private everOpened = false;
+  private mode: 'websocket' | 'http';
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pollTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly acks = new Set<string>();
+  /** Replies asked for, in the order sent (the server answers one at a time, in order). */
+  private readonly replies: PendingReply[] = [];
+  private stopped = true;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(options: HeraldClientOptions) {
+    this.opts = options;
+    this.base = options.url.replace(/\/+$/, '');
+    const f = options.fetch ?? globalThis.fetch;
+    this.fetchFn = f ? f.bind(globalThis) : ((() => Promise.reject(new Error('no fetch'))) as typeof fetch);
+    this.WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    this.mode = options.transport === 'http' || !this.WS ? 'http' : 'websocket';
+    this.state = new ClientState(
+      options.storage ?? defaultStorage(),
+      options.storageKey ?? 'herald',
+      options.maxSeenIds ?? 1000,
+    );
+    if (options.sessionId) this.state.setSession(options.sessionId);
+  }
+
+  /** The session in use (after the first `ready` or chat answer). */
+  get sessionId(): string | undefined {
+    return this.state.sessionId;
+  }
+
+  /** The highest seq handed to the application. */
+  get lastSeq(): number {
+    return this.state.lastSeq;
+  }
+
+  get connectionState(): ConnectionState {
+    return this.current;
+  }
+
+  /** `websocket` or `http` (after a fallback). */
+  get transport(): 'websocket' | 'http' {
+    return this.mode;
+  }
+
+  on<K extends keyof HeraldEvents>(event: K, fn: Listener<K>): () => void {
+    const set = this.listeners.get(event) ?? new Set();
+    this.listeners.set(event, set);
+    set.add(fn);
+    return () => void set.delete(fn);
+  }
+
+  private emit<K extends keyof HeraldEvents>(event: K, value: HeraldEvents[K]): void {
+    for (const fn of (this.listeners.get(event) ?? []) as Set<Listener<K>>) {
+      try {
+        fn(value);
+      } catch (err) {
+        // An application's listener must not break delivery; report it asynchronously.
+        setTimeout(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.emit('state', state);
+  }
+
+  /** Starts connecting; resolves once connected (or polling). */
+  connect(): Promise<void> {
+    if (this.stopped) {
+      this.stopped = false;
+      this.setState(ConnectionState.Connecting);
+      if (this.mode === 'http') this.startPolling();
+      else void this.open();
+    }
+    return this.whenReady();
+  }
+
+  private whenReady(): Promise<void> {
+    if (this.current === ConnectionState.Connected || this.current === ConnectionState.Polling)
+      return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private becameReady(state: ConnectionState): void {
+    this.setState(state);
+    for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  /** Stops: the socket closes, timers stop, replies in flight are rejected. Acks go out first. */
+  close(): void {
+    if (this.stopped) return;
+    this.flushAcks();
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.pollTimer);
+    clearTimeout(this.ackTimer);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      socket.onclose = null;
+      socket.close(1000, 'client closed');
+    }
+    for (const r of this.replies.splice(0))
+      r.reject(new HeraldClientError('closed', 'The client was closed.'));
+    this.setState(ConnectionState.Idle);
+  }
+
+  /** Forgets the stored session, seq and seen ids (a "new chat"). Call while closed. */
+  forgetSession(): void {
+    this.state.clear();
+  }
+
+  /** Sends a chat message; resolves with the whole reply. */
+  send(message: string, options: { id?: string } = {}): Promise<Reply> {
+    const id = options.id ?? newMessageId();
+    return new Promise<Reply>((resolve, reject) => {
+      const pending: PendingReply = { id, message, text: '', sent: false, resolve, reject };
+      this.replies.push(pending);
+      if (this.mode === 'http') void this.chatOverHttp(pending);
+      else this.sendQueued();
+    });
+  }
+
+  // ---- WebSocket ---------------------------------------------------------------------------
+
+  private headers(token: string | undefined): Record<string, string> {
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  private async bearer(): Promise<string | undefined> {
+    const auth = this.opts.auth;
+    if (!auth) return undefined;
+    if ('apiKey' in auth) return auth.apiKey;
+    if ('jwt' in auth) return typeof auth.jwt === 'function' ? await auth.jwt() : auth.jwt;
+    return undefined;
+  }
+
+  private async wsUrl(): Promise<{ url: string; headers?: Record<string, string> }> {
+    const url = new URL(`${this.base}/ws/chat`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (this.state.sessionId) url.searchParams.set('sessionId', this.state.sessionId);
+    if (this.state.lastSeq > 0) url.searchParams.set('after', String(this.state.lastSeq));
+    const auth = this.opts.auth;
+    if (auth && 'ticket' in auth) {
+      url.searchParams.set('ticket', await auth.ticket());
+      return { url: url.href };
+    }
+    const token = await this.bearer();
+    if (!token) return { url: url.href };
+    if (this.opts.webSocketHeaders) return { url: url.href, headers: this.headers(token) };
+    const res = await this.fetchFn(`${this.base}/api/ws-ticket`, {
+      method: 'POST',
+      headers: this.headers(token),
+    });
+    if (!res.ok) throw await this.httpError(res);
+    url.searchParams.set('ticket', ((await res.json()) as { ticket: string }).ticket);
+    return { url: url.href };
+  }
+
+  private async open(): Promise<void> {
+    if (this.stopped || !this.WS) return;
+    let target: { url: string; headers?: Record<string, string> };
+    try {
+      target = await this.wsUrl();
+    } catch (err) {
+      const e = toClientError(err);
+      this.emit('error', e);
+      if (e.code === 'unauthorized' || e.code === 'forbidden') return this.fail();
+      return this.scheduleReconnect(false);
+    }
+    if (this.stopped) return;
+    let socket: WebSocketLike;
+    try {
+      socket = target.headers
+        ? new this.WS(target.url, [], { headers: target.headers })
+        : new this.WS(target.url);
+    } catch (err) {
+      this.emit('error', toClientError(err));
+      return this.scheduleReconnect(false);
+    }
+    this.socket = socket;
+    let opened = false;
+    let policyError: HeraldClientError | undefined;
+    socket.onopen = () => {
+      opened = true;
+    };
+    socket.onerror = () => {};
+    socket.onmessage = (ev) => {
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(
+          typeof ev.data === 'string' ? ev.data : new TextDecoder().decode(ev.data as ArrayBuffer),
+        );
+      } catch {
+        return;
+      }
+      if (
+        frame.type === 'error' &&
+        !frame.replyTo &&
+        (frame.code === 'unauthorized' || frame.code === 'forbidden' || frame.code === 'session_not_found')
+      )
+        policyError = new HeraldClientError(frame.code, frame.error);
+      this.onFrame(frame);
+    };
+    socket.onclose = (ev) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.interruptReplies();
+      if (this.stopped) return;
+      if (ev.code === CLOSE_POLICY) {
+        if (policyError?.code === 'session_not_found') {
+          // The session is gone (erased or expired): start a new one.
+          this.state.clear();
+          return this.scheduleReconnect(opened);
+        }
+        // A ticket is single-use and a JWT may expire: one more try with fresh credentials.
+        if (opened && this.opts.auth && !('apiKey' in this.opts.auth) && this.attempt === 0)
+          return this.scheduleReconnect(true);
+        return this.fail();
+      }
+      this.scheduleReconnect(opened);
+    };
+  }
+
+  private fail(): void {
+    this.stopped = true;
+    clearTimeout(this.pollTimer);
+    for (const r of this.replies.splice(0))
+      r.reject(new HeraldClientError('closed', 'The connection was refused for good.'));
+    this.setState(ConnectionState.Failed);
+  }
+
+  private scheduleReconnect(opened: boolean): void {
+    if (opened) this.failedOpens = 0;
+    else if (!this.everOpened) this.failedOpens++;
+    if (
+      !this.everOpened &&
+      (this.opts.transport ?? 'auto') === 'auto' &&
+      this.failedOpens >= (this.opts.fallbackAfter ?? 3)
+    ) {
+      this.mode = 'http';
+      this.startPolling();
+      for (const r of this.replies) if (!r.sent) void this.chatOverHttp(r);
+      return;
+    }
+    this.setState(ConnectionState.Reconnecting);
+    const { baseMs = 500, maxMs = 30_000 } = this.opts.backoff ?? {};
+    const delay = backoffDelay(this.attempt++, baseMs, maxMs, this.opts.random ?? Math.random);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.open(), delay);
+  }
+
+  /** A reply the server was making when the socket closed is cut short (the server aborts it). */
+  private interruptReplies(): void {
+    const sent = this.replies.filter((r) => r.sent);
+    for (const r of sent) {
+      this.replies.splice(this.replies.indexOf(r), 1);
+      r.reject(
+        new HeraldClientError('interrupted', 'The connection dropped before the reply was whole.', {
+          replyTo: r.id,
+          partial: r.text,
+        }),
+      );
+    }
+  }
+
+  private sendQueued(): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== OPEN || this.current !== ConnectionState.Connected) return;
+    for (const r of this.replies) {
+      if (r.sent) continue;
+      r.sent = true;
+      socket.send(JSON.stringify({ type: 'chat', id: r.id, message: r.message }));
+    }
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'ready':
+        this.state.setSession(frame.sessionId);
+        this.attempt = 0;
+        this.everOpened = true;
+        this.becameReady(ConnectionState.Connected);
+        this.flushAcks();
+        this.sendQueued();
+        break;
+      case 'agent_message':
+        this.deliver(frame.message);
+        break;
+      case 'chunk': {
+        const r = this.replies.find((p) => p.id === frame.replyTo);
+        if (r) r.text += frame.content;
+        this.emit('chunk', { replyTo: frame.replyTo, content: frame.content });
+        break;
+      }
+      case 'complete': {
+        const at = this.replies.findIndex((p) => p.id === frame.replyTo);
+        const r = at >= 0 ? this.replies.splice(at, 1)[0] : undefined;
+        const reply: Reply = {
+          replyTo: frame.replyTo,
+          text: r?.text ?? '',
+          sessionId: this.state.sessionId ?? '',
+        };
+        this.emit('reply', reply);
+        r?.resolve(reply);
+        break;
+      }
+      case 'error': {
+        const err = new HeraldClientError(frame.code, frame.error, {
+          replyTo: frame.replyTo,
+          retryAfter: frame.retryAfter,
+          fields: frame.fields,
+        });
+        const at = frame.replyTo ? this.replies.findIndex((p) => p.id === frame.replyTo) : -1;
+        this.emit('error', err);
+        if (at >= 0) {
+          const [r] = this.replies.splice(at, 1);
+          err.extra.partial = r!.text;
+          r!.reject(err);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // ---- Delivery: repeats dropped, acks batched ----------------------------------------------
+
+  private deliver(message: AgentMessage): void {
+    const fresh = this.state.markSeen(message.id);
+    if (message.seq > this.state.lastSeq && fresh) this.state.lastSeq = message.seq;
+    if (fresh) {
+      // Saved before the application sees it: after a reload it is a repeat.
+      this.state.save();
+      this.emit('agentMessage', message);
+    }
+    // A repeat means the server has not had our ack: ack it again.
+    if (message.deliveryGuarantee !== 'best-effort') this.queueAck(message.id);
+  }
+
+  private queueAck(id: string): void {
+    this.acks.add(id);
+    if (this.acks.size >= ACK_BATCH) {
+      this.flushAcks();
+      return;
+    }
+    this.ackTimer ??= setTimeout(() => this.flushAcks(), this.opts.ackDelayMs ?? 50);
+  }
+
+  private flushAcks(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.acks.size === 0) return;
+    const ids = [...this.acks].slice(0, ACK_BATCH);
+    if (this.mode === 'websocket') {
+      const socket = this.socket;
+      // Not connected: they go out after the next `ready`.
+      if (!socket || socket.readyState !== OPEN || this.current !== ConnectionState.Connected) return;
+      socket.send(JSON.stringify({ type: 'ack', ids }));
+      for (const id of ids) this.acks.delete(id);
+    } else {
+      const sessionId = this.state.sessionId;
+      if (!sessionId) return;
+      for (const id of ids) this.acks.delete(id);
+      void this.request('POST', '/api/agent-messages/ack', { sessionId, ids }).catch(() => {
+        // Kept for the next try: the server sends the message again until acked.
+        for (const id of ids) this.acks.add(id);
+      });
+    }
+    if (this.acks.size > 0) this.queueAck([...this.acks][0]!);
+  }
+
+  // ---- HTTP fallback ------------------------------------------------------------------------
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = this.headers(await this.bearer());
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw toClientError(err);
+    }
+    if (!res.ok) throw await this.httpError(res);
+    return (await res.json()) as T;
+  }
+
+  private async httpError(res: Response): Promise<HeraldClientError> {
+    let body: {
+      code?: ErrorCode;
+      error?: string;
+      fields?: string[];
+      retryAfter?: number;
+      sessionId?: string;
+      agent_messages?: AgentMessage[];
+    } = {};
+    try {
+      body = (await res.json()) as typeof body;
+    } catch {}
+    // A chat accepted and then failed still names its session and carries the agent messages.
+    if (typeof body.sessionId === 'string') this.state.setSession(body.sessionId);
+    for (const m of body.agent_messages ?? []) this.deliver(m);
+    return new HeraldClientError(body.code ?? 'internal', body.error ?? `HTTP ${res.status}`, {
+      fields: body.fields,
+      retryAfter: body.retryAfter,
+    });
+  }
+
+  private startPolling(): void {
+    clearTimeout(this.timer);
+    this.becameReady(ConnectionState.Polling);
+    const poll = async () => {
+      if (this.stopped || this.mode !== 'http') return;
+      const sessionId = this.state.sessionId;
+      if (sessionId) {
+        try {
+          const q = `sessionId=${encodeURIComponent(sessionId)}&after=${this.state.lastSeq}`;
+          const page = await this.request<ListResponse>('GET', `/api/agent-messages?${q}`);
+          for (const m of page.messages) this.deliver(m);
+          this.flushAcks();
+        } catch (err) {
+          this.emit('error', toClientError(err));
+        }
+      }
+      if (!this.stopped) this.pollTimer = setTimeout(poll, this.opts.pollIntervalMs ?? 2000);
+    };
+    void poll();
+  }
+
+  private async chatOverHttp(r: PendingReply): Promise<void> {
+    r.sent = true;
+    const ack = [...this.acks].slice(0, ACK_BATCH);
+    for (const id of ack) this.acks.delete(id);
+    const body: Record<string, unknown> = { message: r.message, id: r.id };
+    if (this.state.sessionId) body.sessionId = this.state.sessionId;
+    if (ack.length > 0) body.ack = ack;
+    const remove = () => {
+      const at = this.replies.indexOf(r);
+      if (at >= 0) this.replies.splice(at, 1);
+    };
+    try {
+      const res = await this.request<ChatResponse>('POST', '/api/chat', body);
+      this.state.setSession(res.sessionId);
+      for (const m of res.agent_messages) this.deliver(m);
+      remove();
+      const reply: Reply = { replyTo: r.id, text: res.response, sessionId: res.sessionId };
+      this.emit('chunk', { replyTo: r.id, content: res.response });
+      this.emit('reply', reply);
+      r.resolve(reply);
+    } catch (err) {
+      for (const id of ack) this.acks.add(id);
+      remove();
+      const e = toClientError(err);
+      e.extra.replyTo = r.id;
+      this.emit('error', e);
+      r.reject(e);
+    }
+  }
+}
+
+function toClientError(err: unknown): HeraldClientError {
+  if (err instanceof HeraldClientError) return err;
+  return new HeraldClientError('network', err instanceof Error ? err.message : String(err));
+}
