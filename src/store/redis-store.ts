@@ -117,6 +117,32 @@ const SESSION_PARTS = ['meta', 'timeline', 'msgs', 'pending', 'pexp', 'idem', 'e
 // Return codes shared by the scripts.
 const MISSING = -1;
 
+/**
+ * The end of every script that writes a session's timeline, given where its keys and arguments
+ * are: raises the session's activity, and once the timeline holds its limit plus the slack,
+ * drops the oldest entries (a pending message's copy stays, listed in `trimmed`, until acked or
+ * purged). Leaves the number dropped in the Lua local `trimmed`.
+ */
+function afterWrite(
+  k: { meta: number; timeline: number; msgs: number; pending: number; trimmed: number },
+  a: { active: number; max: number; slack: number },
+): string {
+  return `local active = tonumber(redis.call('HGET', KEYS[${k.meta}], 'active') or '0')
+if tonumber(ARGV[${a.active}]) > active then redis.call('HSET', KEYS[${k.meta}], 'active', ARGV[${a.active}]) end
+local over = redis.call('LLEN', KEYS[${k.timeline}]) - tonumber(ARGV[${a.max}])
+local trimmed = 0
+if tonumber(ARGV[${a.max}]) > 0 and over >= tonumber(ARGV[${a.slack}]) then
+  for _, item in ipairs(redis.call('LPOP', KEYS[${k.timeline}], over)) do
+    if string.sub(item, 1, 1) == 'm' then
+      local id = string.sub(item, 2)
+      if redis.call('ZSCORE', KEYS[${k.pending}], id) then redis.call('SADD', KEYS[${k.trimmed}], id)
+      else redis.call('HDEL', KEYS[${k.msgs}], id) end
+    end
+  end
+  trimmed = over
+end`;
+}
+
 const SCRIPTS = {
   // KEYS meta; ARGV owner, createdAt, createdAtMs
   heraldCreateMeta: {
@@ -150,20 +176,7 @@ return {'linked'}
     lua: `
 if not redis.call('HGET', KEYS[1], 'owner') then return ${MISSING} end
 redis.call('RPUSH', KEYS[2], ARGV[1])
-local active = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
-if tonumber(ARGV[2]) > active then redis.call('HSET', KEYS[1], 'active', ARGV[2]) end
-local over = redis.call('LLEN', KEYS[2]) - tonumber(ARGV[3])
-local trimmed = 0
-if tonumber(ARGV[3]) > 0 and over >= tonumber(ARGV[4]) then
-  for _, item in ipairs(redis.call('LPOP', KEYS[2], over)) do
-    if string.sub(item, 1, 1) == 'm' then
-      local id = string.sub(item, 2)
-      if redis.call('ZSCORE', KEYS[4], id) then redis.call('SADD', KEYS[5], id)
-      else redis.call('HDEL', KEYS[3], id) end
-    end
-  end
-  trimmed = over
-end
+${afterWrite({ meta: 1, timeline: 2, msgs: 3, pending: 4, trimmed: 5 }, { active: 2, max: 3, slack: 4 })}
 return trimmed
 `,
   },
@@ -222,20 +235,7 @@ if ARGV[6] == '1' then
   redis.call('HSET', KEYS[6], ARGV[7], ARGV[8] .. ' ' .. seq .. ' ' .. id)
   redis.call('ZADD', KEYS[7], ARGV[8], 'k' .. ARGV[7])
 end
-local active = tonumber(redis.call('HGET', KEYS[1], 'active') or '0')
-if tonumber(ARGV[16]) > active then redis.call('HSET', KEYS[1], 'active', ARGV[16]) end
-local over = redis.call('LLEN', KEYS[2]) - tonumber(ARGV[14])
-local trimmed = 0
-if tonumber(ARGV[14]) > 0 and over >= tonumber(ARGV[15]) then
-  for _, item in ipairs(redis.call('LPOP', KEYS[2], over)) do
-    if string.sub(item, 1, 1) == 'm' then
-      local id = string.sub(item, 2)
-      if redis.call('ZSCORE', KEYS[4], id) then redis.call('SADD', KEYS[10], id)
-      else redis.call('HDEL', KEYS[3], id) end
-    end
-  end
-  trimmed = over
-end
+${afterWrite({ meta: 1, timeline: 2, msgs: 3, pending: 4, trimmed: 10 }, { active: 16, max: 14, slack: 15 })}
 return {'ok', seq, suppressed, trimmed}
 `,
   },
