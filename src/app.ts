@@ -9,6 +9,7 @@ import type { HeraldConfig } from './config/config.js';
 import { loggerOptions } from './observability/logger.js';
 import { bodyLimitOf, type HeraldOptions, herald, useHeraldHttp } from './plugin.js';
 import { sendError, sendNotFound } from './transports/http/error-handler.js';
+import { capConnections, serverTimeoutOptions } from './transports/http/server-limits.js';
 
 export interface AppOverrides extends Omit<HeraldOptions, 'config'> {
   /** Pino logger options or false to silence (tests). */
@@ -29,10 +30,13 @@ export async function createHerald(
     // Session ids are ~31 characters; longer path parameters are simply unknown.
     routerOptions: { maxParamLength: 500 },
     frameworkErrors: sendError,
+    // Header, request and keep-alive timeouts, and the parser's errors as the catalogue's body.
+    ...serverTimeoutOptions(config),
   });
   useHeraldHttp(app, config);
   app.setNotFoundHandler(sendNotFound);
   await app.register(herald, { config, ...options });
+  capConnections(app, config.maxConnections);
   return app;
 }
 

@@ -296,6 +296,32 @@ export const ConfigSchema = Type.Object({
     120,
     'new sessions per principal per minute (a chat or WebSocket connect without a sessionId makes one); 0 = no limit',
   ),
+  maxConnections: integer('HERALD_MAX_CONNECTIONS', 20_000, {
+    description:
+      'open TCP connections the standalone server holds (HTTP, SSE and WebSocket together); past it new ones are closed unanswered; 0 = no limit',
+  }),
+  headersTimeoutMs: timer(
+    'HERALD_HEADERS_TIMEOUT_MS',
+    10_000,
+    "ms a client has to send a request's headers before the connection is answered and closed",
+  ),
+  requestTimeoutMs: timer(
+    'HERALD_REQUEST_TIMEOUT_MS',
+    30_000,
+    'ms a client has to send a whole request, body included, before the connection is answered and closed; 0 = no limit',
+    0,
+  ),
+  keepAliveTimeoutMs: timer(
+    'HERALD_KEEP_ALIVE_TIMEOUT_MS',
+    5_000,
+    'ms an idle keep-alive HTTP connection is kept open between requests',
+  ),
+  connectionTimeoutMs: timer(
+    'HERALD_CONNECTION_TIMEOUT_MS',
+    0,
+    'ms without a byte either way after which an HTTP connection is closed; 0 = never',
+    0,
+  ),
   shutdownGraceMs: timer('HERALD_SHUTDOWN_GRACE_MS', 10_000, 'ms shutdown waits for replies in flight', 0),
   bodyLimitBytes: bytes(
     'HERALD_BODY_LIMIT_BYTES',

@@ -51,7 +51,15 @@ export function toClientError(err: unknown): HeraldError {
 
 /** Sends the catalogue's body for anything thrown; also Fastify's `frameworkErrors` (bad URLs). */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (isClientAbort(err, request)) {
+    // The client went away mid-upload: its doing, not Herald's, and nobody reads the answer.
+    request.log.debug({ code: (err as { code?: unknown }).code }, 'client aborted the request');
+    return reply.code(400).send(invalidRequest('body', 'was cut short by the client').toBody());
+  }
   const error = toClientError(err);
+  // Answered before the body was read (401 in the auth hook, 413, 403): close the connection
+  // rather than let Node read and discard the rest at whatever pace the client sends it.
+  if (!request.raw.complete) void reply.header('connection', 'close');
   if (error.code === 'internal') request.log.error({ err }, 'internal error');
   else if (err instanceof StoreUnavailableError)
     request.log.warn(
@@ -61,6 +69,14 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   else request.log.debug({ code: error.code }, 'request refused');
   if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
   return reply.code(error.status).send(error.toBody());
+}
+
+/** The client closed the connection before its request was whole (an aborted upload). */
+function isClientAbort(err: unknown, request: FastifyRequest): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return (
+    (code === 'ECONNRESET' || code === 'ECONNABORTED') && (request.raw.destroyed || !request.raw.complete)
+  );
 }
 
 /** The standalone server's 404: `not_found` naming the method and path. */
