@@ -14,7 +14,7 @@ import { PROTOCOL_VERSION } from '../protocol/limits.js';
 const SUMMARIES: Record<string, string> = {
   'POST /api/chat': 'One message in, the whole reply and the agent messages out',
   'POST /api/chat/stream': 'The reply as a Vercel AI SDK UI message stream (SSE)',
-  'GET /api/chat/stream/{chatId}/stream': "The AI SDK's stream resume: always 204",
+  'GET /api/chat/stream/{chatId}/stream': "The AI SDK's stream resume: the chat's reply in flight, or 204",
   'GET /ws/chat': 'WebSocket chat (the frames: /docs/asyncapi.json)',
   'GET /api/sessions/{id}/messages': "The session's timeline",
   'DELETE /api/sessions/{id}': 'Erase the session and all it holds',

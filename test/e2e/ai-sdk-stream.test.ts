@@ -115,7 +115,7 @@ describe('AI SDK UI message stream', () => {
     expect(types.at(-1)).toBe('finish');
   });
 
-  it('tells useChat({ resume: true }) that there is no stream to resume', async () => {
+  it('tells useChat({ resume: true }) that there is no stream to resume when no reply is in flight', async () => {
     const server = await h.start(AUTH_ENV);
     const res = await fetch(`${server.url}/api/chat/stream/chat-1/stream`, {
       headers: { authorization: `Bearer ${KEYS.alice}` },

@@ -15,6 +15,7 @@ import { ChatBody, ChatStreamBody, UiChatBody, UiTextPart, UiUserMessage } from 
 import { ACK_MAX_IDS, MESSAGE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS } from '../../protocol/limits.js';
 import type { Session } from '../../store/store.js';
 import { collect } from '../http/collector.js';
+import { type ResumableStream, ResumableStreams } from './resumable-streams.js';
 import { SseWriter } from './sse-writer.js';
 
 interface StreamInput {
@@ -109,16 +110,27 @@ const UI_MESSAGE_STREAM = {
     'A Vercel AI SDK UI message stream (v1): one `data: <part>` event per part, then `data: [DONE]`',
   content: { 'text/event-stream': { schema: { type: 'string' } } },
 };
-const NO_STREAM = { description: 'Herald keeps no resumable streams', type: 'null' };
+const NO_STREAM = { description: 'The chat has no reply in flight on this instance', type: 'null' };
+const STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' };
+const DONE = 'data: [DONE]\n\n';
 
 export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
-  // useChat({ resume: true }) asks for the chat's active stream on load; Herald keeps no
-  // resumable streams (agent messages come back as pending instead), and 204 tells the AI SDK
-  // there is none.
-  app.get(
+  // Replies in flight, kept so a client that lost its connection gets the rest (in memory, on
+  // this instance: docs/decisions.md, "Clients").
+  const streams = new ResumableStreams();
+  app.addHook('onClose', async () => streams.close());
+
+  // useChat({ resume: true }) asks for the chat's active stream on load: the reply in flight
+  // for this principal and chat id, from its start and then live, or 204 when there is none.
+  app.get<{ Params: { chatId: string } }>(
     '/api/chat/stream/:chatId/stream',
-    { config: { scope: 'chat', docs: { response: { 204: NO_STREAM } } } },
-    async (_request, reply) => reply.code(204).send(),
+    { config: { scope: 'chat', docs: { response: { 200: UI_MESSAGE_STREAM, 204: NO_STREAM } } } },
+    async (request, reply) => {
+      const stream = streams.get(ResumableStreams.key(request.principal.sub, request.params.chatId));
+      if (!stream) return reply.code(204).send();
+      stream.attach(new SseWriter(reply, STREAM_HEADERS));
+      return reply;
+    },
   );
 
   // The body is read by parseStreamBody (either shape, each fault naming its field), not by the
@@ -135,7 +147,12 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
     if (known && input.ack && input.ack.length > 0 && router) await router.ack(known.id, input.ack);
 
     let sse: SseWriter | undefined;
-    const part = (value: Record<string, unknown>) => sse?.event(JSON.stringify(value));
+    // With an AI SDK chat id the reply is resumable: its parts go through the kept stream.
+    let kept: ResumableStream | undefined;
+    const part = (value: Record<string, unknown>) => {
+      if (kept) kept.write(`data: ${JSON.stringify(value)}\n\n`);
+      else sse?.event(JSON.stringify(value));
+    };
     // A message may reach the call twice (replay and dispatch): one part per id.
     const sent = new Set<string>();
     const agentPart = (m: AgentMessage) => {
@@ -163,8 +180,17 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
         {
           // Only now is the message accepted: earlier errors still answer with an HTTP status.
           async begin(session, messageId) {
-            sse = new SseWriter(reply, { 'x-vercel-ai-ui-message-stream': 'v1' });
-            sse.onClose(() => abort.abort());
+            sse = new SseWriter(reply, STREAM_HEADERS);
+            kept =
+              input.chatKey === undefined
+                ? undefined
+                : streams.start(ResumableStreams.key(request.principal.sub, input.chatKey), () =>
+                    abort.abort(),
+                  );
+            // A resumable reply goes on when its connection drops (until nobody reads it for
+            // the keep time); any other reply ends with its connection.
+            if (kept) kept.attach(sse);
+            else sse.onClose(() => abort.abort());
             part({ type: 'start', messageMetadata: { sessionId: session.id, messageId } });
             // Stored unacked messages first (seq order), then whatever the session gets meanwhile.
             detach = await collect(
@@ -198,8 +224,11 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
     } finally {
       detach();
     }
-    sse?.write('data: [DONE]\n\n');
-    sse?.end();
+    if (kept) kept.end(DONE);
+    else {
+      sse?.write(DONE);
+      sse?.end();
+    }
     return reply;
   });
 }
