@@ -120,13 +120,16 @@ describe.skipIf(!hasRedis)('Herald on HERALD_STORE=redis', () => {
     await probe.quit();
     monitor.disconnect();
 
-    const names = seen.slice(0, -1).map((args) => args[0]!.toLowerCase());
+    // A session lookup may read the session again (each instance trusts its copy for 5 s only,
+    // which a loaded machine can outlast): a read of the session's meta, not of the admission.
+    const commands = seen.slice(0, -1).filter((args) => args[0]!.toLowerCase() !== 'hmget');
+    const names = commands.map((args) => args[0]!.toLowerCase());
     // The first publish (a status: best-effort, so nothing pending): the admission script, then,
     // not waited for, its key's expiry in the purge index, the session's activity in the
     // retention index and the wake-up for other instances. The repeat: the admission script
     // alone, which answers with the first message.
     expect(names).toEqual(['evalsha', 'zadd', 'zadd', 'publish', 'evalsha']);
-    expect(seen[0]).toContain(`${redisEnv.HERALD_REDIS_KEY_PREFIX}s:{${sessionId}}:rate:status`);
+    expect(commands[0]).toContain(`${redisEnv.HERALD_REDIS_KEY_PREFIX}s:{${sessionId}}:rate:status`);
     await herald.close();
   });
 });
