@@ -12,7 +12,7 @@ describe('secrets stage', () => {
     ['jwt', `token=${fake.jwt}`, 'token=[SECRET]'],
     ['api_key', `OPENAI_API_KEY=${fake.openai}`, 'OPENAI_API_KEY=[SECRET]'],
     ['api_key', `key: ${fake.anthropic}`, 'key: [SECRET]'],
-    ['api_key', `stripe ${fake.stripe}`, 'stripe [SECRET]'],
+    ['stripe_key', `stripe ${fake.stripe}`, 'stripe [SECRET]'],
     [
       'github_token',
       `git clone https://${fake.github}@github.com/x/y`,

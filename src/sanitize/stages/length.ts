@@ -29,7 +29,7 @@ const MAX_RECHECKS = 8;
 /** Longest placeholder, `[SECRET]`. */
 const PLACEHOLDER_MAX = 8;
 /** The placeholders that the `pii` and `secrets` stages put in place of what they replaced. */
-const PLACEHOLDERS = /\[(?:EMAIL|PHONE|SSN|CARD|IP|SECRET)\]/g;
+const PLACEHOLDERS = /\[(?:EMAIL|PHONE|SSN|CARD|IBAN|IP|SECRET)\]/g;
 
 /**
  * What a cut adds to `changedChars`, which the protocol counts in the original message: the original

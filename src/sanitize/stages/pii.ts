@@ -30,6 +30,8 @@
  * of all, so digits in an address are not matched on their own. Spans the secrets stage will
  * replace (a JWT, a key block…) are skipped, so a secret reaches that stage whole.
  */
+import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
+import { type CountryCode, isValidPhoneNumber } from 'libphonenumber-js/max';
 import { countChars } from '../chars.js';
 import { foldForMatching } from '../fold.js';
 import { isLuhnValid } from '../luhn.js';
@@ -50,6 +52,8 @@ interface Rule {
   needs?: string;
   /** Full control instead of `accept`: the values inside a match, given the 2 characters after it. */
   values?: (match: string, after: string) => Range[];
+  /** Context check: true when the match at `index` of `view` is not a value of this kind. */
+  skip?: (view: string, index: number) => boolean;
 }
 
 const digitCount = (s: string): number => {
@@ -94,7 +98,7 @@ const cardValues = (run: string, after: string): Range[] => {
 };
 
 const ssnValid = (match: string): number | undefined => {
-  const [area, group, serial] = match.split('-');
+  const [area, group, serial] = match.split(/[- ]/);
   if (area === '000' || area === '666' || area!.startsWith('9') || group === '00' || serial === '0000') {
     return undefined;
   }
@@ -153,6 +157,63 @@ const trunkGrouping = (match: string): boolean => {
   return /^04\d\d [1-9]\d\d \d{3}$/.test(match);
 };
 
+/**
+ * Whether the address at `index` is not an e-mail address: the user part of a URL
+ * (`ssh://git@host/…`, `https://user@host`, `postgres://app:pw@host`) or the target of a remote
+ * shell (`ssh deploy@host`, `scp f deploy@host:`). Looks back over the token, at most 256 characters.
+ */
+const USERINFO_LOOKBACK = 256;
+const remoteShell = /(?:^|[\s"'`(])(?:ssh|scp|sftp|rsync|mosh|ssh-copy-id)[ \t][^\n]*$/;
+const notAnEmail = (view: string, index: number): boolean => {
+  let i = index - 1;
+  const stop = Math.max(0, index - USERINFO_LOOKBACK);
+  for (; i >= stop; i--) {
+    const c = view.charCodeAt(i);
+    // whitespace, quotes, brackets, `/`: the token starts after it
+    if (c <= 32 || c === 34 || c === 39 || c === 96 || c === 40 || c === 60 || c === 91 || c === 123) break;
+    if (c === 47 && i > 0 && view.charCodeAt(i - 1) === 47 && view.charCodeAt(i - 2) === 58) return true; // `://`
+    if (c === 47) break;
+  }
+  return remoteShell.test(view.slice(Math.max(0, i + 1 - 64), i + 1));
+};
+
+/** An IBAN (ISO 13616): country, check digits, then the BBAN in groups of four or in one run; mod-97 checked. */
+const ibanValue = (match: string): number | undefined => {
+  // The longest prefix that is a valid IBAN (the run may take in a word after it).
+  const groups = match.split(' ');
+  for (let n = groups.length; n >= 1; n--) {
+    const candidate = groups.slice(0, n).join(' ');
+    const electronic = electronicFormatIBAN(candidate);
+    if (electronic && isValidIBAN(electronic)) return candidate.length;
+  }
+  return undefined;
+};
+
+/** An SSN needs a context word when written without dashes: `ssn 412589023`. */
+const SSN_CONTEXT = /(?:\bssn|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?)[ \t]*(?:is|#|:)?[ \t]*$/i;
+
+/**
+ * National phone numbers in forms the rules above do not take, each checked with libphonenumber-js
+ * against the regions that write numbers that way: Brazil `(11) 91234-5678`, Russia and Kazakhstan
+ * `8 (916) 123-45-67`, India `098765 43210` / `98765 43210`, China `138 0013 8000`, Spain `612 34 56 78`,
+ * Turkey `0532 123 45 67`, and any leading-0 number whose grouping the trunk rule refuses but that is
+ * valid in one of the regions listed.
+ */
+const NATIONAL_REGIONS: Array<{ re: RegExp; regions: CountryCode[] }> = [
+  { re: /^\(\d{2}\) ?9?\d{4}-?\d{4}$/, regions: ['BR'] },
+  { re: /^8 ?(?:\(\d{3}\)|\d{3}) ?\d{3}-\d{2}-\d{2}$/, regions: ['RU', 'KZ', 'BY'] },
+  { re: /^0?[6-9]\d{4} \d{5}$/, regions: ['IN'] },
+  { re: /^1[3-9]\d \d{4} \d{4}$/, regions: ['CN'] },
+  { re: /^[6-9]\d{2}(?: \d{2}){3}$/, regions: ['ES'] },
+  { re: /^0\d{3} \d{3} \d{2} \d{2}$/, regions: ['TR'] },
+];
+const nationalPhone = (match: string): number | undefined => {
+  for (const { re, regions } of NATIONAL_REGIONS) {
+    if (re.test(match) && regions.some((region) => isValidPhoneNumber(match, region))) return match.length;
+  }
+  return undefined;
+};
+
 export function createPiiStage(scanner: SecretScanner = createSecretScanner()): Stage {
   const quick = /[\d@:]/;
   // Every pattern starts with a look-behind that lets a match begin only where a token begins, and
@@ -166,23 +227,41 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
       // Bidi marks at either end go with the address: the `invisible` stage kept them only because
       // they touch its RTL letters, and next to `[EMAIL]` a second pass would remove them.
       re: new RegExp(
-        `(?:(?<![${EMAIL_CHAR}._%+-])|(?<=${CJK}))(?=[${EMAIL_CHAR}._%+\\u200E\\u200F\\u061C-]*@)${BIDI_MARKS}${EMAIL_LOCAL}@(?:${EMAIL_LABEL}\\.)+${EMAIL_TLD}${BIDI_MARKS}(?!:[^\\s])`,
+        `(?:(?<![${EMAIL_CHAR}._%+-])|(?<=${CJK}))(?=[${EMAIL_CHAR}._%+\\u200E\\u200F\\u061C-]*@)${BIDI_MARKS}${EMAIL_LOCAL}@(?:${EMAIL_LABEL}\\.)+${EMAIL_TLD}(?!\\.[${EMAIL_CHAR}])${BIDI_MARKS}(?!:[^\\s])`,
         'gu',
       ),
       needs: '@',
+      skip: notAnEmail,
+    },
+    {
+      // Before cards and phones, which would take the digits inside one.
+      kind: 'iban',
+      placeholder: '[IBAN]',
+      re: /(?<![\w.-])[A-Z]{2}\d{2}(?:[A-Z0-9]{10,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)(?![\w]|[.-]\d)/g,
+      accept: ibanValue,
     },
     {
       // A run of digit groups separated by single spaces or dashes; cards are found inside it.
       kind: 'card',
       placeholder: '[CARD]',
-      re: /(?<![\w.+])\d+(?:[ -]\d+)*/g,
+      // Not the BBAN of a mistyped IBAN (`DE89 3704 0044 …`).
+      re: /(?<![\w.+])(?<![A-Z]{2}\d\d )\d+(?:[ -]\d+)*/g,
       values: cardValues,
     },
     {
       kind: 'ssn',
       placeholder: '[SSN]',
-      re: /(?<![\w.-])\d{3}-\d{2}-\d{4}(?![\w]|[.-]\d)/g,
+      re: /(?<![\w.-])\d{3}([- ])\d{2}\1\d{4}(?![\w]|[.-]\d)/g,
       accept: ssnValid,
+    },
+    {
+      // Nine digits in a row, only right after `SSN` or `social security number`.
+      kind: 'ssn',
+      placeholder: '[SSN]',
+      re: /(?<![\w.-])\d{9}(?![\w]|[.-]\d)/g,
+      accept: (match) =>
+        ssnValid(`${match.slice(0, 3)}-${match.slice(3, 5)}-${match.slice(5)}`) && match.length,
+      skip: (view, index) => !SSN_CONTEXT.test(view.slice(Math.max(0, index - 40), index)),
     },
     {
       kind: 'ip',
@@ -231,6 +310,13 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
       placeholder: '[PHONE]',
       re: /(?<![\w+.-])(?:07\d{9}|1[3-9]\d{9}|05\d{8})(?![\w]|[.-]\d)/g,
     },
+    {
+      // National forms checked with libphonenumber-js (see NATIONAL_REGIONS).
+      kind: 'phone',
+      placeholder: '[PHONE]',
+      re: /(?<![\w+.-])(?:\(\d{2}\) ?\d{4,5}-?\d{4}|8 ?(?:\(\d{3}\)|\d{3}) ?\d{3}-\d{2}-\d{2}|0?\d{5} \d{5}|1\d\d \d{4} \d{4}|\d{3}(?: \d{2}){3}|0\d{3} \d{3} \d{2} \d{2})(?![\w]|[ .-]\d)/g,
+      accept: nationalPhone,
+    },
   ];
 
   /**
@@ -245,6 +331,7 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
     let pos = 0;
     for (const m of view.matchAll(rule.re)) {
       const end = m.index + m[0].length;
+      if (rule.skip?.(view, m.index)) continue;
       let ranges: Range[];
       if (rule.values) {
         ranges = rule.values(m[0], view.slice(end, end + 2));

@@ -35,30 +35,114 @@ interface Rule {
   re: RegExp;
   /** Extra check on the secret value. */
   accept?: (value: string) => boolean;
+  /**
+   * A cheap test the text must pass for the rule to run at all: rules whose pattern opens with a
+   * look-behind cannot be searched for a literal, so they would be tried at every position.
+   */
+  hint?: RegExp;
 }
 
 const hasDigitAndLetter = (value: string): boolean => /\d/.test(value) && /[a-z]/i.test(value);
 
-/** A password value that is really a placeholder (`[SECRET]…`, already replaced, `***`, `<password>`, `${PW}`, `{{pw}}`). */
-const placeholderValue = /^(?:\[[A-Z]+\].*|\*+|x+|\.+|<[^>]*>?|\$\{.*|\{\{.*|%\(.*|\$[A-Z_]+)$/i;
-const isPasswordValue = (value: string): boolean => value.length >= 3 && !placeholderValue.test(value);
+/**
+ * The one placeholder filter every rule goes through: values that stand for a secret rather than
+ * being one. `[SECRET]…` (already replaced), `<your-key>`, `${VAR}`, `{{ var }}`, `%(var)s`, `$VAR`,
+ * `process.env.X`, `your_api_key_here`, `YOUR_CLIENT_SECRET`, `sk-...`, `****`, and any value whose
+ * part after a vendor prefix is one character repeated (`ghp_XXXX…`, `sk_live_xxxx…`, `0000…`).
+ */
+const placeholderShape =
+  /^(?:\[[A-Z]+\].*|<[^>]*>?|\$\{.*|\{\{.*|%\(.*|\$[A-Za-z_]\w*|(?:process\.env|os\.environ|env)[.[].*|.*(?:\.\.\.|…))$|^(?:your|my|the|insert|enter|replace|put)[_-]|[_-](?:here|goes[_-]here)$|^(?:x+|\*+|\.+|-+|#+)$/i;
+const placeholderWords =
+  /^(?:password|passwd|pass|pwd|secret|token|api[_-]?key|apikey|key|changeme_?placeholder|redacted|removed|hidden|null|none|undefined|true|false|string|example|sample|dummy|placeholder|xxx+|abc|123|1234|12345|123456)$/i;
+/** Vendor and kind prefixes stripped before the repeated-character test. */
+const knownPrefix =
+  /^(?:gh[pousr]_|github_pat_|glpat-|npm_|pypi-|xox[a-z]-|xapp-|sk-(?:proj-|ant-(?:api\d\d-)?)?|[sr]k_(?:live|test)_|whsec_|SG\.|hf_|api_org_|shp(?:at|ca|pa|ss)_|AIza|GOCSPX-|ya29\.|do[por]_v1_|key-|sq0(?:atp|csp)-|dapi|AKIA|ASIA|SK)/;
+export function isPlaceholder(value: string): boolean {
+  const v = value.trim();
+  if (v.length === 0 || placeholderShape.test(v) || placeholderWords.test(v)) return true;
+  // All upper case with underscores (an environment variable's name: `YOUR_CLIENT_SECRET`, `PASSWORD`).
+  if (/^[A-Z][A-Z_]*$/.test(v) && v.length >= 4) return true;
+  const body = v.replace(knownPrefix, '').replace(/[._-]/g, '');
+  if (body.length >= 4 && /^(.)\1*$/i.test(body)) return true;
+  // Mostly one character (`SG.xxxxxx.yyyyyy`, `xxxx-xxxx-xxxx`): fewer than 4 distinct characters in 12+.
+  if (body.length >= 12 && new Set(body.toLowerCase()).size < 4) return true;
+  return false;
+}
 
-/** `password` / `passwd` as a key (`DB_PASSWORD` too), an optional closing quote, then `=` or `:`. */
-const PASSWORD_KEY = '(?<![A-Za-z0-9])pass(?:word|wd)["\']?[ \\t]*[=:][ \\t]*';
+const isPasswordValue = (value: string): boolean => value.length >= 3 && !isPlaceholder(value);
+/** A token-like value under a key that names a secret: long enough, with letters and digits, not a placeholder. */
+const isTokenValue = (value: string): boolean =>
+  value.length >= 8 &&
+  !isPlaceholder(value) &&
+  (hasDigitAndLetter(value) || (value.length >= 20 && /[a-z]/.test(value) && /[A-Z]/.test(value)));
+
+/**
+ * Whether a key names a secret, in any case style (`api_key`, `apiKey`, `api-key`, `ApiKey`,
+ * `X-Api-Key`, `AWS_SECRET_ACCESS_KEY`, `SmtpPassword`): its letters, lower-cased without separators,
+ * end with one of these. `max_tokens`, `password_reset_ttl`, `secretKeyRef` do not.
+ */
+const SECRET_KEY_END =
+  /(?:password|passwd|passphrase|pwd|pass|secret|secretkey|apikey|apisecret|accesskey|accountkey|sharedaccesskey|token|authtoken|accesstoken|refreshtoken|apitoken|privatekey|signingkey|encryptionkey|masterkey|clientsecret|credentials?)$/;
+const PASSWORD_KEY_END = /(?:password|passwd|passphrase|pwd|pass)$/;
+const keyKind = (key: string): 'password' | 'secret' | undefined => {
+  const k = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (PASSWORD_KEY_END.test(k)) return 'password';
+  return SECRET_KEY_END.test(k) ? 'secret' : undefined;
+};
+
+/** Key then separator (`=`, `:`, `=>`, `:=`), the key optionally quoted: group 1 the key, group 2 the value. */
+const ASSIGN = `["']?[ \\t]*(?:=>|:=|[=:])[ \\t]*`;
+/** An unquoted value: up to whitespace, a quote, `;`, `,`, `<`, `>`, or an `&` that starts the next query parameter. */
+const BARE_VALUE = `(?:[^\\s"'\`;,<>&]|&(?![\\w.-]{1,64}=))+`;
+/** Where a key that may name a secret ends and its value starts; the key's start is found by walking back. */
+const KEY_ASSIGN = new RegExp(`(?:pass(?:word|wd|phrase)?|pwd|secret|key|token|credentials?)${ASSIGN}`, 'gi');
+const KEY_CHAR = /[A-Za-z0-9_.-]/;
+const MAX_KEY = 60;
+/** The key that ends at `end` (exclusive), or undefined if it is longer than MAX_KEY. */
+const keyBefore = (text: string, end: number): string | undefined => {
+  let start = end;
+  while (start > 0 && end - start <= MAX_KEY && KEY_CHAR.test(text[start - 1]!)) start--;
+  if (end - start > MAX_KEY || !/[A-Za-z]/.test(text[start] ?? '')) return undefined;
+  return text.slice(start, end);
+};
+/** The value after KEY_ASSIGN (sticky): double-quoted, single-quoted, backquoted or bare. */
+const VALUE = new RegExp(`"([^"\\r\\n]*)"|'([^'\\r\\n]*)'|\`([^\`\\r\\n]*)\`|(${BARE_VALUE})`, 'y');
+/** XML: `<add key="SmtpPassword" value="…"/>`, `<property name="password" value="…"/>`. */
+const XML_ATTR = /\b(?:key|name)[ \t]*=[ \t]*"([^"\r\n<>]{1,60})"[ \t]+value[ \t]*=[ \t]*"([^"\r\n]*)"/gi;
+/** XML: `<password>…</password>`, `<ApiKey>…</ApiKey>`. */
+const XML_ELEMENT = /<([A-Za-z][\w.-]{0,60})>([^<\r\n]{1,200})<\/\1>/g;
+/** Credentials in a URL of any scheme: group 1 the password (`postgres://app:PW@db`, `redis://:PW@localhost`). */
+const URL_CREDENTIALS =
+  /(?<=(?<![\w+.-])[a-z][a-z0-9+.-]{1,30}):\/\/[^\s/?#@:"'<>]{0,256}:([^\s/@"'<>]{1,256})(?=@[\w[])/gi;
+/** In prose: "my password is …", "the wifi password is …". */
+const PROSE_PASSWORD = /\bpass(?:word|phrase|code)?[ \t]+(?:is|was)[ \t]*:?[ \t]+["'“]?([^\s"'”]+)/gi;
+/** Command lines: `mysql -pPW`, `redis-cli -a PW`, `PGPASSWORD=…` (a key). */
+const CLI_PASSWORD =
+  /(?<=\bmysql(?:dump|admin)?[ \t](?:[^\n]{0,80}[ \t])?-p)[^\s'"-][^\s'"]{2,}|(?<=\bredis-cli[ \t](?:[^\n]{0,80}[ \t])?-a[ \t]+)[^\s'"-][^\s'"]{2,}/g;
+/** HTTP authorization schemes other than Bearer: `Authorization: Token …`, `ApiKey …`, `Basic …`. */
+const AUTH_SCHEME =
+  /(?<=\b(?:authorization:[ \t]*)?(?:token|apikey|api-key|basic)[ \t]+)[A-Za-z0-9._~+/-]{16,}=*/gi;
+
+/** Prose values end before sentence punctuation. */
+const trimProse = (value: string): string => value.replace(/[.,;:!?)]+$/, '');
+const isProsePassword = (value: string): boolean =>
+  value.length >= 6 && !isPlaceholder(value) && /[a-z]/i.test(value) && /[^a-z]/i.test(value);
 
 export function createSecretScanner(): SecretScanner {
   // A cheap first look: every rule needs one of these literal markers.
   const quick =
-    /-----BEGIN|eyJ|A[KS]IA|AIza|aws_?secret|[sr]k[-_]|gh[pousr]_|github_pat_|xox[baprs]-|bearer|hooks\.slack\.com|npm_|pypi-|glpat-|passw(?:or)?d/i;
+    /-----BEGIN|eyJ|A[KS]IA|AIza|[sr]k[-_]|gh[pousr]_|github_pat_|xox[a-z]-|xapp-|bearer|hooks\.slack|npm_|pypi-|glpat-|pass|pwd|secret|key|token|credential|:\/\/|SG\.|SK[0-9a-f]|hf_|api_org_|shp|GOCSPX|ya29\.|do[por]_v1|sq0|dapi|:AA|basic|mysql|redis-cli/i;
   // In priority order: when two matches overlap, the earlier-starting one wins and absorbs the other;
   // at the same start, the earlier rule wins (a JWT after `Bearer` is counted as a JWT).
   // Every token class is a single character class under a single quantifier: linear matching.
   const rules: Rule[] = [
     { kind: 'jwt', re: /(?<![\w-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
+    { kind: 'url_credentials', re: URL_CREDENTIALS, accept: isPasswordValue, hint: /:\/\/[^\s@]*@/ },
     { kind: 'aws_access_key', re: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g },
     {
       kind: 'aws_secret_key',
       re: /(?<=aws_?secret_?access_?key["']?[ \t]*[=:][ \t]*["']?)([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+      hint: /aws_?secret/i,
     },
     {
       kind: 'github_token',
@@ -67,29 +151,39 @@ export function createSecretScanner(): SecretScanner {
     { kind: 'npm_token', re: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g },
     { kind: 'pypi_token', re: /(?<![\w-])pypi-[A-Za-z0-9_-]{50,}/g },
     { kind: 'gitlab_token', re: /(?<![\w-])glpat-[A-Za-z0-9_-]{20,}/g },
-    { kind: 'slack_token', re: /(?<![\w-])xox[baprs]-[A-Za-z0-9-]{10,}/g },
+    { kind: 'slack_token', re: /(?<![\w-])(?:xox[abeoprs]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})/g },
     { kind: 'slack_webhook', re: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{20,}/g },
     { kind: 'api_key', re: /(?<![\w-])sk-[A-Za-z0-9_-]{20,}/g, accept: hasDigitAndLetter },
-    { kind: 'api_key', re: /(?<![\w-])[sr]k_(?:live|test)_[A-Za-z0-9]{16,}/g },
-    { kind: 'api_key', re: /(?<![\w-])AIza[A-Za-z0-9_-]{35}(?![\w-])/g },
+    // Stripe: secret and restricted keys, webhook signing secrets.
+    {
+      kind: 'stripe_key',
+      re: /(?<![\w-])(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9]{24,})(?![A-Za-z0-9])/g,
+    },
+    // SendGrid: `SG.` + 22 + `.` + 43.
+    { kind: 'sendgrid_key', re: /(?<![\w.-])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![\w-])/g },
+    // Twilio API key SID: `SK` + 32 hex.
+    { kind: 'twilio_key', re: /(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])/g },
+    // Hugging Face user and organisation tokens.
+    { kind: 'huggingface_token', re: /(?<![\w-])(?:hf_|api_org_)[A-Za-z]{34}(?![A-Za-z0-9])/g },
+    // Shopify: admin, custom app, private app access tokens and shared secrets.
+    { kind: 'shopify_token', re: /(?<![\w-])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![A-Za-z0-9])/g },
+    // Google: API keys, OAuth client secrets, OAuth access tokens.
+    { kind: 'google_key', re: /(?<![\w-])(?:AIza[A-Za-z0-9_-]{35}|GOCSPX-[A-Za-z0-9_-]{28})(?![\w-])/g },
+    { kind: 'google_token', re: /(?<![\w.-])ya29\.[A-Za-z0-9_-]{20,}/g },
+    // DigitalOcean, Mailgun, Square, Databricks, Telegram bot tokens.
+    { kind: 'api_key', re: /(?<![\w-])do[por]_v1_[a-f0-9]{64}(?![A-Za-z0-9])/g },
+    { kind: 'api_key', re: /(?<![\w-])key-[a-f0-9]{32}(?![A-Za-z0-9])/g },
+    { kind: 'api_key', re: /(?<![\w-])sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}(?![\w-])/g },
+    { kind: 'api_key', re: /(?<![\w-])dapi[a-f0-9]{32}(?:-\d)?(?![A-Za-z0-9])/g },
+    { kind: 'api_key', re: /(?<![\w:])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![\w-])/g, hint: /:AA/ },
     {
       kind: 'bearer_token',
       re: /(?<=\bbearer[ \t]+)([A-Za-z0-9._~+/-]{20,}=*)/gi,
       accept: hasDigitAndLetter,
+      hint: /bearer[ \t]/i,
     },
-    {
-      // `password=…`, `passwd: …`, `"password": "…"`: the value only, quoted or up to a separator.
-      kind: 'password',
-      re: new RegExp(
-        [
-          `(?<=${PASSWORD_KEY}")[^"\\r\\n]+(?=")`,
-          `(?<=${PASSWORD_KEY}')[^'\\r\\n]+(?=')`,
-          `(?<=${PASSWORD_KEY})[^\\s"'\`,;&<>]+`,
-        ].join('|'),
-        'gi',
-      ),
-      accept: isPasswordValue,
-    },
+    { kind: 'api_key', re: AUTH_SCHEME, accept: isTokenValue, hint: /(?:token|api-?key|basic)[ \t]/i },
+    { kind: 'password', re: CLI_PASSWORD, accept: isPasswordValue, hint: /mysql|redis-cli/ },
   ];
   const keyBegin = /-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----/g;
   const keyEnd = /-----END (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----/g;
@@ -122,44 +216,118 @@ export function createSecretScanner(): SecretScanner {
     }
   };
 
-  return {
-    find(original) {
-      // Matched on the folded view (full-width letters, Arabic-Indic digits); indexes line up.
-      const text = foldForMatching(original);
-      if (!quick.test(text)) return [];
-      const found: Array<SecretSpan & { rank: number }> = [];
-      privateKeys(text, found);
-      rules.forEach((rule, rank) => {
-        for (const m of text.matchAll(rule.re)) {
-          const value = m[1] ?? m[0];
-          if (rule.accept && !rule.accept(value)) continue;
-          const start = m.index + (m[0].length - value.length);
-          found.push({ start, end: start + value.length, kind: rule.kind, rank });
-        }
-      });
-      if (found.length === 0) return [];
-      found.sort((a, b) => a.start - b.start || a.rank - b.rank);
-      const spans: SecretSpan[] = [];
-      for (const f of found) {
-        const last = spans[spans.length - 1];
-        if (last && f.start < last.end) {
-          last.end = Math.max(last.end, f.end);
-        } else {
-          spans.push({ start: f.start, end: f.end, kind: f.kind });
-        }
-      }
-      return spans;
-    },
+  type Found = SecretSpan & { rank: number };
+  const push = (out: Found[], start: number, value: string, kind: string, rank: number): void => {
+    out.push({ start, end: start + value.length, kind, rank });
   };
+  const RANK_CONTEXT = rules.length;
+
+  /** Values under keys that name a secret: `api_key=…`, `"clientSecret": "…"`, `AccountKey=…;`, XML. */
+  const keyed = (text: string, out: Found[]): void => {
+    const accept = (key: string, value: string, start: number): void => {
+      const kind = keyKind(key);
+      if (kind === 'password' ? isPasswordValue(value) : kind === 'secret' && isTokenValue(value))
+        push(out, start, value, kind === 'password' ? 'password' : 'credential', RANK_CONTEXT);
+    };
+    for (const m of text.matchAll(KEY_ASSIGN)) {
+      // The key ends where its last word does (before a closing quote and the separator).
+      const wordEnd = m.index + (/^[A-Za-z]+/.exec(m[0])?.[0].length ?? 0);
+      if (KEY_CHAR.test(text[wordEnd] ?? '')) continue; // `tokens:`, `keyword=`: a longer word
+      const key = keyBefore(text, wordEnd);
+      if (key === undefined || keyKind(key) === undefined) continue;
+      VALUE.lastIndex = m.index + m[0].length;
+      const v = VALUE.exec(text);
+      if (v === null) continue;
+      const value = v[1] ?? v[2] ?? v[3] ?? v[4]!;
+      const quoted = v[4] === undefined ? 1 : 0;
+      accept(key, value, v.index + quoted);
+    }
+    if (text.includes('<')) {
+      for (const m of text.matchAll(XML_ATTR)) accept(m[1]!, m[2]!, m.index + m[0].length - 1 - m[2]!.length);
+      for (const m of text.matchAll(XML_ELEMENT)) {
+        const value = m[2]!.trim();
+        if (value) accept(m[1]!, value, m.index + m[1]!.length + 2 + m[2]!.indexOf(value));
+      }
+    }
+    for (const m of text.matchAll(PROSE_PASSWORD)) {
+      const value = trimProse(m[1]!);
+      if (isProsePassword(value))
+        push(out, m.index + m[0].length - m[1]!.length, value, 'password', RANK_CONTEXT);
+    }
+  };
+
+  const find = (original: string): SecretSpan[] => {
+    // Matched on the folded view (full-width letters, Arabic-Indic digits); indexes line up.
+    const text = foldForMatching(original);
+    if (!quick.test(text)) return [];
+    const found: Found[] = [];
+    privateKeys(text, found);
+    rules.forEach((rule, rank) => {
+      if (rule.hint && !rule.hint.test(text)) return;
+      for (const m of text.matchAll(rule.re)) {
+        const value = m[1] ?? m[0];
+        if (isPlaceholder(value) || (rule.accept && !rule.accept(value))) continue;
+        const start = m.index + (m[0].length - value.length);
+        push(found, start, value, rule.kind, rank);
+      }
+    });
+    keyed(text, found);
+    if (found.length === 0) return [];
+    found.sort((a, b) => a.start - b.start || a.rank - b.rank);
+    const spans: SecretSpan[] = [];
+    for (const f of found) {
+      const last = spans[spans.length - 1];
+      if (last && f.start < last.end) {
+        last.end = Math.max(last.end, f.end);
+      } else {
+        spans.push({ start: f.start, end: f.end, kind: f.kind });
+      }
+    }
+    return spans;
+  };
+  return { find };
+}
+
+/** A secret value found in the message as received that earlier stages cut from its context must be this long to be searched for. */
+const MIN_CARRIED_VALUE = 6;
+
+/** Spans sorted by start, overlapping ones merged (the first one's kind kept). */
+function mergeSpans(spans: SecretSpan[]): SecretSpan[] {
+  spans.sort((a, b) => a.start - b.start);
+  const out: SecretSpan[] = [];
+  for (const s of spans) {
+    const last = out[out.length - 1];
+    if (last && s.start < last.end) last.end = Math.max(last.end, s.end);
+    else out.push({ ...s });
+  }
+  return out;
 }
 
 export function createSecretsStage(scanner: SecretScanner = createSecretScanner()): Stage {
   return {
     name: 'secrets',
-    run(text) {
-      const spans = scanner.find(text);
-      if (spans.length === 0) return untouched('secrets', text);
+    run(text, original) {
+      let spans = scanner.find(text);
+      /** Secrets of the message as received whose context an earlier stage removed (a tag, an attribute). */
+      const carried: SecretSpan[] = [];
+      const gone: string[] = [];
+      if (original !== undefined && original !== text) {
+        const seen = new Set(spans.map((s) => text.slice(s.start, s.end)));
+        for (const s of scanner.find(original)) {
+          const value = original.slice(s.start, s.end);
+          if (value.length < MIN_CARRIED_VALUE || seen.has(value)) continue;
+          seen.add(value);
+          let at = text.indexOf(value);
+          if (at === -1) gone.push(s.kind);
+          for (; at !== -1; at = text.indexOf(value, at + value.length))
+            carried.push({ start: at, end: at + value.length, kind: s.kind });
+        }
+        if (carried.length > 0) spans = mergeSpans([...spans, ...carried]);
+      }
+      if (spans.length === 0 && gone.length === 0) return untouched('secrets', text);
       const tally = new Tally('secrets');
+      // Removed with its markup before this stage saw it: still a secret the user should rotate.
+      for (const kind of gone) tally.add(kind, 0);
       let out = '';
       let pos = 0;
       for (const span of spans) {
