@@ -98,4 +98,34 @@ describe('a publish to a user with thousands of sessions', () => {
     expect(admittedWhenHealthAnswered).toBeGreaterThanOrEqual(256);
     expect(admittedWhenHealthAnswered).toBeLessThan(total);
   });
+
+  it("keeps another user's ping round trip short while it runs", async () => {
+    const server = await h.start(AUTH_ENV);
+    const { store } = server.app.herald;
+    for (let i = 0; i < 5_000; i++)
+      await store.createSession({
+        id: `sess_P${String(i).padStart(6, '0')}`,
+        owner: 'crowd',
+        createdAt: new Date().toISOString(),
+      });
+    const { client } = await h.connect(server.wsUrl, { token: KEYS.bob });
+    let done = false;
+    const answered = publish(server, { target: { userId: 'crowd' }, agentType: 'status' }).finally(() => {
+      done = true;
+    });
+    const rtts: number[] = [];
+    while (!done) {
+      const from = client.frames.length;
+      const sent = performance.now();
+      client.send({ type: 'ping' });
+      await client.type('pong', from);
+      rtts.push(performance.now() - sent);
+    }
+    expect((await answered).status).toBe(202);
+    // Pings were answered all along the fan-out, not only once it was over.
+    expect(rtts.length).toBeGreaterThanOrEqual(5);
+    rtts.sort((a, b) => a - b);
+    const p99 = rtts[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))]!;
+    expect(p99).toBeLessThan(100);
+  });
 });
