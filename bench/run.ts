@@ -303,6 +303,7 @@ const LABELS: Record<RowId, string> = {
   'idle-10k': `${O.idleSockets.toLocaleString('en-US')} idle WebSocket connections to Herald`,
   'ack-vs-socketio': 'at-least-once delivery with acks, Herald / Socket.IO 4 emit-with-ack',
   sanitizer: 'sanitizer, one 4 KB message (text, an e-mail, a URL, markup)',
+  'sanitizer-worst': 'sanitizer, 100,000 characters of nested markup / plain text of the same length',
   'redis-http-on-off': 'Redis store: HTTP chat throughput, on / off',
   'redis-publish-latency': 'Redis store: publish → WebSocket receive latency',
 };
@@ -805,6 +806,43 @@ async function sanitizer(): Promise<void> {
     LABELS.sanitizer,
     `**${fmtSpread(mbps, ' MB/s')}**, p99 **${fmtSpread(p99, ' µs')}**, p50 ${fmtSpread(p50, ' µs')} per ${rounds[0]?.messageBytes ?? 4096}-byte message (one core)`,
   );
+
+  // The worst case: shapes of markup that hurt a parser, against plain text, in one process.
+  const worst: SanitizerWorstResult[] = [];
+  for (let r = 0; r < O.rounds; r++) {
+    log(`  worst case, round ${r + 1}/${O.rounds}`);
+    worst.push(
+      await runLoad<SanitizerWorstResult>(
+        'sanitizer-worst.ts',
+        {
+          warmupSeconds: SMOKE ? 0.2 : 1,
+          seconds: O.sanitizerSeconds,
+          maxIterations: 10_000,
+          chars: 100_000,
+        },
+        (O.sanitizerSeconds + 60) * 1000,
+        pinning.serverCpu,
+      ),
+    );
+  }
+  scenarios.sanitizerWorst = { rounds: worst };
+  const ratio = pick(worst, (r) => r.worstOverPlain);
+  const plainMs = pick(worst, (r) => r.medianMs.plain ?? 0);
+  const worstMs = pick(worst, (r) => r.medianMs[r.worstShape] ?? 0);
+  setMetric('sanitizer.worstOverPlain', ratio.median);
+  setRow(
+    'sanitizer-worst',
+    LABELS['sanitizer-worst'],
+    `**${fmtSpread(ratio, '×')}** (worst shape ${worst[0]?.worstShape ?? '?'}: ${fmtSpread(worstMs, ' ms')}; plain ${fmtSpread(plainMs, ' ms')})`,
+  );
+}
+
+interface SanitizerWorstResult {
+  chars: number;
+  calls: number;
+  medianMs: Record<string, number>;
+  worstShape: string;
+  worstOverPlain: number;
 }
 
 async function redis(): Promise<void> {
@@ -950,7 +988,7 @@ await scenario('heap', ['heap-idle'], heap);
 await scenario('idle', ['idle-10k'], idle10k);
 await scenario('replay', ['replay'], replay);
 await scenario('ack', ['ack-vs-socketio'], ackVsSocketIo);
-await scenario('sanitizer', ['sanitizer'], sanitizer);
+await scenario('sanitizer', ['sanitizer', 'sanitizer-worst'], sanitizer);
 await scenario('redis', ['redis-http-on-off', 'redis-publish-latency'], redis);
 
 const finishedAt = new Date();

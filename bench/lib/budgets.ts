@@ -16,6 +16,7 @@ export const ROW_IDS = [
   'idle-10k',
   'ack-vs-socketio',
   'sanitizer',
+  'sanitizer-worst',
   'redis-http-on-off',
   'redis-publish-latency',
 ] as const;
@@ -161,6 +162,15 @@ export const LIMITS: Limit[] = [
     budget: 50,
     goal: 20,
     unit: 'ms',
+  },
+  {
+    row: 'sanitizer-worst',
+    what: 'sanitizer, 100,000 characters of the worst markup shape / plain text of the same length',
+    metric: 'sanitizer.worstOverPlain',
+    short: 'time ratio',
+    op: '<=',
+    budget: 25,
+    goal: 10,
   },
 ];
 

@@ -81,6 +81,62 @@ const NON_TEXT_TAGS = ['script', 'style', 'textarea', 'noscript', 'iframe', 'xmp
 const SCRIPT_TAGS = new Set(['script', 'style']);
 
 const MAX_PARSES = 3;
+
+/**
+ * htmlparser2 keeps its open elements in an array it grows from the front (`unshift`), so each start
+ * tag costs as much as the elements already open: 20,000 nested `<div>`s cost 200 million moves. A
+ * text whose elements would nest deeper than this is not given to the parser: `stripLinear` removes
+ * its tags in one pass instead. Real HTML pasted into a chat nests a few dozen deep at most.
+ */
+export const MAX_PARSE_DEPTH = 256;
+
+/** Elements that never hold content (nothing to close), as htmlparser2 lists them. */
+const VOID_TAGS = new Set(
+  'area base basefont br col command embed frame hr image img input isindex keygen link meta param source track wbr'.split(
+    ' ',
+  ),
+);
+const tagName = /<(\/?)([a-zA-Z][^\t\n\f\r />]*)/g;
+
+/**
+ * How deep the parser's stack of open elements could get on `text`, and the work it would do on it
+ * (the sum of that depth at each start tag), in one linear pass. An end tag lowers the depth only if
+ * an element of its name is open, so the figures can only be too high, never too low.
+ */
+export function nesting(text: string): { maxDepth: number; stackWork: number } {
+  let depth = 0;
+  let maxDepth = 0;
+  let stackWork = 0;
+  const open = new Map<string, number>();
+  for (const m of text.matchAll(tagName)) {
+    const name = m[2]!.toLowerCase();
+    if (m[1]) {
+      const n = open.get(name) ?? 0;
+      if (n > 0) {
+        open.set(name, n - 1);
+        depth--;
+      } else {
+        // `</p>` and `</br>` with nothing to close open an element for a moment.
+        stackWork += depth;
+        if (depth + 1 > maxDepth) maxDepth = depth + 1;
+      }
+    } else if (!VOID_TAGS.has(name)) {
+      stackWork += depth;
+      depth++;
+      open.set(name, (open.get(name) ?? 0) + 1);
+      if (depth > maxDepth) maxDepth = depth;
+    }
+  }
+  return { maxDepth, stackWork };
+}
+
+/** What the markup stage handed to the HTML parser: for tests that bound its work by counting. */
+export interface ParserWork {
+  /** Called once per parser run with the characters parsed and `nesting(text).stackWork`. */
+  onParse?: (chars: number, stackWork: number) => void;
+  /** Called once per text stripped by `stripLinear` instead, with its length. */
+  onStrip?: (chars: number) => void;
+}
 /** Whole passes (protect, parse, neutralize URLs, restore) before the last, stricter one. */
 const MAX_CYCLES = 3;
 
@@ -102,7 +158,10 @@ function freePrivateUse(text: string, count: number): string[] | undefined {
   return free.length === count ? free : undefined;
 }
 
-export function createMarkupStage(scanner: SecretScanner = createSecretScanner()): Stage {
+export function createMarkupStage(
+  scanner: SecretScanner = createSecretScanner(),
+  work: ParserWork = {},
+): Stage {
   const names = KNOWN_TAGS.filter((name) => !PLACEHOLDER_NAMES.has(name)).join('|');
   /**
    * The first test of what makes text worth parsing: `<` or `</` and a known element name (or a
@@ -249,8 +308,58 @@ export function createMarkupStage(scanner: SecretScanner = createSecretScanner()
   const keepStrayEndTags = (text: string): string =>
     text.includes('</') ? text.replace(strayEndTag, '&lt;/') : text;
 
+  const nonTextOpen = new RegExp(`^<(${NON_TEXT_TAGS.join('|')})(?=[\\t\\n\\f\\r />])`, 'i');
+
+  /**
+   * Tags removed without the parser, in one pass, for text nested too deep for it (`MAX_PARSE_DEPTH`):
+   * comments, doctypes and processing instructions to their end, start and end tags from `<` to the
+   * next `>` (attributes and all; a tag with no `>` runs to the end of the text), and the elements of
+   * NON_TEXT_TAGS with their content up to their end tag. Every search starts where the last one
+   * ended, so each character is read a bounded number of times.
+   */
+  const stripLinear = (text: string): string => {
+    work.onStrip?.(text.length);
+    const lower = text.toLowerCase();
+    let out = '';
+    let pos = 0;
+    for (let lt = text.indexOf('<', pos); lt !== -1; lt = text.indexOf('<', pos)) {
+      out += text.slice(pos, lt);
+      const next = text[lt + 1] ?? '';
+      if (text.startsWith('<!--', lt)) {
+        const close = text.indexOf('-->', lt + 4);
+        pos = close === -1 ? text.length : close + 3;
+        continue;
+      }
+      if (!/[a-zA-Z!?/]/.test(next)) {
+        out += '<';
+        pos = lt + 1;
+        continue;
+      }
+      const gt = text.indexOf('>', lt + 1);
+      if (gt === -1) {
+        pos = text.length;
+        break;
+      }
+      const nonText = nonTextOpen.exec(text.slice(lt, Math.min(gt + 1, lt + 20)));
+      if (nonText) {
+        const name = nonText[1]!.toLowerCase();
+        tally.add(SCRIPT_TAGS.has(name) ? 'script' : 'tag', 0);
+        const end = lower.indexOf(`</${name}`, gt + 1);
+        const endGt = end === -1 ? -1 : text.indexOf('>', end);
+        pos = endGt === -1 ? text.length : endGt + 1;
+        continue;
+      }
+      if (/[a-zA-Z]/.test(next)) tally.add('tag', 0);
+      pos = gt + 1;
+    }
+    return out + text.slice(pos);
+  };
+
   const parseOnce = (text: string): string => {
     sentinel = undefined;
+    const { maxDepth, stackWork } = nesting(text);
+    if (maxDepth > MAX_PARSE_DEPTH) return stripLinear(text);
+    work.onParse?.(text.length, stackWork);
     if (!text.includes('&')) return sanitizeHtml(keepStrayEndTags(text), options);
     const s = pickSentinel(text);
     if (s === undefined) {

@@ -57,9 +57,12 @@ const placeholderWords =
 /** Vendor and kind prefixes stripped before the repeated-character test. */
 const knownPrefix =
   /^(?:gh[pousr]_|github_pat_|glpat-|npm_|pypi-|xox[a-z]-|xapp-|sk-(?:proj-|ant-(?:api\d\d-)?)?|[sr]k_(?:live|test)_|whsec_|SG\.|hf_|api_org_|shp(?:at|ca|pa|ss)_|AIza|GOCSPX-|ya29\.|do[por]_v1_|key-|sq0(?:atp|csp)-|dapi|AKIA|ASIA|SK)/;
+const redacted = /\[(?:SECRET|EMAIL|PHONE|SSN|CARD|IBAN|IP)\]/;
 export function isPlaceholder(value: string): boolean {
   const v = value.trim();
   if (v.length === 0 || placeholderShape.test(v) || placeholderWords.test(v)) return true;
+  // Holding what a stage already put in place of a value: nothing new to find (and a second pass finds nothing).
+  if (v.includes('[') && redacted.test(v)) return true;
   // All upper case with underscores (an environment variable's name: `YOUR_CLIENT_SECRET`, `PASSWORD`).
   if (/^[A-Z][A-Z_]*$/.test(v) && v.length >= 4) return true;
   const body = v.replace(knownPrefix, '').replace(/[._-]/g, '');
@@ -285,7 +288,21 @@ export function createSecretScanner(): SecretScanner {
     }
     return spans;
   };
-  return { find };
+  // The stages before `secrets` ask about the same text more than once (markup's passes, pii's
+  // passes, the message as received): the last few answers are kept. Callers get copies.
+  const recent: Array<{ text: string; spans: SecretSpan[] }> = [];
+  const RECENT = 4;
+  return {
+    find(text) {
+      let hit = recent.find((r) => r.text === text);
+      if (!hit) {
+        hit = { text, spans: find(text) };
+        recent.unshift(hit);
+        if (recent.length > RECENT) recent.pop();
+      }
+      return hit.spans.map((s) => ({ ...s }));
+    },
+  };
 }
 
 /** A secret value found in the message as received that earlier stages cut from its context must be this long to be searched for. */
