@@ -125,6 +125,8 @@ interface PendingReply {
   message: string;
   text: string;
   sent: boolean;
+  /** Its socket closed before the reply was whole: resume it on the next one. */
+  cut?: boolean;
   resolve: (reply: Reply) => void;
   reject: (err: HeraldClientError) => void;
 }
@@ -366,12 +368,14 @@ export class HeraldClient {
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.interruptReplies();
+      // Replies in flight go on at the server: the next socket asks for the rest (onFrame, ready).
+      for (const r of this.replies) if (r.sent) r.cut = true;
       if (this.stopped) return;
       if (ev.code === CLOSE_POLICY) {
         if (policyError?.code === 'session_not_found') {
           // The session is gone (erased or expired): start a new one.
           this.state.clear();
+          this.interruptReplies();
           return this.scheduleReconnect(opened);
         }
         // A ticket is single-use and a JWT may expire: one more try with fresh credentials.
@@ -400,6 +404,7 @@ export class HeraldClient {
       this.failedOpens >= (this.opts.fallbackAfter ?? 3)
     ) {
       this.mode = 'http';
+      this.interruptReplies();
       this.startPolling();
       for (const r of this.replies) if (!r.sent) void this.chatOverHttp(r);
       return;
@@ -411,7 +416,7 @@ export class HeraldClient {
     this.timer = setTimeout(() => void this.open(), delay);
   }
 
-  /** A reply the server was making when the socket closed is cut short (the server aborts it). */
+  /** Replies sent over a WebSocket that can no longer be resumed (a fall back to HTTP). */
   private interruptReplies(): void {
     const sent = this.replies.filter((r) => r.sent);
     for (const r of sent) {
@@ -431,8 +436,25 @@ export class HeraldClient {
     for (const r of this.replies) {
       if (r.sent) continue;
       r.sent = true;
-      socket.send(JSON.stringify({ type: 'chat', id: r.id, message: r.message }));
+      socket.send(JSON.stringify({ type: 'chat', id: r.id, message: r.message, resumable: true }));
     }
+  }
+
+  /** After a reconnect: the rest of every reply still in flight, from what was received. */
+  private resumeReplies(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    for (const r of this.replies) {
+      if (!r.sent || !r.cut) continue;
+      r.cut = false;
+      socket.send(JSON.stringify({ type: 'resume_reply', replyTo: r.id, offset: r.text.length }));
+    }
+  }
+
+  /** Stops the reply to `replyTo` (WebSocket only): send() then resolves with the partial text. */
+  stop(replyTo: string): void {
+    const socket = this.socket;
+    if (socket && socket.readyState === OPEN) socket.send(JSON.stringify({ type: 'stop', replyTo }));
   }
 
   private onFrame(frame: ServerFrame): void {
@@ -443,6 +465,7 @@ export class HeraldClient {
         this.everOpened = true;
         this.becameReady(ConnectionState.Connected);
         this.flushAcks();
+        this.resumeReplies();
         this.sendQueued();
         break;
       case 'agent_message':
@@ -477,7 +500,15 @@ export class HeraldClient {
         if (at >= 0) {
           const [r] = this.replies.splice(at, 1);
           err.extra.partial = r!.text;
-          r!.reject(err);
+          // The reply could not be resumed (it ended too long ago, or the server restarted).
+          if (frame.code === 'not_found' && frame.fields?.includes('replyTo'))
+            r!.reject(
+              new HeraldClientError('interrupted', 'The reply was cut and could not be resumed.', {
+                replyTo: r!.id,
+                partial: r!.text,
+              }),
+            );
+          else r!.reject(err);
         }
         break;
       }

@@ -16,6 +16,8 @@ import {
   PongFrame,
   ReadyFrame,
   ResumeFrame,
+  ResumeReplyFrame,
+  StopFrame,
   TypingFrame,
   WsQuery,
 } from '../protocol/frames.js';
@@ -65,6 +67,11 @@ const CHANNELS: Record<string, Channel> = {
       ack: { schema: AckFrame, summary: 'Acknowledge agent messages shown' },
       resume: { schema: ResumeFrame, summary: 'Send again what is stored after a seq' },
       ping: { schema: PingFrame, summary: 'Answered by pong' },
+      resumeReply: {
+        schema: ResumeReplyFrame,
+        summary: 'The rest of a resumable reply from an offset, then live, then complete or error',
+      },
+      stop: { schema: StopFrame, summary: 'Stop the reply to `replyTo`' },
     },
     sends: {
       ready: { schema: ReadyFrame, summary: 'The first frame: the session and the protocol version' },

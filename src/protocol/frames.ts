@@ -16,6 +16,8 @@ export const ChatFrame = Type.Object({
   message: Type.String(),
   id: Type.Optional(MessageId),
   context: Type.Optional(Context),
+  /** With `id`: the reply goes on when the socket closes and a `resume_reply` gets the rest. */
+  resumable: Type.Optional(Type.Boolean()),
 });
 export type ChatFrame = Static<typeof ChatFrame>;
 
@@ -35,7 +37,26 @@ export type ResumeFrame = Static<typeof ResumeFrame>;
 export const PingFrame = Type.Object({ type: Type.Literal('ping') });
 export type PingFrame = Static<typeof PingFrame>;
 
-export const ClientFrame = Type.Union([ChatFrame, AckFrame, ResumeFrame, PingFrame]);
+/** The rest of a resumable reply, from `offset` (UTF-16 code units of its text already had). */
+export const ResumeReplyFrame = Type.Object({
+  type: Type.Literal('resume_reply'),
+  replyTo: MessageId,
+  offset: Type.Integer({ minimum: 0 }),
+});
+export type ResumeReplyFrame = Static<typeof ResumeReplyFrame>;
+
+/** Stops the reply to `replyTo` (the model is cancelled; the partial reply is recorded). */
+export const StopFrame = Type.Object({ type: Type.Literal('stop'), replyTo: MessageId });
+export type StopFrame = Static<typeof StopFrame>;
+
+export const ClientFrame = Type.Union([
+  ChatFrame,
+  AckFrame,
+  ResumeFrame,
+  PingFrame,
+  ResumeReplyFrame,
+  StopFrame,
+]);
 export type ClientFrame = Static<typeof ClientFrame>;
 
 /** What a client may send: the frames above, or a chat in the older form. */

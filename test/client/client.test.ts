@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { ModelAgent } from '../../src/agents/model-agent.js';
 import {
   type AgentMessage,
   backoffDelay,
@@ -22,13 +23,50 @@ import type { TestServer } from '../support/server.js';
 
 const h = useHarness();
 
+const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
+
+/** A model that yields the next chunk each time the test calls `release()`; it stops when aborted. */
+function dripAgent(chunks: string[]) {
+  let permits = 0;
+  let wake: (() => void) | undefined;
+  const agent: ModelAgent = {
+    name: 'drip',
+    async *reply(request) {
+      for (const chunk of chunks) {
+        while (permits === 0) {
+          if (request.signal.aborted) return;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            request.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+        }
+        if (request.signal.aborted) return;
+        permits--;
+        yield chunk;
+      }
+    },
+  };
+  return {
+    agent,
+    release(n = 1) {
+      permits += n;
+      wake?.();
+      wake = undefined;
+    },
+  };
+}
+
 /** `ws`, recording every frame the client sends; `dropAcks` swallows ack frames (a page that died). */
-function recordingWs(sent: Array<{ type: string; ids?: string[] }>, opts: { dropAcks?: boolean } = {}) {
+function recordingWs(
+  sent: Array<{ type: string; ids?: string[]; id?: string }>,
+  opts: { dropAcks?: boolean; dropChat?: string } = {},
+) {
   return class extends WebSocket {
     override send(data: string) {
       const frame = JSON.parse(data);
       sent.push(frame);
       if (opts.dropAcks && frame.type === 'ack') return;
+      if (frame.type === 'chat' && frame.id === opts.dropChat) return;
       super.send(data);
     }
   } as unknown as WebSocketConstructor;
@@ -103,6 +141,9 @@ describe('herald/client', () => {
     const { client, seen, states } = makeClient(server, {
       WebSocket: recordingWs(sent),
       ackDelayMs: 400,
+      // The first retry after the cut waits 300 ms: time to publish while disconnected.
+      backoff: { baseMs: 300, maxMs: 300 },
+      random: () => 0.999,
     });
     await client.connect();
     const sessionId = client.sessionId!;
@@ -120,8 +161,9 @@ describe('herald/client', () => {
     expect(seen.length).toBe(2);
 
     // The server cuts every socket without a close frame; messages published meanwhile.
+    const before = states.length;
     for (const ws of server.app.websocketServer.clients) ws.terminate();
-    await until(() => client.connectionState !== ConnectionState.Connected, 'the drop');
+    await until(() => states.slice(before).includes(ConnectionState.Reconnecting), 'the drop');
     await put('three', 'exactly-once');
     await put('four', 'at-least-once');
     await until(() => seen.length === 4, 'four messages');
@@ -209,7 +251,7 @@ describe('herald/client', () => {
   it('batches acks: many messages, one ack frame', async () => {
     const server = await h.start(AUTH_ENV);
     const sent: Array<{ type: string; ids?: string[] }> = [];
-    const { client, seen } = makeClient(server, { WebSocket: recordingWs(sent), ackDelayMs: 100 });
+    const { client, seen } = makeClient(server, { WebSocket: recordingWs(sent), ackDelayMs: 1500 });
     await client.connect();
     const sessionId = client.sessionId!;
     const ids = [];
@@ -248,6 +290,77 @@ describe('herald/client', () => {
     expect(calls.some((c) => c.endsWith('/api/ws-ticket'))).toBe(true);
     expect((await client.send('hi')).text.length).toBeGreaterThan(0);
     client.close();
+  });
+
+  it('resumes a reply cut after its third chunk: the application sees the whole text once, in order', async () => {
+    const drip = dripAgent(CHUNKS);
+    const server = await h.start(AUTH_ENV, { agent: drip.agent });
+    const { client, states } = makeClient(server, {
+      backoff: { baseMs: 300, maxMs: 300 },
+      random: () => 0.999,
+    });
+    const chunks: string[] = [];
+    client.on('chunk', (c) => {
+      chunks.push(c.content);
+      if (chunks.length < 3) drip.release(1);
+    });
+    await client.connect();
+    const replies: string[] = [];
+    client.on('reply', (r) => replies.push(r.text));
+    const reply = client.send('count to six', { id: 'm_count' });
+    drip.release(1);
+    await until(() => chunks.length === 3, 'three chunks');
+    // The server cuts the socket; the model goes on meanwhile.
+    const before = states.length;
+    for (const ws of server.app.websocketServer.clients) ws.terminate();
+    await until(() => states.slice(before).includes(ConnectionState.Reconnecting), 'the drop');
+    drip.release(2);
+    await until(() => states.slice(before).includes(ConnectionState.Connected), 'the reconnect');
+    drip.release(1);
+    expect((await reply).text).toBe(CHUNKS.join(''));
+    expect(chunks.join('')).toBe(CHUNKS.join(''));
+    expect(replies).toEqual([CHUNKS.join('')]);
+    expect(states).toContain(ConnectionState.Reconnecting);
+    // The timeline holds it whole.
+    const timeline = await server.request('GET', `/api/sessions/${client.sessionId}/messages`, {
+      token: KEYS.alice,
+    });
+    expect(timeline.body.messages.find((m: { kind: string }) => m.kind === 'reply')).toMatchObject({
+      replyTo: 'm_count',
+      text: CHUNKS.join(''),
+    });
+    client.close();
+  });
+
+  it('stops a reply on request, and says interrupted when a cut reply cannot be resumed', async () => {
+    const drip = dripAgent(CHUNKS);
+    const server = await h.start(AUTH_ENV, { agent: drip.agent });
+    const { client } = makeClient(server);
+    let got = 0;
+    client.on('chunk', () => got++);
+    await client.connect();
+    const stopped = client.send('stop me', { id: 'm_stop' });
+    drip.release(1);
+    await until(() => got === 1, 'a chunk');
+    client.stop('m_stop');
+    expect((await stopped).text).toBe(CHUNKS[0]);
+
+    client.close();
+
+    // A reply the server does not have (it never got the chat, or restarted since): after the
+    // reconnect its resume answers not_found, and send() rejects with interrupted.
+    const sent: Array<{ type: string; id?: string }> = [];
+    const lossy = makeClient(server, { WebSocket: recordingWs(sent, { dropChat: 'm_lost' }) });
+    await lossy.client.connect();
+    const lost = lossy.client.send('lose me', { id: 'm_lost' });
+    await until(() => sent.some((f) => f.type === 'chat'), 'the chat sent');
+    for (const ws of server.app.websocketServer.clients) ws.terminate();
+    await expect(lost).rejects.toMatchObject({
+      code: 'interrupted',
+      extra: { replyTo: 'm_lost', partial: '' },
+    });
+    expect(sent.some((f) => f.type === 'resume_reply')).toBe(true);
+    lossy.client.close();
   });
 
   it('uses full jitter: a delay between 0 and the capped ceiling', () => {

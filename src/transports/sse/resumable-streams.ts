@@ -68,7 +68,10 @@ export class ResumableStream {
       this.readers.delete(reader);
       if (this.readers.size > 0 || this.done) return;
       // Nobody can come back for a reply no longer kept: stop it now.
-      if (this.overflowed) return this.abandon();
+      if (this.overflowed) {
+        this.abandon();
+        return;
+      }
       this.idle = setTimeout(() => this.abandon(), this.limits.keepMs);
       this.idle.unref();
     });

@@ -24,6 +24,7 @@ import { PROTOCOL_VERSION, SEQ_QUERY_PATTERN } from '../../protocol/limits.js';
 import type { Session } from '../../store/store.js';
 import { wsAuthResult } from '../http/auth-hook.js';
 import { type ClientFrame, frame, parseClientFrame } from './frames.js';
+import { KeptReplies, type KeptReply, type ReplyReader } from './kept-replies.js';
 import { WsChannel } from './ws-channel.js';
 
 const { OPEN } = WebSocket;
@@ -53,6 +54,7 @@ const WS_DOCS = {
 
 export async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
   const sockets = new ChatSockets(app.herald, app.log);
+  app.addHook('onClose', async () => sockets.replies.close());
   app.route({
     method: 'GET',
     url: '/ws/chat',
@@ -99,6 +101,10 @@ export function onSocketError(log: FastifyBaseLogger, err: Error, socket: WebSoc
  */
 class ChatSockets {
   private readonly live = new Map<WebSocket, ChatConnection>();
+  /** Resumable replies (`resumable: true`), kept past their socket. */
+  readonly replies = new KeptReplies();
+  /** The chats in flight that a `stop` may name, by KeptReplies.key. */
+  readonly inflight = new Map<string, AbortController>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly onMessage: (this: WebSocket, data: WebSocket.RawData, isBinary: boolean) => void;
   private readonly onPong: (this: WebSocket) => void;
@@ -192,6 +198,8 @@ class ChatConnection {
   private expiry: NodeJS.Timeout | undefined;
   /** Made by the first chat; aborted on close. */
   private abort: AbortController | undefined;
+  /** The kept replies this socket reads, detached on close. */
+  private readonly reading = new Map<KeptReply, ReplyReader>();
   private chats: Promise<unknown> = SETTLED;
   private control: Promise<unknown> = SETTLED;
 
@@ -267,6 +275,8 @@ class ChatConnection {
     this.sockets.remove(this.socket);
     clearTimeout(this.expiry);
     this.abort?.abort();
+    for (const [reply, reader] of this.reading) reply.detach(reader);
+    this.reading.clear();
     this.detach?.();
     if (!this.channel) return;
     const { herald } = this.sockets;
@@ -336,13 +346,68 @@ class ChatConnection {
         this.chats = this.chats.then(() => this.runChat(chat));
         return;
       }
+      case 'resume_reply': {
+        const { replyTo, offset } = parsed;
+        this.control = this.control.then(() => this.resumeReply(replyTo, offset));
+        return;
+      }
+      case 'stop': {
+        const key = KeptReplies.key(this.principal.sub, this.session.id, parsed.replyTo);
+        this.control = this.control.then(() => this.sockets.inflight.get(key)?.abort());
+        return;
+      }
     }
+  }
+
+  /** A reader of a kept reply on this socket: chunks, then complete or the error frame. */
+  private readerFor(replyTo: string): ReplyReader {
+    const channel = this.channel!;
+    return {
+      chunk: (text) => channel.sendChunk(text, replyTo),
+      end: (error) => {
+        if (error) this.sendError(error, replyTo);
+        else channel.sendFrame(frame({ type: 'complete', replyTo }));
+      },
+    };
+  }
+
+  /** The rest of a kept reply from `offset`, or `not_found` naming `replyTo`. */
+  private resumeReply(replyTo: string, offset: number): void {
+    if (!this.channel) return;
+    const reply = this.sockets.replies.get(KeptReplies.key(this.principal.sub, this.session.id, replyTo));
+    const reader = this.readerFor(replyTo);
+    if (!reply?.attach(reader, offset)) {
+      this.sendError(
+        new HeraldError('not_found', 'No reply to resume: it ended too long ago, or was never kept here.', {
+          fields: ['replyTo'],
+        }),
+        replyTo,
+      );
+      return;
+    }
+    this.reading.set(reply, reader);
   }
 
   private async runChat(f: Extract<ClientFrame, { type: 'chat' }>): Promise<void> {
     const channel = this.channel;
     if (this.socket.readyState !== OPEN || !channel) return;
     this.abort ??= new AbortController();
+    // A chat with an id can be stopped; a resumable one also outlives the socket (kept-replies.ts).
+    const key = f.id === undefined ? undefined : KeptReplies.key(this.principal.sub, this.session.id, f.id);
+    const own = key === undefined ? undefined : new AbortController();
+    const kept = f.resumable && key ? this.sockets.replies.start(key, () => own!.abort()) : undefined;
+    if (kept) {
+      const reader = this.readerFor(f.id!);
+      kept.attach(reader, 0);
+      this.reading.set(kept, reader);
+    }
+    // Without a kept reply, the chat also stops with the socket.
+    const signal = !own
+      ? this.abort.signal
+      : kept
+        ? own.signal
+        : AbortSignal.any([own.signal, this.abort.signal]);
+    if (key) this.sockets.inflight.set(key, own!);
     try {
       const result = await this.sockets.herald.chat.handle(
         {
@@ -351,19 +416,23 @@ class ChatConnection {
           transport: 'ws',
           message: f.message,
           messageId: f.id,
-          signal: this.abort.signal,
+          signal,
         },
         {
           typing: (on) => channel.sendFrame(on ? TYPING_ON : TYPING_OFF),
-          chunk: (content, replyTo) => channel.sendChunk(content, replyTo),
+          chunk: (content, replyTo) => (kept ? kept.append(content) : channel.sendChunk(content, replyTo)),
         },
       );
-      channel.sendFrame(frame({ type: 'complete', replyTo: result.messageId }));
+      if (kept) kept.finish(undefined);
+      else channel.sendFrame(frame({ type: 'complete', replyTo: result.messageId }));
     } catch (err) {
       const error = err instanceof ChatFailure ? err.error : toHeraldError(err);
       if (error.code === 'internal')
         this.sockets.log.error({ err, reqId: this.reqId }, 'websocket chat failed');
-      this.sendError(error, f.id);
+      if (kept) kept.finish(error);
+      else this.sendError(error, f.id);
+    } finally {
+      if (key && this.sockets.inflight.get(key) === own) this.sockets.inflight.delete(key);
     }
   }
 

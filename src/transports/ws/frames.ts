@@ -13,6 +13,7 @@ import {
   type ClientFrame,
   LegacyChatFrame,
   ResumeFrame,
+  ResumeReplyFrame,
   type ServerFrame,
 } from '../../protocol/frames.js';
 import { ACK_MAX_IDS, MESSAGE_ID_MAX_CHARS } from '../../protocol/limits.js';
@@ -27,6 +28,8 @@ const isMessageId = TypeCompiler.Compile(chatFields.id);
 const isContext = TypeCompiler.Compile(chatFields.context);
 const isAckIds = TypeCompiler.Compile(AckFrame.properties.ids);
 const isAfter = TypeCompiler.Compile(ResumeFrame.properties.after);
+const isReplyTo = TypeCompiler.Compile(ResumeReplyFrame.properties.replyTo);
+const isOffset = TypeCompiler.Compile(ResumeReplyFrame.properties.offset);
 const CHAT_TYPE = ChatFrame.properties.type.const;
 
 export function parseClientFrame(text: string): ClientFrame {
@@ -50,11 +53,14 @@ export function parseClientFrame(text: string): ClientFrame {
         throw bad('id', `must be a string of 1 to ${MESSAGE_ID_MAX_CHARS} characters`);
       if (value.context !== undefined && !isContext.Check(value.context))
         throw bad('context', 'must be an object');
+      if (value.resumable !== undefined && typeof value.resumable !== 'boolean')
+        throw bad('resumable', 'must be true or false');
       return {
         type: 'chat',
         message: value.message as string,
         ...(replyTo !== undefined && { id: replyTo }),
         ...(value.context !== undefined && { context: value.context as Record<string, unknown> }),
+        ...(value.resumable === true && { resumable: true }),
       };
     }
     case 'ack':
@@ -66,8 +72,21 @@ export function parseClientFrame(text: string): ClientFrame {
       return { type: 'resume', after: value.after as number };
     case 'ping':
       return { type: 'ping' };
+    case 'resume_reply':
+    case 'stop': {
+      if (!isReplyTo.Check(value.replyTo))
+        throw invalidRequest('replyTo', `must be a string of 1 to ${MESSAGE_ID_MAX_CHARS} characters`);
+      const replyTo = value.replyTo as string;
+      if (type === 'stop') return { type: 'stop', replyTo };
+      if (!isOffset.Check(value.offset))
+        throw new HeraldError('invalid_request', 'offset: must be an integer >= 0', {
+          fields: ['offset'],
+          replyTo,
+        });
+      return { type: 'resume_reply', replyTo, offset: value.offset as number };
+    }
     default:
-      throw invalidRequest('type', 'must be one of chat, ack, resume, ping');
+      throw invalidRequest('type', 'must be one of chat, ack, resume, ping, resume_reply, stop');
   }
 }
 
