@@ -39,6 +39,7 @@ import { systemRoutes } from './transports/http/system-routes.js';
 import { agentMessageStreamRoutes } from './transports/sse/agent-message-stream.js';
 import { chatStreamRoutes } from './transports/sse/chat-stream.js';
 import { chatSocketRoutes, onSocketError } from './transports/ws/chat-socket.js';
+import { clientBundleRoutes } from './web/client-bundle.js';
 
 export interface HeraldOptions {
   config: HeraldConfig;
@@ -213,6 +214,7 @@ async function routes(app: FastifyInstance, options: { engine: Engine; docs: boo
   // Before the routes: the OpenAPI document is made from each route as it is added.
   if (options.docs) await registerOpenApi(app);
   await app.register(systemRoutes);
+  await app.register(clientBundleRoutes);
   await app.register(chatRoutes);
   await app.register(chatStreamRoutes);
   await app.register(sessionRoutes);

@@ -56,6 +56,8 @@ export interface HeraldEvents {
   reply: Reply;
   error: HeraldClientError;
   state: ConnectionState;
+  /** A reply is being made (true) or done (false). */
+  typing: boolean;
 }
 
 /** The WebSocket the client needs: the platform's, or `ws`. */
@@ -114,6 +116,11 @@ export interface HeraldClientOptions {
   fallbackAfter?: number;
   /** HTTP mode: ms between polls for agent messages (default 2,000). */
   pollIntervalMs?: number;
+  /**
+   * WebSocket: a `ping` after this long without a frame, and the socket counted dead (closed and
+   * reopened) when nothing came for twice as long (default 25,000; 0: never).
+   */
+  pingIntervalMs?: number;
   /** Random numbers in [0, 1) for the backoff (tests). */
   random?: () => number;
 }
@@ -161,6 +168,8 @@ export class HeraldClient {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private lastFrameAt = 0;
   private readonly acks = new Set<string>();
   /** Replies asked for, in the order sent (the server answers one at a time, in order). */
   private readonly replies: PendingReply[] = [];
@@ -257,6 +266,7 @@ export class HeraldClient {
     clearTimeout(this.timer);
     clearTimeout(this.pollTimer);
     clearTimeout(this.ackTimer);
+    clearInterval(this.pingTimer);
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
@@ -349,6 +359,7 @@ export class HeraldClient {
     };
     socket.onerror = () => {};
     socket.onmessage = (ev) => {
+      this.lastFrameAt = Date.now();
       let frame: ServerFrame;
       try {
         frame = JSON.parse(
@@ -368,6 +379,8 @@ export class HeraldClient {
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      clearInterval(this.pingTimer);
+      this.emit('typing', false);
       // Replies in flight go on at the server: the next socket asks for the rest (onFrame, ready).
       for (const r of this.replies) if (r.sent) r.cut = true;
       if (this.stopped) return;
@@ -385,6 +398,29 @@ export class HeraldClient {
       }
       this.scheduleReconnect(opened);
     };
+  }
+
+  /** Keepalive: a ping when quiet; a socket silent for two intervals is closed and reopened. */
+  private startPing(): void {
+    clearInterval(this.pingTimer);
+    const every = this.opts.pingIntervalMs ?? 25_000;
+    if (every <= 0) return;
+    const socket = this.socket;
+    this.lastFrameAt = Date.now();
+    this.pingTimer = setInterval(
+      () => {
+        if (this.socket !== socket || !socket) return clearInterval(this.pingTimer);
+        const quiet = Date.now() - this.lastFrameAt;
+        if (quiet > 2 * every) {
+          // A dead peer may take minutes to fire close: give up on it now.
+          const onclose = socket.onclose;
+          socket.onclose = null;
+          socket.close(4000, 'no answer');
+          onclose?.({ code: 4000, reason: 'no answer' });
+        } else if (quiet >= every) socket.send('{"type":"ping"}');
+      },
+      Math.max(1, Math.floor(every / 2)),
+    );
   }
 
   private fail(): void {
@@ -461,12 +497,16 @@ export class HeraldClient {
     switch (frame.type) {
       case 'ready':
         this.state.setSession(frame.sessionId);
+        this.startPing();
         this.attempt = 0;
         this.everOpened = true;
         this.becameReady(ConnectionState.Connected);
         this.flushAcks();
         this.resumeReplies();
         this.sendQueued();
+        break;
+      case 'typing':
+        this.emit('typing', frame.status);
         break;
       case 'agent_message':
         this.deliver(frame.message);

@@ -30,6 +30,7 @@ const SUMMARIES: Record<string, string> = {
   'GET /health/ready': 'Readiness: this instance should get traffic',
   'GET /metrics': 'Prometheus metrics (text format)',
   'GET /': 'The built-in chat page',
+  'GET /herald-client.js': 'herald/client bundled for browsers (the built-in page imports it)',
   'GET /docs/openapi.json': 'This document',
   'GET /docs/asyncapi.json': 'The AsyncAPI 3 document of the WebSocket and the SSE streams',
 };

@@ -59,7 +59,7 @@ function dripAgent(chunks: string[]) {
 /** `ws`, recording every frame the client sends; `dropAcks` swallows ack frames (a page that died). */
 function recordingWs(
   sent: Array<{ type: string; ids?: string[]; id?: string }>,
-  opts: { dropAcks?: boolean; dropChat?: string } = {},
+  opts: { dropAcks?: boolean; dropChat?: string; dropPings?: boolean } = {},
 ) {
   return class extends WebSocket {
     override send(data: string) {
@@ -67,6 +67,7 @@ function recordingWs(
       sent.push(frame);
       if (opts.dropAcks && frame.type === 'ack') return;
       if (frame.type === 'chat' && frame.id === opts.dropChat) return;
+      if (opts.dropPings && frame.type === 'ping') return;
       super.send(data);
     }
   } as unknown as WebSocketConstructor;
@@ -86,7 +87,7 @@ class NoWebSocket {
   close() {}
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -361,6 +362,22 @@ describe('herald/client', () => {
     });
     expect(sent.some((f) => f.type === 'resume_reply')).toBe(true);
     lossy.client.close();
+  });
+
+  it('pings a quiet socket and reopens one that stays silent (a dead peer)', async () => {
+    const server = await h.start(AUTH_ENV);
+    const sent: Array<{ type: string }> = [];
+    // A socket whose pings never reach the server, so no pong comes back.
+    const { client, states } = makeClient(server, {
+      WebSocket: recordingWs(sent, { dropPings: true }),
+      pingIntervalMs: 100,
+    });
+    await client.connect();
+    const before = states.length;
+    await until(() => sent.some((f) => f.type === 'ping'), 'a ping');
+    await until(() => states.slice(before).includes(ConnectionState.Reconnecting), 'the socket given up');
+    await until(() => states.at(-1) === ConnectionState.Connected, 'a new socket');
+    client.close();
   });
 
   it('uses full jitter: a delay between 0 and the capped ceiling', () => {

@@ -1,0 +1,115 @@
+/**
+ * The built-in page on herald/client, in Chromium: a reply cut mid-way by the server (every
+ * socket terminated after the first chunks) finishes after the page reconnects, its text whole
+ * and once; the page loads the SDK from /herald-client.js and nothing else.
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelAgent } from '../../src/agents/model-agent.js';
+import { startServer, type TestServer } from '../support/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
+
+/** A model that yields the next chunk each time the test calls `release()`; it stops when aborted. */
+function dripAgent(chunks: string[]) {
+  let permits = 0;
+  let wake: (() => void) | undefined;
+  const agent: ModelAgent = {
+    name: 'drip',
+    async *reply(request) {
+      for (const chunk of chunks) {
+        while (permits === 0) {
+          if (request.signal.aborted) return;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            request.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+        }
+        if (request.signal.aborted) return;
+        permits--;
+        yield chunk;
+      }
+    },
+  };
+  return {
+    agent,
+    release(n = 1) {
+      permits += n;
+      wake?.();
+      wake = undefined;
+    },
+  };
+}
+
+describe.skipIf(!hasChromium)('built-in page on herald/client (Chromium)', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const drip = dripAgent(CHUNKS);
+
+  beforeAll(async () => {
+    server = await startServer({}, { agent: drip.agent });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    drip.release(100);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('finishes a reply cut mid-way after reconnecting, with its text whole and once', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+      await page.goto(server.url);
+      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+      expect(requests).toContain('/herald-client.js');
+
+      await page.fill('[data-testid="input"]', 'count to six');
+      await page.press('[data-testid="input"]', 'Enter');
+      drip.release(3);
+      const reply = page.locator('[data-kind="reply"]');
+      await expect.poll(() => reply.textContent(), { timeout: 5000 }).toContain('three, ');
+
+      // Every state the indicator shows from now on, however brief.
+      await page.evaluate(() => {
+        const w = window as unknown as { __states: string[] };
+        w.__states = [];
+        const status = document.querySelector('[data-testid="status"]')!;
+        new MutationObserver(() => w.__states.push(status.getAttribute('data-state') ?? '')).observe(status, {
+          attributes: true,
+        });
+      });
+      const states = () => page.evaluate(() => (window as unknown as { __states: string[] }).__states);
+      // The server cuts the socket mid-reply; the model goes on meanwhile.
+      for (const ws of server.app.websocketServer.clients) ws.terminate();
+      await expect.poll(states).toContain('reconnecting');
+      drip.release(2);
+      await expect.poll(async () => (await states()).at(-1)).toBe('connected');
+      drip.release(1);
+      await page.waitForSelector('[data-kind="reply"][aria-busy="false"]');
+      expect(await reply.count()).toBe(1);
+      expect(await page.locator('[data-kind="reply"] .body').textContent()).toBe(CHUNKS.join(''));
+      expect(await reply.getAttribute('data-interrupted')).toBeNull();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
