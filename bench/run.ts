@@ -119,6 +119,7 @@ function heraldEnv(o: HeraldOptions, dataDir: string, redisKeyPrefix: string): R
     HERALD_AGENT_MESSAGES: o.agentMessages ?? 'on',
     HERALD_CHAT_RATE_LIMIT: '0',
     HERALD_SESSION_RATE_LIMIT: '0',
+    HERALD_MAX_CONNECTIONS_PER_PRINCIPAL: '0',
     HERALD_AGENT_RATE_LIMITS: '{"sanitization":0,"security":0,"status":0,"error":0}',
     HERALD_SHUTDOWN_GRACE_MS: '1000',
     LOG_LEVEL: 'silent',

@@ -44,6 +44,7 @@ async function startHerald(): Promise<string> {
       HERALD_REDIS_KEY_PREFIX: PREFIX,
       HERALD_CHAT_RATE_LIMIT: '0',
       HERALD_SESSION_RATE_LIMIT: '0',
+      HERALD_MAX_CONNECTIONS_PER_PRINCIPAL: '0',
       HERALD_AGENT_RATE_LIMITS: '{"sanitization":0,"security":0,"status":0,"error":0}',
       LOG_LEVEL: 'warn',
     },

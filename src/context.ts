@@ -11,6 +11,7 @@ import type { HeraldConfig } from './config/config.js';
 import type { Metrics } from './observability/metrics.js';
 import type { RetentionSweeper } from './retention/sweeper.js';
 import type { Store } from './store/store.js';
+import type { LiveLimit } from './transports/live-limit.js';
 
 export interface HeraldContext {
   config: HeraldConfig;
@@ -30,6 +31,8 @@ export interface HeraldContext {
     readonly sessionId?: string;
     close(code: number, reason: string): void | Promise<void>;
   }>;
+  /** Live WebSockets and agent message streams per principal (HERALD_MAX_CONNECTIONS_PER_PRINCIPAL). */
+  liveConnections: LiveLimit;
   /** Deletes idle sessions (HERALD_SESSION_RETENTION_MS); `run()` does one pass now. */
   retention: RetentionSweeper;
 }

@@ -36,6 +36,7 @@ import { sendError } from './transports/http/error-handler.js';
 import { registerJsonParser } from './transports/http/json-parser.js';
 import { sessionRoutes } from './transports/http/session-routes.js';
 import { systemRoutes } from './transports/http/system-routes.js';
+import { LiveLimit } from './transports/live-limit.js';
 import { agentMessageStreamRoutes } from './transports/sse/agent-message-stream.js';
 import { chatStreamRoutes } from './transports/sse/chat-stream.js';
 import { chatSocketRoutes, onSocketError } from './transports/ws/chat-socket.js';
@@ -139,6 +140,7 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
     scrub: createScrubber(),
     shuttingDown: false,
     connections: new Set(),
+    liveConnections: new LiveLimit(config.maxConnectionsPerPrincipal),
     retention,
   };
   app.decorate('herald', herald);

@@ -300,6 +300,10 @@ export const ConfigSchema = Type.Object({
     description:
       'open TCP connections the standalone server holds (HTTP, SSE and WebSocket together); past it new ones are closed unanswered; 0 = no limit',
   }),
+  maxConnectionsPerPrincipal: integer('HERALD_MAX_CONNECTIONS_PER_PRINCIPAL', 100, {
+    description:
+      'live WebSockets and agent message streams one principal may hold on an instance; past it rate_limited; 0 = no limit',
+  }),
   headersTimeoutMs: timer(
     'HERALD_HEADERS_TIMEOUT_MS',
     10_000,

@@ -64,6 +64,46 @@ describe('new sessions per principal', () => {
   });
 });
 
+describe('live connections per principal', () => {
+  it('are capped on WebSocket and agent message streams together, other principals untouched', async () => {
+    const server = await h.start({ ...AUTH_ENV, HERALD_MAX_CONNECTIONS_PER_PRINCIPAL: '2' });
+    const first = await h.connect(server.wsUrl, { token: KEYS.alice });
+    const stream = new AbortController();
+    const sse = await fetch(`${server.url}/api/agent-messages/stream?sessionId=${first.ready.sessionId}`, {
+      headers: { authorization: `Bearer ${KEYS.alice}` },
+      signal: stream.signal,
+    });
+    expect(sse.status).toBe(200);
+
+    // A third: the WebSocket gets rate_limited and close 1013, the stream 429; neither makes a session.
+    const refused = h.track(new WsClient(server.wsUrl, { token: KEYS.alice }));
+    await refused.open();
+    expect(await refused.type('error')).toMatchObject({ code: 'rate_limited', retryAfter: 5 });
+    expect(await refused.closed()).toBe(1013);
+    const again = await server.request(
+      'GET',
+      `/api/agent-messages/stream?sessionId=${first.ready.sessionId}`,
+      {
+        token: KEYS.alice,
+      },
+    );
+    expect(again.status).toBe(429);
+    expect(again.body).toMatchObject({ success: false, code: 'rate_limited' });
+    expect(await server.app.herald.store.listSessionIds('alice')).toHaveLength(1);
+    expect((await h.connect(server.wsUrl, { token: KEYS.bob })).ready.sessionId).toMatch(/^sess_/);
+
+    // Each one that closes gives its place back.
+    stream.abort();
+    await first.client.close();
+    const live = server.app.herald.liveConnections;
+    for (let turn = 0; live.count('alice') > 0 && turn < 100_000; turn++)
+      await new Promise((resolve) => setImmediate(resolve));
+    expect(live.count('alice')).toBe(0);
+    await h.connect(server.wsUrl, { token: KEYS.alice });
+    await h.connect(server.wsUrl, { token: KEYS.alice });
+  });
+});
+
 describe('a publish to a user with thousands of sessions', () => {
   it('answers other requests between its slices of 256', async () => {
     const server = await h.start(AUTH_ENV);
@@ -109,23 +149,28 @@ describe('a publish to a user with thousands of sessions', () => {
         createdAt: new Date().toISOString(),
       });
     const { client } = await h.connect(server.wsUrl, { token: KEYS.bob });
+    const roundTrip = async () => {
+      const from = client.frames.length;
+      const sent = performance.now();
+      client.send({ type: 'ping' });
+      await client.type('pong', from);
+      return performance.now() - sent;
+    };
+    const p99 = (rtts: number[]) =>
+      [...rtts].sort((a, b) => a - b)[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))]!;
+    // The machine's own latency first (a loaded CI machine is slower for everyone alike).
+    const idle: number[] = [];
+    for (let i = 0; i < 20; i++) idle.push(await roundTrip());
     let done = false;
     const answered = publish(server, { target: { userId: 'crowd' }, agentType: 'status' }).finally(() => {
       done = true;
     });
     const rtts: number[] = [];
-    while (!done) {
-      const from = client.frames.length;
-      const sent = performance.now();
-      client.send({ type: 'ping' });
-      await client.type('pong', from);
-      rtts.push(performance.now() - sent);
-    }
+    while (!done) rtts.push(await roundTrip());
     expect((await answered).status).toBe(202);
-    // Pings were answered all along the fan-out, not only once it was over.
+    // Pings were answered all along the fan-out, not only once it was over, and none waited
+    // long: under 100 ms at p99, or 5 times the idle p99 on a machine slower than that.
     expect(rtts.length).toBeGreaterThanOrEqual(5);
-    rtts.sort((a, b) => a - b);
-    const p99 = rtts[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))]!;
-    expect(p99).toBeLessThan(100);
+    expect(p99(rtts)).toBeLessThan(Math.max(100, 5 * p99(idle)));
   });
 });

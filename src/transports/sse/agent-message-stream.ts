@@ -35,6 +35,8 @@ export async function agentMessageStreamRoutes(fastify: FastifyInstance): Promis
           fields: ['Last-Event-ID'],
         });
 
+      // A place among the principal's live connections, given back when the stream closes.
+      const release = app.herald.liveConnections.take(request.principal.sub);
       const sse = new SseWriter(reply);
       const channel = new SseChannel(sse, session.id, config.wsMaxBufferedBytes);
       const connection = { sessionId: session.id, close: () => sse.end() };
@@ -44,6 +46,7 @@ export async function agentMessageStreamRoutes(fastify: FastifyInstance): Promis
       sse.startHeartbeat(config.sseHeartbeatMs);
       const detach = await router!.attach(channel, Number(cursor));
       sse.onClose(() => {
+        release();
         detach();
         connections.delete(connection);
         metrics.connections.dec({ transport: 'sse' });

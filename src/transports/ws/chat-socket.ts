@@ -195,6 +195,8 @@ class ChatConnection {
     return (this.session as Session | undefined)?.id;
   }
   private detach: (() => void) | undefined;
+  /** Gives back this socket's place among its principal's live connections. */
+  private release: (() => void) | undefined;
   private expiry: NodeJS.Timeout | undefined;
   /** Made by the first chat; aborted on close. */
   private abort: AbortController | undefined;
@@ -216,6 +218,14 @@ class ChatConnection {
     if (herald.shuttingDown) return socket.close(CLOSE.goingAway, 'server shutting down');
     const auth = wsAuthResult(request);
     if (auth instanceof HeraldError) return this.sendError(auth);
+    // A place among the principal's live connections, given back when the socket closes.
+    try {
+      this.release = herald.liveConnections.take(auth.sub);
+    } catch (err) {
+      this.sendError(toHeraldError(err));
+      return socket.close(CLOSE.tryAgainLater, 'rate_limited');
+    }
+    if (socket.readyState !== OPEN) return this.release();
 
     // A bad `after` is told in an error frame after `ready`, and the replay starts from 0:
     // only auth and session errors close on connect.
@@ -273,6 +283,7 @@ class ChatConnection {
   /** The socket closed. */
   closed(): void {
     this.sockets.remove(this.socket);
+    this.release?.();
     clearTimeout(this.expiry);
     this.abort?.abort();
     for (const [reply, reader] of this.reading) reply.detach(reader);
