@@ -22,6 +22,11 @@ describe('sanitizer evaluation set', () => {
     expect(failed.map((r) => `${r.kind}: ${r.failed.join(', ')}`)).toEqual([]);
   });
 
+  it('flags at least 80% of injection attempts and at most 5% of benign look-alikes', () => {
+    expect(t.injection!.passed / t.injection!.cases).toBeGreaterThanOrEqual(0.8);
+    expect((t.benign!.cases - t.benign!.passed) / t.benign!.cases).toBeLessThanOrEqual(0.05);
+  });
+
   it('touches no hard negative and no placeholder', () => {
     const failed = rows.filter(
       (r) => (r.cat === 'negative' || r.cat === 'placeholder') && r.failed.length > 0,

@@ -113,6 +113,17 @@ describe('createSanitizer', () => {
       '1.1.1.',
       'disregard a ',
       'act as ',
+      // shapes for the secret, PII and injection rules of issue 11
+      'a b ',
+      'a1',
+      'a://b:',
+      'key=',
+      'password=a ',
+      'token: ',
+      'aWdu',
+      '0532 ',
+      'DE89 ',
+      '<a href="',
     ];
     for (const unit of units) {
       const input = fill(unit);

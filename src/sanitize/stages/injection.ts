@@ -1,72 +1,384 @@
 /**
- * Stage `injection`: prompt-injection phrases detected and counted; the text is not changed.
+ * Stage `injection`: prompt-injection attempts detected and counted; the text is not changed.
  *
- * Why: a message that tries to override the model's instructions ("ignore all previous
- * instructions"), switch it into a jailbreak persona ("you are now DAN", "developer mode"), fake a
- * system turn (`<|im_start|>system`, `[SYSTEM]`, `### system:`) or extract the system prompt is a
- * security event worth an alert, but it is still the user's message: it is kept as written and the
- * model's own defences apply. Blocking on a phrase list would only teach attackers the list.
+ * Why: a message that tries to override the model's instructions, switch it into a jailbreak persona,
+ * fake a system or assistant turn, or get the system prompt or the conversation out is a security
+ * event worth an alert, but it is still the user's message: it is kept as written and the model's
+ * own defences apply. Blocking on a phrase list would only teach attackers the list.
  *
- * It looks at the text as received (the `original` argument), not at what earlier stages made of
- * it, but through a normalized view, because attackers hide phrases: NFKC (full-width and other
- * compatibility letters become plain ones), ANSI sequences and zero-width, bidi, tag and control
- * characters removed (`ig<U+200B>nore`), lower case; and, when the text has `<`, through the same
- * view of it with HTML comments and tags removed (`Ig<b></b>nore`, `pre<!-- -->vious`), counting
- * each kind at the larger of its two counts. Kinds: `override`, `jailbreak`, `roleplay`,
- * `system_tag`, `exfiltration`. `charsChanged` is always 0.
+ * A scored detector, not a phrase list: each signal below is a piece of evidence with a weight; a
+ * message is flagged when the weights of the signals it shows add up to 1 (THRESHOLD). Strong signals
+ * (an instruction override in any word order and in the most used languages, a chat-template token,
+ * a fake `SYSTEM:` line, a labelled code fence or JSON role, a request for the system prompt) flag
+ * alone; weak ones (a persona, "developer mode", "no restrictions", "pretend you are") only together,
+ * so "developer mode on Android", "jailbreak my iPhone" and "pretend you're interviewing me" are not
+ * flagged. The weights and the threshold were set on the development half of the evaluation set
+ * (test/sanitize/eval, docs/sanitization.md).
+ *
+ * It looks at the text as received (the `original` argument), through views that undo what
+ * attackers do to hide a phrase: NFKC (full-width letters), ANSI sequences and zero-width, bidi, tag
+ * and control characters removed, lower case; the same with HTML comments and tags removed
+ * (`Ig<b></b>nore`); a deobfuscated view (letters spaced out joined, `i g n o r e`; leetspeak digits
+ * read as letters, `1gn0r3`; Cyrillic and Greek look-alike letters read as Latin); and base64 blocks
+ * decoded (`aWdub3Jl…`). A signal counts once, with the most matches any view gave it. Kinds:
+ * `override`, `jailbreak`, `roleplay`, `system_tag`, `exfiltration`, each counted by matches.
+ * `charsChanged` is always 0.
  */
 import { type Stage, Tally, untouched } from '../stage.js';
 
-/** Words that may stand between a verb and its object: "ignore all of the previous instructions". */
-const FILLER = '(?:(?:all|any|every|each|the|these|those|my|your|of|about|everything)\\s+){0,4}';
-const INSTRUCTIONS =
-  '(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|programming|commands|context)\\b';
-const EARLIER = '(?:previous|prior|above|earlier|preceding|former|foregoing|original|initial|system)';
+export const THRESHOLD = 1;
 
-const PATTERNS: Record<string, string[]> = {
-  override: [
-    `\\bignore\\s+${FILLER}${EARLIER}\\s+(?:[a-z]+\\s+)?${INSTRUCTIONS}`,
-    `\\bdisregard\\s+(?:[\\w'-]+\\s+){0,5}?${INSTRUCTIONS}`,
-    `\\bforget\\s+${FILLER}(?:${EARLIER}\\s+)?${INSTRUCTIONS}`,
-    `\\boverride\\s+${FILLER}(?:${EARLIER}\\s+|safety\\s+)?${INSTRUCTIONS}`,
-    '\\b(?:new|updated|revised)\\s+instructions\\s*:',
-  ],
-  jailbreak: [
-    '\\byou\\s+are\\s+now\\s+dan\\b',
-    '\\bdo\\s+anything\\s+now\\b',
-    '\\bdan\\s+mode\\b',
-    '\\bjailbr(?:ea|o)k',
-    '\\bdeveloper\\s+mode\\b',
-  ],
-  roleplay: [
-    "\\bpretend\\s+(?:that\\s+)?(?:you\\s+are|you're|to\\s+be)\\b",
-    "\\bact\\s+as\\s+(?:[\\w'-]+\\s+){0,8}?(?:without|with\\s+no|free\\s+(?:of|from))\\s+(?:any\\s+)?(?:restrictions|limits|limitations|filters|rules|guidelines|censorship|boundaries|morals|ethics)\\b",
-    "\\bfrom\\s+now\\s+on,?\\s+you\\s+(?:are|will\\s+be|'re)\\b",
-    '\\brole-?\\s?play\\s+as\\b',
-  ],
-  system_tag: [
-    '<\\|im_start\\|>\\s*system\\b',
-    '<\\|(?:system|im_system|start_header_id)\\|>',
-    '\\[\\s*/?\\s*(?:system|inst)\\s*\\]',
-    '<\\s*system\\s*>',
-    '<<\\s*sys\\s*>>',
-    '(?:^|\\n)[ \\t]*#{1,6}[ \\t]*system(?:[ \\t]+(?:prompt|message))?[ \\t]*:',
-  ],
-  exfiltration: [
-    '\\b(?:reveal|show|print|display|repeat|output|leak|dump|expose|share|tell\\s+me|give\\s+me|what\\s+(?:is|are|was|were))\\s+(?:me\\s+)?(?:your|the)\\s+(?:(?:full|entire|original|hidden|initial|secret|exact|complete|current)\\s+){0,2}(?:system\\s+(?:prompt|message|instructions)|(?:hidden|initial|secret|original)\\s+(?:prompt|instructions))\\b',
-    '\\brepeat\\s+(?:everything|all|the\\s+(?:text|words|lines))\\s+above\\b',
-  ],
+/** Words that may stand between a verb and its object: "ignore all of the previous instructions". */
+const FILLER =
+  '(?:(?:all|any|every|each|the|these|those|my|your|of|about|everything|you|were|was|have|been|given|told|just|above|below|prior|previous|earlier|preceding|initial|original|system|current|existing|safety|of\\s+the)\\s+){0,6}';
+const INSTRUCTIONS =
+  '(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|programming|commands|context|constraints|restrictions|policies|policy|filters|safeguards|training|orders)\\b';
+const EARLIER =
+  '(?:previous|prior|above|earlier|preceding|former|foregoing|original|initial|system|your|all|any|the\\s+above|every|safety|existing|current)';
+const OVERRIDE_VERB =
+  '(?:ignore|disregard|forget|override|bypass|skip|drop|discard|abandon|ditch|neglect|overwrite)';
+
+/**
+ * One piece of evidence. A message is flagged when the weights of the signals it shows add up to 1
+ * (each signal counted once, whatever its number of matches): strong signals (1) alone, weak ones
+ * (0.3–0.6: a persona, "developer mode", a role line) only together.
+ */
+export interface Signal {
+  kind: 'override' | 'jailbreak' | 'roleplay' | 'system_tag' | 'exfiltration';
+  weight: number;
+  source: string;
+}
+
+export const SIGNALS: Signal[] = [
+  // ---- instruction override, in any word order
+  {
+    kind: 'override',
+    weight: 1,
+    source: `\\b${OVERRIDE_VERB}\\s+${FILLER}${EARLIER}\\s+(?:[a-z]+\\s+)?${INSTRUCTIONS}`,
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: `\\b${OVERRIDE_VERB}\\s+(?:(?:all|any|every|the|your|my)\\s+)?${INSTRUCTIONS}\\s+(?:above|before|so\\s+far|you\\s+(?:were|have\\s+been)\\s+given)`,
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: `\\b${OVERRIDE_VERB}\\s+(?:all\\s+|any\\s+)?(?:of\\s+)?(?:everything|anything|what)\\s+(?:you\\s+(?:were|have\\s+been)\\s+)?(?:told|said|instructed|given)\\b`,
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: `\\b(?:do\\s+not|don't|dont|stop|no\\s+longer|never)\\s+(?:follow|obey|adhere\\s+to|comply\\s+with|listen\\s+to|respect)(?:ing)?\\s+(?:your|the|any|these|those|its)\\s+(?:[a-z]+\\s+){0,2}${INSTRUCTIONS}`,
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: `\\b${INSTRUCTIONS}\\s+(?:(?:are|is)\\s+(?:now\\s+)?(?:void|null|cancell?ed|revoked|lifted|disabled|removed|suspended|invalid|obsolete)|(?:no\\s+longer|don't|do\\s+not)\\s+(?:apply|matter|exist))`,
+  },
+  {
+    kind: 'override',
+    weight: 0.6,
+    source:
+      '\\b(?:new|updated|revised|real|actual)\\s+(?:instructions|task|system\\s+(?:message|prompt)|orders)\\s*:',
+  },
+  {
+    kind: 'override',
+    weight: 0.6,
+    source: '\\bend\\s+of\\s+(?:user\\s+)?(?:input|prompt|message|instructions)\\b',
+  },
+  {
+    kind: 'override',
+    weight: 0.3,
+    source:
+      '\\b(?:authori[sz]ed\\s+(?:red[\\s-]team|penetration|security)\\s+test|for\\s+testing\\s+purposes\\s+only)\\b',
+  },
+  // other languages: "ignore (all) previous instructions", "forget your rules"
+  {
+    kind: 'override',
+    weight: 1,
+    source:
+      '\\bignor(?:a|ar|e|ez|er|iere|ieren|ate|ar)\\s+(?:(?:todas|todos|toutes|tous|alle|tutte|tutti)\\s+)?(?:(?:las|los|les|as|os|le|die|deine|tus|tes|vos)\\s+)?(?:(?:vorherigen|bisherigen|obigen)\\s+)?(?:instrucciones|instructions|anweisungen|instruktionen|regeln|instruções|instrucoes|istruzioni|reglas|règles|regole|indicaciones|consignes)',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source:
+      '\\b(?:olvida|oublie|vergiss|esqueça|esqueca|dimentica)\\s+(?:(?:todas|toutes|alle|tutte)\\s+)?(?:(?:tus|las|tes|les|deine|die|as|suas|le)\\s+)?(?:(?:instrucciones|instructions|anweisungen|regeln|instruções|istruzioni|reglas|règles|regole))',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: '\\bnegeer\\s+(?:alle\\s+)?(?:vorige|eerdere|voorgaande)\\s+(?:instructies|regels)',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: 'önceki\\s+(?:tüm\\s+)?(?:talimatları|komutları)\\s+(?:yok\\s+say|görmezden\\s+gel|unut)',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source:
+      '(?:игнорируй|игнорируйте|забудь|забудьте|проигнорируй)\\s+(?:все\\s+)?(?:предыдущие\\s+|прежние\\s+)?(?:инструкции|указания|правила)',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source:
+      '(?:忽略|无视|忘记|忘掉)(?:之前|以上|先前|前面|上面|所有)[^。！\\n]{0,6}(?:指令|指示|说明|规则|提示)',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: '(?:以前|前|上記|これまで)の[^。\\n]{0,8}(?:指示|命令|ルール)を[^。\\n]{0,4}(?:無視|忘れ)',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: '(?:이전|앞|위)의?\\s*(?:모든\\s*)?(?:지시|지침|명령|규칙)(?:를|을|사항을)?\\s*(?:무시|잊어)',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source: '(?:تجاهل|انس)\\s+(?:جميع\\s+|كل\\s+)?(?:التعليمات|الأوامر|القواعد)',
+  },
+  {
+    kind: 'override',
+    weight: 1,
+    source:
+      '(?:पिछले|पहले\\s+के)\\s+(?:सभी\\s+)?(?:निर्देशों|निर्देश|नियमों)\\s+(?:को\\s+)?(?:अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल)',
+  },
+  // ---- persona jailbreaks
+  {
+    kind: 'jailbreak',
+    weight: 1,
+    source:
+      "\\b(?:you\\s+are|you're|act\\s+as|become|enable|activate|enter)\\s+(?:now\\s+)?dan\\b|\\bdan\\s+(?:mode|never|can|has|stands)\\b|\\bdo\\s+anything\\s+now\\b",
+  },
+  {
+    kind: 'jailbreak',
+    weight: 1,
+    source:
+      "\\b(?:you(?:'re|\\s+are)(?:\\s+now)?\\s+in|enter|switch\\s+to|activate|you\\s+are\\s+now\\s+in)\\s+(?:developer|god|admin|debug|jailbreak|unrestricted|sudo)\\s+mode\\b",
+  },
+  {
+    kind: 'jailbreak',
+    weight: 0.6,
+    source:
+      '\\b(?:no|without(?:\\s+any)?|free\\s+(?:of|from)|zero|ignor(?:e|es|ing)\\s+(?:all|any))\\s+(?:ethical\\s+|moral\\s+|content\\s+|safety\\s+)?(?:restrictions|limits|limitations|filters|rules|guidelines|censorship|boundaries|morals|ethics|constraints|content\\s+polic(?:y|ies)|polic(?:y|ies)|safeguards)\\b',
+  },
+  {
+    kind: 'jailbreak',
+    weight: 0.6,
+    source:
+      '\\b(?:unfiltered|uncensored|amoral|unrestricted|unaligned|unethical\\s+(?:ai|assistant|chatbot))\\b',
+  },
+  {
+    kind: 'jailbreak',
+    weight: 0.6,
+    source: "\\b(?:never|doesn't|does\\s+not|won't|will\\s+not|must\\s+not)\\s+refuse",
+  },
+  { kind: 'jailbreak', weight: 0.3, source: '\\bdeveloper\\s+mode\\b|\\bjailbr(?:ea|o)k' },
+  {
+    kind: 'jailbreak',
+    weight: 0.4,
+    source:
+      '\\b(?:evil|dark|shadow)\\s+(?:twin|version|mode|side)\\b|gpt\\b(?<=\\b[a-z]{0,12}gpt)(?=[^.]{0,40}\\b(?:no|without|never)\\b)',
+  },
+  // ---- role play that hands the model another identity
+  {
+    kind: 'roleplay',
+    weight: 0.4,
+    source:
+      '\\b(?:you\\s+are\\s+now|from\\s+now\\s+on,?\\s+you|you\\s+will\\s+(?:now\\s+)?(?:answer|respond|act|reply)\\s+as|respond\\s+(?:only\\s+)?as|stop\\s+being\\s+an?\\s+(?:ai|assistant|chatbot|language\\s+model))\\b',
+  },
+  {
+    kind: 'roleplay',
+    weight: 0.4,
+    source:
+      "\\b(?:you\\s+are|you're|act\\s+as|pretend\\s+(?:to\\s+be|you\\s+are|you're))\\s+(?:an?\\s+)?(?:ai|assistant|chatbot|model|terminal|shell|linux\\s+terminal)\\b",
+  },
+  {
+    kind: 'roleplay',
+    weight: 0.3,
+    source:
+      "\\bpretend\\s+(?:that\\s+)?(?:you\\s+are|you're|to\\s+be)\\b|\\brole-?\\s?play\\s+as\\b|\\blet'?s\\s+play\\s+a\\s+game\\b",
+  },
+  {
+    kind: 'roleplay',
+    weight: 0.6,
+    source: '\\b(?:root|admin|administrator|sudo)\\s+(?:access|privileges|rights)\\b',
+  },
+  // ---- fake system and role turns
+  {
+    kind: 'system_tag',
+    weight: 1,
+    source:
+      '<\\|(?:im_start|im_end|system|im_system|start_header_id|end_header_id|eot_id|endoftext|user|assistant)\\|>',
+  },
+  {
+    kind: 'system_tag',
+    weight: 1,
+    source: '<\\s*/?\\s*system\\s*>|\\[\\s*/?\\s*system\\s*\\]|<</?\\s*sys\\s*>>.*<</?\\s*sys\\s*>>',
+  },
+  { kind: 'system_tag', weight: 0.6, source: '\\[\\s*/?\\s*inst\\s*\\]|<</?\\s*sys\\s*>>' },
+  {
+    kind: 'system_tag',
+    weight: 1,
+    source: '(?:^|\\n)[ \\t]*(?:#{1,6}[ \\t]*)?system(?:[ \\t]+(?:prompt|message|note|override))?[ \\t]*:',
+  },
+  {
+    kind: 'system_tag',
+    weight: 0.6,
+    source: '(?:^|\\n)[ \\t]*#{2,6}[ \\t]*(?:instruction|response|assistant)[ \\t]*:',
+  },
+  {
+    kind: 'system_tag',
+    weight: 1,
+    source:
+      '(?:^|\\n)[ \\t]*(?:assistant|ai|model|chatbot)[ \\t]*:[ \\t]*(?:sure|certainly|of\\s+course|ok|okay|absolutely|here\\s+is)\\b',
+  },
+  { kind: 'system_tag', weight: 1, source: '```[ \\t]*(?:system|sys|system[_-]prompt)[ \\t]*\\n' },
+  { kind: 'system_tag', weight: 1, source: '"role"\\s*:\\s*"(?:system|developer)"\\s*,\\s*"content"' },
+  { kind: 'system_tag', weight: 0.6, source: '"role"\\s*:\\s*"(?:system|developer)"' },
+  {
+    kind: 'system_tag',
+    weight: 1,
+    source: '</\\s*(?:user|human|user_input|input)\\s*>\\s*<\\s*(?:system|assistant|admin)',
+  },
+  {
+    kind: 'system_tag',
+    weight: 0.6,
+    source: '\\b(?:the\\s+)?(?:developer|admin|administrator|system|openai|anthropic)\\s+says\\s*:',
+  },
+  // ---- exfiltration of the prompt or the conversation
+  {
+    kind: 'exfiltration',
+    weight: 1,
+    source:
+      '\\b(?:reveal|show|print|display|repeat|output|leak|dump|expose|share|quote|recite|tell\\s+me|give\\s+me|write\\s+out|spell\\s+out|what\\s+(?:is|are|was|were))\\s+(?:me\\s+)?(?:your|the)\\s+(?:(?:full|entire|original|hidden|initial|secret|exact|complete|current|first)\\s+){0,2}(?:system\\s+(?:prompt|message|instructions)|(?:hidden|initial|secret|original|first)\\s+(?:prompt|instructions|message)|instructions\\s+(?:you\\s+were\\s+given|above)|prompt\\s+above)\\b',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 1,
+    source:
+      '\\b(?:repeat|print|output|show|copy|write)\\s+(?:everything|all|the\\s+(?:text|words|lines|content))\\s+(?:above|before\\s+this)\\b',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 1,
+    source:
+      '\\b(?:output|print|show|reveal|tell\\s+me)\\s+your\\s+(?:initial|original|first|hidden|secret)\\s+(?:instructions|prompt|message)|\\b(?:print|output)\\s+the\\s+text\\s+above\\b',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 0.6,
+    source: '\\bwhat\\s+(?:were|was)\\s+you\\s+(?:told|instructed|given|programmed)\\b',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 0.6,
+    source: '\\b(?:before|prior\\s+to)\\s+(?:this|our|the)\\s+(?:conversation|chat)\\b',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 0.3,
+    source: '\\b(?:verbatim|word\\s+for\\s+word|exactly\\s+as\\s+written)\\b',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 1,
+    source:
+      '\\b(?:send|post|forward|upload|transmit|exfiltrate|append|leak)\\s+(?:the\\s+|this\\s+|our\\s+|all\\s+|the\\s+full\\s+|the\\s+whole\\s+|every\\s+)?(?:conversation|chat|history|transcript|messages|data|summary|secrets|credentials)[^\\n]{0,40}(?:https?://|www\\.)',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 1,
+    source:
+      '!\\[[^\\]\\n]{0,40}\\]\\(https?://[^)\\s]{0,200}[?&][a-z_]{1,20}=(?:[^)\\s]{0,40}(?:secret|data|summary|chat|conversation|history|\\{|\\$))',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 0.6,
+    source:
+      '\\b(?:reveal|output|dump|list|print|show|give\\s+me|grant)\\s+(?:me\\s+)?(?:all\\s+|every\\s+|the\\s+)?(?:secrets|confidential\\s+(?:data|information)|hidden\\s+configuration|admin\\s+access|(?:every|all)\\s+users?\\W?\\s*(?:e-?mails?|passwords?|data)|the\\s+(?:admin\\s+)?password|api\\s+keys|secret\\s+key)\\b',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 0.6,
+    source:
+      '(?:revela|muestra|affiche|montre|révèle|zeige|gib|mostre|mostra|toon|покажи|выведи)\\s+(?:mir\\s+)?(?:tu|el|ton|le|deinen|den|o|il|je|свой\\s+)?\\s*(?:prompt|системный\\s+промпт)\\s*(?:del|de|du|do|di)?\\s*(?:sistema|système|systeme|systemprompt)?|systemprompt\\s+aus|\\bsysteemprompt\\b',
+  },
+  {
+    kind: 'exfiltration',
+    weight: 0.6,
+    source:
+      '(?:系统提示|システムプロンプト|시스템\\s*프롬프트|موجه\\s+النظام|सिस्टम\\s+प्रॉम्प्ट|sistem\\s+istemi)',
+  },
+];
+
+/** Leetspeak digits and symbols inside words, read as the letters they stand for. */
+const LEET: Record<string, string> = {
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '@': 'a',
+  $: 's',
+  '!': 'i',
 };
+/** Cyrillic and Greek letters that look like Latin ones. */
+const HOMOGLYPHS: Record<string, string> = {
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+};
+/** Most base64 blocks a message may have decoded, and their longest length. */
+const MAX_DECODED_BLOCKS = 8;
+const MAX_BLOCK = 8192;
 
 export function createInjectionStage(): Stage {
   const nonAscii = /[^\x00-\x7F]/;
   const ansi = /(?:\x1B\[|\x9B)[0-?]*[ -/]*[@-~]|\x1B[ -/]*[0-~]/g;
   const hidden =
     /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB]|\u034F|\p{Variation_Selector}|[\u{E0000}-\u{E007F}]/gu;
-  const detectors = Object.entries(PATTERNS).map(([kind, sources]) => ({
-    kind,
-    re: new RegExp(sources.join('|'), 'g'),
-  }));
+  const signals = SIGNALS.map((s) => ({ ...s, re: new RegExp(s.source, 'g') }));
+  const spaced = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][ .\-_]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
+  const leetWord = /(?<![a-z0-9@$!])[a-z0-9@$!]*[0-9@$][a-z0-9@$!]*/g;
+  const hasLetter = /[a-z]/;
+  const leetChar = /[0-9@$!]/g;
+  const homoglyph = /[авекмнорстухіјѕαβειινορτυχ]/g;
+  const anyHomoglyph = /[авекмнорстухіјѕαβειινορτυχ]/;
+  const letters = /[\p{L}\p{M}]+/gu;
+  const latin = /[a-z]/;
+  const base64Block = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,2}/g;
+  const printable = /^[\x20-\x7E\t\r\n\u00A0-\uFFFF]*$/;
 
   const view = (original: string): string => {
     let v = original;
@@ -92,33 +404,76 @@ export function createInjectionStage(): Stage {
     return (out + text.slice(pos)).replace(tag, '');
   };
 
-  /** Matches by kind in `view`. */
-  const countKinds = (v: string): Map<string, number> => {
-    const found = new Map<string, number>();
-    for (const { kind, re } of detectors) {
-      let n = 0;
-      for (const _ of v.matchAll(re)) n++;
-      if (n > 0) found.set(kind, n);
+  /** Spaced-out letters joined, leetspeak and look-alike letters read as Latin (a lower-case view in, one out). */
+  const deobfuscate = (v: string): string => {
+    let out = v.replace(spaced, (run) =>
+      // Words were separated by wider gaps (`i g n o r e   a l l`): keep those as spaces.
+      run.replace(/([\p{L}\p{N}])[ .\-_](?=[\p{L}\p{N}])/gu, '$1'),
+    );
+    if (out.includes('  ')) out = out.replace(/ {2,}/g, ' ');
+    out = out.replace(leetWord, (w) => (hasLetter.test(w) ? w.replace(leetChar, (c) => LEET[c] ?? c) : w));
+    if (anyHomoglyph.test(out)) {
+      out = out.replace(letters, (w) =>
+        latin.test(w) && anyHomoglyph.test(w) ? w.replace(homoglyph, (c) => HOMOGLYPHS[c] ?? c) : w,
+      );
     }
-    return found;
+    return out;
+  };
+
+  /** Base64 blocks that decode to text, decoded (at most MAX_DECODED_BLOCKS). */
+  const decoded = (original: string): string => {
+    const out: string[] = [];
+    for (const m of original.matchAll(base64Block)) {
+      if (out.length >= MAX_DECODED_BLOCKS) break;
+      const block = m[0];
+      if (block.length > MAX_BLOCK || !/[A-Z]/.test(block) || !/[a-z]/.test(block)) continue;
+      const text = Buffer.from(block, 'base64').toString('utf8');
+      if (text.length >= 8 && printable.test(text) && /[a-z]{3,}\s+[a-z]{2,}/i.test(text)) out.push(text);
+    }
+    return out.join('\n');
+  };
+
+  /**
+   * Matches by signal (index into `signals`), the most that any view gave. System tags are read on
+   * `tags` (the text with its tags); every other signal on `texts` (tags removed, deobfuscated).
+   */
+  const matches = (tags: string[], texts: string[]): number[] => {
+    const best = new Array<number>(signals.length).fill(0);
+    signals.forEach(({ re, kind }, i) => {
+      for (const v of kind === 'system_tag' ? tags : texts) {
+        let n = 0;
+        for (const _ of v.matchAll(re)) n++;
+        if (n > best[i]!) best[i] = n;
+      }
+    });
+    return best;
   };
 
   return {
     name: 'injection',
     run(text, original) {
-      const found = countKinds(view(original));
-      if (original.includes('<')) {
-        // A phrase found in both views is counted once: by kind, the larger of the two counts.
-        const stripped = withoutMarkup(original);
-        if (stripped !== original) {
-          for (const [kind, n] of countKinds(view(stripped)))
-            found.set(kind, Math.max(n, found.get(kind) ?? 0));
-        }
+      const base = view(original);
+      // The model reads the text without its tags; obfuscation undone on top of that.
+      const stripped = original.includes('<') ? withoutMarkup(original) : original;
+      const read = deobfuscate(stripped === original ? base : view(stripped));
+      const tags = [base];
+      const texts = [read];
+      const hiddenText = decoded(original);
+      if (hiddenText) {
+        const v = deobfuscate(view(hiddenText));
+        tags.push(v);
+        texts.push(v);
       }
-      if (found.size === 0) return untouched('injection', text);
+      const found = matches(tags, texts);
+      let score = 0;
+      found.forEach((n, i) => {
+        if (n > 0) score += signals[i]!.weight;
+      });
+      if (score < THRESHOLD) return untouched('injection', text);
       const tally = new Tally('injection');
-      // In detector order, as before.
-      for (const { kind } of detectors) for (let i = found.get(kind) ?? 0; i > 0; i--) tally.add(kind, 0);
+      found.forEach((n, i) => {
+        for (let k = 0; k < n; k++) tally.add(signals[i]!.kind, 0);
+      });
       return { text, report: tally.report() };
     },
   };

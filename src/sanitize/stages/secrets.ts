@@ -140,7 +140,7 @@ export function createSecretScanner(): SecretScanner {
   // Every token class is a single character class under a single quantifier: linear matching.
   const rules: Rule[] = [
     { kind: 'jwt', re: /(?<![\w-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
-    { kind: 'url_credentials', re: URL_CREDENTIALS, accept: isPasswordValue, hint: /:\/\/[^\s@]*@/ },
+    { kind: 'url_credentials', re: URL_CREDENTIALS, accept: isPasswordValue, hint: /@/ },
     { kind: 'aws_access_key', re: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g },
     {
       kind: 'aws_secret_key',

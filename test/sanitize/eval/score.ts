@@ -131,6 +131,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       console.log(
         `| ${cat} | ${MEANING[cat]} | ${t.cases} | ${t.passed} | ${((100 * t.passed) / t.cases).toFixed(1)}% |`,
       );
+    console.log(
+      '\n| category | dev split | test split (never looked at while tuning) |\n| --- | ---: | ---: |',
+    );
+    const dev = totals(score(cases.filter((c) => c.split === 'dev')));
+    const test = totals(score(cases.filter((c) => c.split === 'test')));
+    for (const cat of Object.keys(dev))
+      console.log(
+        `| ${cat} | ${dev[cat]!.passed}/${dev[cat]!.cases} | ${test[cat]?.passed ?? 0}/${test[cat]?.cases ?? 0} |`,
+      );
     const benign = totals(rows).benign;
     const negative = totals(rows).negative;
     if (benign)
