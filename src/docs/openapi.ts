@@ -15,6 +15,7 @@ const SUMMARIES: Record<string, string> = {
   'POST /api/chat': 'One message in, the whole reply and the agent messages out',
   'POST /api/chat/stream': 'The reply as a Vercel AI SDK UI message stream (SSE)',
   'GET /api/chat/stream/{chatId}/stream': "The AI SDK's stream resume: the chat's reply in flight, or 204",
+  'POST /api/chat/stream/{chatId}/stop': "Stop the chat's reply in flight (a resumable AI SDK reply)",
   'GET /ws/chat': 'WebSocket chat (the frames: /docs/asyncapi.json)',
   'GET /api/sessions/{id}/messages': "The session's timeline",
   'DELETE /api/sessions/{id}': 'Erase the session and all it holds',

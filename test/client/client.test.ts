@@ -3,9 +3,13 @@
  * after the server drops the socket with nothing lost or repeated, exactly-once across a
  * simulated page reload (a new client on the same storage), the HTTP fallback, batched acks.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ModelAgent } from '../../src/agents/model-agent.js';
+import { buildApp } from '../../src/app.js';
 import {
   type AgentMessage,
   backoffDelay,
@@ -16,6 +20,7 @@ import {
   memoryStorage,
   type WebSocketConstructor,
 } from '../../src/client/index.js';
+import { loadConfig } from '../../src/config/config.js';
 import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { useHarness } from '../support/harness.js';
@@ -378,6 +383,50 @@ describe('herald/client', () => {
     await until(() => states.slice(before).includes(ConnectionState.Reconnecting), 'the socket given up');
     await until(() => states.at(-1) === ConnectionState.Connected, 'a new socket');
     client.close();
+  });
+
+  it('rides through a server restart on the same port and data: nothing lost, nothing repeated', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'herald-client-restart-'));
+    const env = { ...AUTH_ENV, HERALD_STORE: 'sqlite' };
+    const first = await h.start(env, {}, { dataDir, keepData: true });
+    const port = Number(new URL(first.url).port);
+    const { client, seen, states } = makeClient(first);
+    await client.connect();
+    const sessionId = client.sessionId!;
+    const one = await publish(first, {
+      target: { sessionId },
+      content: 'before',
+      deliveryGuarantee: 'exactly-once',
+    });
+    await until(() => seen.length === 1, 'the first message');
+    // Unacked when the server goes: the ack waits for the next socket.
+    const before = states.length;
+    await first.close();
+    await until(() => states.slice(before).includes(ConnectionState.Reconnecting), 'the drop');
+
+    // The same Herald again: same port, same SQLite folder.
+    const config = loadConfig({ ...env, PORT: String(port), HERALD_DATA_DIR: dataDir });
+    const app = await buildApp(config, { logger: false, defaultMetrics: false });
+    try {
+      await app.listen({ port, host: '127.0.0.1' });
+      const second = { ...first, app, config };
+      const two = await publish(second, {
+        target: { sessionId },
+        content: 'after',
+        deliveryGuarantee: 'exactly-once',
+      });
+      await until(() => seen.length === 2, 'the message published after the restart');
+      expect(client.sessionId).toBe(sessionId);
+      expect(seen.map((m) => m.id)).toEqual([one.body.id, two.body.id]);
+      await until(async () => (await pending(second, sessionId)).length === 0, 'every ack');
+      const reply = await client.send('still there?');
+      expect(reply.text.length).toBeGreaterThan(0);
+      expect(seen.map((m) => m.id).filter((id) => id === one.body.id)).toEqual([one.body.id]);
+      client.close();
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('uses full jitter: a delay between 0 and the capped ceiling', () => {

@@ -148,6 +148,52 @@ describe('a reply resumed after a cut (useChat resume)', () => {
   });
 });
 
+describe('stopping a resumable reply (POST /api/chat/stream/:chatId/stop)', () => {
+  it('cancels the model, ends the stream for its readers and records the partial reply', async () => {
+    const drip = dripAgent(CHUNKS);
+    const server = await h.start(AUTH_ENV, { agent: drip.agent });
+    const stream = await transport(server).sendMessages({
+      chatId: 'chat-stop',
+      messages: [userMessage('u1', 'count')],
+      trigger: 'submit-message',
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+    const reader = stream.getReader();
+    drip.release(1);
+    const chunks: UIMessageChunk[] = [];
+    while (!chunks.some((c) => c.type === 'text-delta')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('ended early');
+      chunks.push(value as UIMessageChunk);
+    }
+    const stop = (who: string) =>
+      fetch(`${server.url}/api/chat/stream/chat-stop/stop`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${who}` },
+      });
+    expect((await stop(KEYS.bob)).status).toBe(404);
+    expect((await stop(KEYS.alice)).status).toBe(204);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value as UIMessageChunk);
+    }
+    expect(chunks.at(-1)?.type).toBe('finish');
+    // Nothing left to resume or stop.
+    expect(await transport(server).reconnectToStream({ chatId: 'chat-stop' })).toBeNull();
+    expect((await stop(KEYS.alice)).status).toBe(404);
+    const sessionId = (chunks[0] as { messageMetadata?: { sessionId: string } }).messageMetadata!.sessionId;
+    const timeline = await server.request('GET', `/api/sessions/${sessionId}/messages`, {
+      token: KEYS.alice,
+    });
+    expect(timeline.body.messages.find((m: { kind: string }) => m.kind === 'reply')).toMatchObject({
+      text: CHUNKS[0],
+      incomplete: true,
+    });
+  });
+});
+
 /** A stand-in for SseWriter that records what it got. */
 function fakeReader() {
   const got: string[] = [];

@@ -9,7 +9,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance } from 'fastify';
 import type { AgentMessage } from '../../agent-messages/types.js';
 import { ChatFailure } from '../../chat/chat-service.js';
-import { invalidRequest, toHeraldError } from '../../errors/catalogue.js';
+import { HeraldError, invalidRequest, toHeraldError } from '../../errors/catalogue.js';
 import { isPlainObject } from '../../json-guards.js';
 import { ChatBody, ChatStreamBody, UiChatBody, UiTextPart, UiUserMessage } from '../../protocol/http.js';
 import { ACK_MAX_IDS, MESSAGE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS } from '../../protocol/limits.js';
@@ -111,6 +111,7 @@ const UI_MESSAGE_STREAM = {
   content: { 'text/event-stream': { schema: { type: 'string' } } },
 };
 const NO_STREAM = { description: 'The chat has no reply in flight on this instance', type: 'null' };
+const STOPPED = { description: 'The reply was stopped', type: 'null' };
 const STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' };
 const DONE = 'data: [DONE]\n\n';
 
@@ -130,6 +131,19 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
       if (!stream) return reply.code(204).send();
       stream.attach(new SseWriter(reply, STREAM_HEADERS));
       return reply;
+    },
+  );
+
+  // An explicit stop for a resumable reply (its connection dropping no longer stops it): the
+  // model is cancelled, the partial reply recorded, and its readers get the error part and the end.
+  app.post<{ Params: { chatId: string } }>(
+    '/api/chat/stream/:chatId/stop',
+    { config: { scope: 'chat', docs: { response: { 204: STOPPED } } } },
+    async (request, reply) => {
+      const stream = streams.get(ResumableStreams.key(request.principal.sub, request.params.chatId));
+      if (!stream) throw new HeraldError('not_found', 'No reply in flight for this chat.');
+      stream.stop();
+      return reply.code(204).send();
     },
   );
 

@@ -89,6 +89,11 @@ export class ResumableStream {
     this.readers.clear();
   }
 
+  /** Stops the reply now (an explicit stop): as if nobody had read it for the keep time. */
+  stop(): void {
+    if (!this.done) this.abandon();
+  }
+
   /** Server closing: no timer left behind. */
   stopTimer(): void {
     clearTimeout(this.idle);
