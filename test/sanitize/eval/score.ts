@@ -4,7 +4,9 @@
  * that should not have been. No value from the set is printed unless `--show` asks for the failures
  * of one split (`--show=dev`); the figures are counts only.
  *
- *   npx tsx test/sanitize/eval/score.ts [--json] [--show=dev|test|all]
+ *   npx tsx test/sanitize/eval/score.ts [--json] [--no-peers] [--show=dev|test|all]
+ *
+ * Peers (secretlint, @redactpii/node) run on the same cases in the same run: see `peers.ts`.
  *
  * Categories: `secret` and `pii` (every `leak` value must be gone from the output; a secret must also
  * be counted by the `secrets` step, which is what raises the security alert; a `keep` value, such as
@@ -148,6 +150,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       );
     if (negative)
       console.log(`hard negatives touched: ${negative.cases - negative.passed} of ${negative.cases}`);
+  }
+  if (!args.includes('--no-peers')) {
+    const { scorePeers } = await import('./peers.js');
+    const t = totals(rows);
+    console.log('\n| category | Herald | peer | peer result |\n| --- | ---: | --- | ---: |');
+    for (const p of await scorePeers(cases)) {
+      const h = t[p.cat]!;
+      console.log(`| ${p.cat} | ${h.passed}/${h.cases} | ${p.peer} | ${p.passed}/${p.cases} |`);
+    }
   }
   const show = args.find((a) => a.startsWith('--show='))?.slice(7);
   if (show) {
