@@ -4,6 +4,7 @@
  * test/browser/cors.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config.js';
 import { parseCorsOrigins } from '../../src/transports/http/cors.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
@@ -99,6 +100,33 @@ describe('CORS', () => {
       'HERALD_CORS_ORIGINS[3]',
     ]);
     expect(loadConfig({ HERALD_CORS_ORIGINS: `["${APP}"]` }).corsOrigins).toEqual([APP]);
+  });
+
+  it("lets a WebSocket upgrade in from Herald's own origin and the listed ones only", async () => {
+    const s = await h.start({ ...AUTH_ENV, HERALD_CORS_ORIGINS: JSON.stringify([APP]) });
+    /** The first frame and the close code of an upgrade sent with this Origin (none: not a browser). */
+    const upgrade = (origin?: string) =>
+      new Promise<{ first: { type: string; code?: string }; code?: number }>((resolve, reject) => {
+        const ws = new WebSocket(s.wsUrl, {
+          headers: { authorization: `Bearer ${KEYS.alice}`, ...(origin && { origin }) },
+        });
+        let first: { type: string; code?: string } | undefined;
+        ws.on('message', (data) => {
+          first ??= JSON.parse(data.toString());
+          if (first?.type === 'ready') {
+            ws.close();
+            resolve({ first });
+          }
+        });
+        ws.on('close', (code) => first && resolve({ first, code }));
+        ws.on('error', reject);
+      });
+    expect((await upgrade()).first.type).toBe('ready');
+    expect((await upgrade(APP)).first.type).toBe('ready');
+    expect((await upgrade(s.url)).first.type).toBe('ready');
+    const refused = await upgrade('https://evil.example.net');
+    expect(refused.first).toMatchObject({ type: 'error', code: 'forbidden' });
+    expect(refused.code).toBe(1008);
   });
 
   it('refuses a bad list when Herald starts', async () => {

@@ -8,6 +8,7 @@ import { requireScope } from '../../auth/authenticator.js';
 import type { Principal } from '../../auth/principal.js';
 import { isLoopbackHost } from '../../config/config.js';
 import { HeraldError } from '../../errors/catalogue.js';
+import { parseCorsOrigins } from './cors.js';
 
 const wsAuthResults = new WeakMap<FastifyRequest, Principal | HeraldError>();
 
@@ -38,11 +39,38 @@ async function authenticateRequest(app: FastifyInstance, request: FastifyRequest
   // Open mode trusts whoever reaches the loopback port, and browsers let any page open a
   // WebSocket anywhere: only pages served from a loopback origin, by a loopback name, may use it.
   if (auth.openMode && request.routeOptions.config.wsAuth) checkLoopbackRequest(request);
+  // With credentials, a browser's upgrade must come from Herald's own origin or one that
+  // HERALD_CORS_ORIGINS allows (docs/client.md, CORS), like every other call a page makes.
+  else if (request.routeOptions.config.wsAuth) checkUpgradeOrigin(request, app.herald.config.corsOrigins);
   const ticket = request.routeOptions.config.wsAuth
     ? (request.query as { ticket?: unknown }).ticket
     : undefined;
   if (typeof ticket === 'string' && ticket !== '' && !auth.openMode) return auth.redeemTicket(ticket);
   return auth.authenticate(request.headers.authorization);
+}
+
+/**
+ * A browser's upgrade (it has an Origin) from the origin Herald is served on (the Host, or the
+ * X-Forwarded-Host a proxy sets) or one on the CORS list; anything without an Origin is not a
+ * browser and is let through to the credential check.
+ */
+function checkUpgradeOrigin(request: FastifyRequest, corsOrigins: readonly string[]): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new HeraldError('forbidden', 'Origin is not a URL.');
+  }
+  const forwarded = request.headers['x-forwarded-host'];
+  const hosts = [request.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])];
+  if (hosts.some((h) => h?.trim().toLowerCase() === url.host)) return;
+  if (parseCorsOrigins(corsOrigins).includes(url.origin)) return;
+  throw new HeraldError(
+    'forbidden',
+    'Pages on this origin may not open a WebSocket here: list it in HERALD_CORS_ORIGINS.',
+  );
 }
 
 /** Open mode's check (docs/protocol.md, section 2): a loopback Host, and a loopback Origin if any. */
