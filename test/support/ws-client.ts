@@ -1,8 +1,16 @@
 /**
  * A WebSocket test client that records every frame and waits for frames by predicate:
- * tests wait for the event they expect, never for time.
+ * tests wait for the event they expect, never for time. A wait fails fast, naming the frames it
+ * saw, when the socket closes first or NEXT_TIMEOUT_MS pass (before the test's own timeout, which
+ * would say nothing of them).
  */
 import WebSocket from 'ws';
+
+/** Well under vitest's 20 s test timeout. */
+const NEXT_TIMEOUT_MS = 15_000;
+/** Taken before any test fakes timers, so a faked clock never fires (or holds) a wait's deadline. */
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
 
 export interface Frame {
   type?: string;
@@ -14,7 +22,12 @@ export class WsClient {
   readonly socket: WebSocket;
   closeCode: number | undefined;
   closeReason = '';
-  private waiters: Array<{ match: (f: Frame) => boolean; from: number; resolve: (f: Frame) => void }> = [];
+  private waiters: Array<{
+    match: (f: Frame) => boolean;
+    from: number;
+    resolve: (f: Frame) => void;
+    reject: (err: Error) => void;
+  }> = [];
   private closeWaiters: Array<(code: number) => void> = [];
   private readonly opened: Promise<void>;
 
@@ -45,6 +58,7 @@ export class WsClient {
     this.socket.on('close', (code, reason) => {
       this.closeCode = code;
       this.closeReason = reason.toString();
+      for (const w of this.waiters.splice(0)) w.reject(this.failure(`the socket closed (${code})`));
       for (const w of this.closeWaiters.splice(0)) w(code);
     });
   }
@@ -57,11 +71,43 @@ export class WsClient {
     this.socket.send(typeof value === 'string' ? value : JSON.stringify(value));
   }
 
-  /** The first frame (from index `from`, default 0) matching the predicate, now or when it comes. */
+  /**
+   * The first frame (from index `from`, default 0) matching the predicate, now or when it comes.
+   * Rejects, naming the frames seen, when the socket closes first or NEXT_TIMEOUT_MS pass.
+   */
   next(match: (f: Frame) => boolean, from = 0): Promise<Frame> {
     for (let i = from; i < this.frames.length; i++)
       if (match(this.frames[i]!)) return Promise.resolve(this.frames[i]!);
-    return new Promise((resolve) => this.waiters.push({ match, from, resolve }));
+    if (this.closeCode !== undefined)
+      return Promise.reject(this.failure(`the socket had closed (${this.closeCode})`));
+    const waiting = new Promise<Frame>((resolve, reject) => {
+      const timer = realSetTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(this.failure(`${NEXT_TIMEOUT_MS} ms passed`));
+      }, NEXT_TIMEOUT_MS);
+      const waiter = {
+        match,
+        from,
+        resolve: (f: Frame) => {
+          realClearTimeout(timer);
+          resolve(f);
+        },
+        reject: (err: Error) => {
+          realClearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+    // A wait nobody awaits any more (a race already won) must not fail the run when it rejects.
+    waiting.catch(() => {});
+    return waiting;
+  }
+
+  /** Why a wait failed, with the frames seen. */
+  private failure(why: string): Error {
+    const seen = this.frames.map((f) => (f.type === 'error' ? `error:${f.code}` : String(f.type)));
+    return new Error(`no matching frame: ${why}; frames seen: [${seen.join(', ')}]`);
   }
 
   type(type: string, from = 0): Promise<Frame> {

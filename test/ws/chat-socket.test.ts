@@ -59,11 +59,22 @@ describe('GET /ws/chat', () => {
     client.send({ type: 'chat' });
     expect(await client.next((f) => f.code === 'invalid_request')).toMatchObject({ fields: ['message'] });
     client.send({ type: 'dance' });
-    expect(await client.next((f) => f.code === 'invalid_request' && f.fields?.[0] === 'type')).toBeTruthy();
+    expect(await client.next((f) => f.code === 'invalid_request' && f.fields?.[0] === 'type')).toMatchObject({
+      type: 'error',
+      error: expect.any(String),
+    });
     client.send('[1,2]');
-    expect(await client.next((f) => f.code === 'invalid_request' && f.fields?.[0] === 'frame')).toBeTruthy();
+    expect(await client.next((f) => f.code === 'invalid_request' && f.fields?.[0] === 'frame')).toMatchObject(
+      {
+        type: 'error',
+        error: expect.any(String),
+      },
+    );
     client.send({ type: 'resume', after: -1 });
-    expect(await client.next((f) => f.fields?.[0] === 'after')).toBeTruthy();
+    expect(await client.next((f) => f.fields?.[0] === 'after')).toMatchObject({
+      type: 'error',
+      code: 'invalid_request',
+    });
     // Still usable.
     client.send({ type: 'chat', id: 'm_ok', message: 'still here' });
     expect(await client.type('complete')).toMatchObject({ replyTo: 'm_ok' });
@@ -156,7 +167,10 @@ describe('GET /ws/chat', () => {
     const server = await h.start(AUTH_ENV);
     const token = await jwt('carol', 'chat', Math.floor(Date.now() / 1000) + 2);
     const { client } = await h.connect(server.wsUrl, { token });
-    expect(await client.next((f) => f.code === 'unauthorized')).toBeTruthy();
+    expect(await client.next((f) => f.code === 'unauthorized')).toMatchObject({
+      type: 'error',
+      error: 'The token expired.',
+    });
     expect(await client.closed()).toBe(1008);
   });
 

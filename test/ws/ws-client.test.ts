@@ -1,0 +1,19 @@
+/** The test WebSocket client itself: a wait fails fast, naming the frames it saw. */
+import { describe, expect, it } from 'vitest';
+import { AUTH_ENV } from '../support/auth.js';
+import { useHarness } from '../support/harness.js';
+import { WsClient } from '../support/ws-client.js';
+
+const h = useHarness();
+
+describe('the test WebSocket client', () => {
+  it('rejects a wait when the socket closes first, with the frames it saw', async () => {
+    const server = await h.start(AUTH_ENV);
+    const client = h.track(new WsClient(server.wsUrl));
+    await client.open();
+    await expect(client.type('ready')).rejects.toThrow(/socket closed \(1008\).*\[error:unauthorized\]/);
+    await expect(client.type('ready')).rejects.toThrow(/had closed \(1008\)/);
+    // A frame that did come is still found after the close.
+    expect(await client.type('error')).toMatchObject({ code: 'unauthorized' });
+  });
+});
