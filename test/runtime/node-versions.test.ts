@@ -97,16 +97,13 @@ describe('what differs between Node 20 and Node 24', () => {
     expect(loadConfig({}).wsMaxBufferedBytes).toBeGreaterThanOrEqual(64 * 1024);
   });
 
-  // Known fault, recorded here until fixed: an SSE stream holds stored messages while more than
-  // HERALD_WS_MAX_BUFFERED_BYTES wait in the response, and writes them on the response's 'drain',
-  // which Node emits only after a write() returned false, i.e. once the buffer reached the
-  // stream's highWaterMark. With a bound under it no 'drain' comes and the held messages wait for
-  // the next reconnect. A bound of 32 KiB is above Node 20's 16 KiB and below Node 24's 64 KiB.
-  // When this fails on Node 24 because the messages arrive, the fault is fixed: expect delivery
-  // on every Node. (WebSockets are not affected: they wait on a ping's callback.)
-  it('SSE: with a 32 KiB buffer bound, held messages reach a reader that reads again on Node 20 only', async () => {
-    const arrived = await sseHeldMessagesArrive(32 * 1024);
-    expect(arrived).toBe(major < 22);
+  // An SSE stream holds stored messages while more than HERALD_WS_MAX_BUFFERED_BYTES wait in the
+  // response. It once wrote them on the response's 'drain', which Node emits only after a write()
+  // returned false, i.e. once the buffer reached the stream's highWaterMark: with a bound under
+  // it (32 KiB is above Node 20's 16 KiB and below Node 24's 64 KiB) the held messages waited for
+  // the next reconnect on Node 24. Each write's callback now wakes them, on every Node.
+  it('SSE: with a 32 KiB buffer bound, held messages reach a reader that reads again', async () => {
+    expect(await sseHeldMessagesArrive(32 * 1024)).toBe(true);
   }, 60_000);
 
   it('TLS: a service whose certificate has a 1024-bit RSA key is accepted on Node 20, refused on Node 24', async () => {

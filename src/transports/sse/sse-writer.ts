@@ -8,6 +8,16 @@ import type { FastifyReply } from 'fastify';
 export class SseWriter {
   private readonly res: FastifyReply['raw'];
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly drained: Array<() => void> = [];
+  /**
+   * Each write's callback: the chunk reached the socket, so less waits in the response. Not the
+   * response's 'drain' event, which Node emits only after a write() returned false, that is once
+   * the buffer reached the stream's highWaterMark (16 KiB on Node 20, 64 KiB from Node 22): a
+   * caller holding messages at a lower bound would wait for a 'drain' that never comes.
+   */
+  private readonly written = (): void => {
+    for (const fn of this.drained) fn();
+  };
   closed = false;
 
   constructor(reply: FastifyReply, extraHeaders: Record<string, string> = {}) {
@@ -51,13 +61,13 @@ export class SseWriter {
 
   write(text: string): boolean {
     if (this.closed || this.res.destroyed) return false;
-    this.res.write(text);
+    this.res.write(text, this.written);
     return true;
   }
 
-  /** Called each time the response's buffer has been handed to the socket. */
+  /** Called each time a write has been handed to the socket (so `buffered` may have fallen). */
   onDrain(fn: () => void): void {
-    this.res.on('drain', fn);
+    this.drained.push(fn);
   }
 
   onClose(fn: () => void): void {
