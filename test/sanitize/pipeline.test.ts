@@ -124,6 +124,10 @@ describe('createSanitizer', () => {
       '0532 ',
       'DE89 ',
       '<a href="',
+      '<<sys>> ',
+      '[inst] ',
+      'ignore the ',
+      'you are ',
     ];
     for (const unit of units) {
       const input = fill(unit);

@@ -220,7 +220,8 @@ export const SIGNALS: Signal[] = [
   {
     kind: 'system_tag',
     weight: 1,
-    source: '<\\s*/?\\s*system\\s*>|\\[\\s*/?\\s*system\\s*\\]|<</?\\s*sys\\s*>>.*<</?\\s*sys\\s*>>',
+    source:
+      '<\\s*/?\\s*system\\s*>|\\[\\s*/?\\s*system\\s*\\]|<</?\\s*sys\\s*>>[^\\n]{0,400}<</?\\s*sys\\s*>>',
   },
   { kind: 'system_tag', weight: 0.6, source: '\\[\\s*/?\\s*inst\\s*\\]|<</?\\s*sys\\s*>>' },
   {
