@@ -139,3 +139,23 @@ describe('PII in national forms', () => {
     },
   );
 });
+
+describe('code and words that only look like secrets', () => {
+  const sanitizer = createSanitizer({ maxChars: 10_000 });
+  it.each([
+    'compass: north',
+    'bypass: 12abc',
+    'PWD=/home/jane/project',
+    'password: req.body.password',
+    'password: hashedPassword',
+    "accessToken: localStorage.getItem('token')",
+    'apiKey: config.apiKey',
+  ])('leaves %s alone', (input) => {
+    expect(sanitizer.sanitize(input).text).toBe(input);
+  });
+
+  it('still takes `pass` as a key of its own', () => {
+    expect(sanitizer.sanitize('SMTP_PASS=hunter22').text).toBe('SMTP_PASS=[SECRET]');
+    expect(sanitizer.sanitize("dbPass: 'x9y8z7'").text).toBe("dbPass: '[SECRET]'");
+  });
+});

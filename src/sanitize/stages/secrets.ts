@@ -86,17 +86,29 @@ const isTokenValue = (value: string): boolean =>
  */
 const SECRET_KEY_END =
   /(?:password|passwd|passphrase|pwd|pass|secret|secretkey|apikey|apisecret|accesskey|accountkey|sharedaccesskey|token|authtoken|accesstoken|refreshtoken|apitoken|privatekey|signingkey|encryptionkey|masterkey|clientsecret|credentials?)$/;
-const PASSWORD_KEY_END = /(?:password|passwd|passphrase|pwd|pass)$/;
+const PASSWORD_KEY_END = /(?:password|passwd|passphrase|pwd)$/;
+/** `pass` as a word of its own (`pass`, `SMTP_PASS`, `db.pass`, `dbPass`), not the end of `compass` or `bypass`. */
+const PASS_WORD = /(?:^|[^A-Za-z])pass$|(?:^|[^A-Za-z])PASS$|[a-z0-9]Pass$/;
 const keyKind = (key: string): 'password' | 'secret' | undefined => {
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '');
-  if (PASSWORD_KEY_END.test(k)) return 'password';
+  if (PASSWORD_KEY_END.test(k) || PASS_WORD.test(key)) return 'password';
   return SECRET_KEY_END.test(k) ? 'secret' : undefined;
 };
+
+/**
+ * An unquoted value under a secret's key that is code, not a secret: a dotted path or a camelCase
+ * name without digits (`req.body.password`, `hashedPassword`, `localStorage.getItem`), or a path
+ * under the shell's `PWD`.
+ */
+const codeValue = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|^[a-z_$][a-z0-9_$]*[A-Z][\w$]*$/;
+const notAPassword = (key: string, value: string, quoted: boolean): boolean =>
+  (!quoted && codeValue.test(value) && !/\d/.test(value)) ||
+  (/^(?:old)?pwd$/i.test(key) && /^[/~]/.test(value));
 
 /** Key then separator (`=`, `:`, `=>`, `:=`), the key optionally quoted: group 1 the key, group 2 the value. */
 const ASSIGN = `["']?[ \\t]*(?:=>|:=|[=:])[ \\t]*`;
 /** An unquoted value: up to whitespace, a quote, `;`, `,`, `<`, `>`, or an `&` that starts the next query parameter. */
-const BARE_VALUE = `(?:[^\\s"'\`;,<>&]|&(?![\\w.-]{1,64}=))+`;
+const BARE_VALUE = `(?:[^\\s"'\`;,<>&(){}]|&(?![\\w.-]{1,64}=))+`;
 /** Where a key that may name a secret ends and its value starts; the key's start is found by walking back. */
 const KEY_ASSIGN = new RegExp(`(?:pass(?:word|wd|phrase)?|pwd|secret|key|token|credentials?)${ASSIGN}`, 'gi');
 const KEY_CHAR = /[A-Za-z0-9_.-]/;
@@ -227,8 +239,9 @@ export function createSecretScanner(): SecretScanner {
 
   /** Values under keys that name a secret: `api_key=…`, `"clientSecret": "…"`, `AccountKey=…;`, XML. */
   const keyed = (text: string, out: Found[]): void => {
-    const accept = (key: string, value: string, start: number): void => {
+    const accept = (key: string, value: string, start: number, quoted = true): void => {
       const kind = keyKind(key);
+      if (kind !== undefined && notAPassword(key, value, quoted)) return;
       if (kind === 'password' ? isPasswordValue(value) : kind === 'secret' && isTokenValue(value))
         push(out, start, value, kind === 'password' ? 'password' : 'credential', RANK_CONTEXT);
     };
@@ -243,7 +256,7 @@ export function createSecretScanner(): SecretScanner {
       if (v === null) continue;
       const value = v[1] ?? v[2] ?? v[3] ?? v[4]!;
       const quoted = v[4] === undefined ? 1 : 0;
-      accept(key, value, v.index + quoted);
+      accept(key, value, v.index + quoted, quoted === 1);
     }
     if (text.includes('<')) {
       for (const m of text.matchAll(XML_ATTR)) accept(m[1]!, m[2]!, m.index + m[0].length - 1 - m[2]!.length);
