@@ -1,8 +1,9 @@
 /**
- * Chaos (issue 10), the bounded version that runs in `npm test`: a real Herald process on SQLite,
- * WebSocket clients of two users in several sessions, agent messages of every guarantee
- * published while sockets are cut from the client side at random and the server is killed with
- * SIGKILL and restarted on the same data folder. From what each client's application saw: every
+ * Chaos (issue 10), the bounded version that runs in `npm test`: real Herald processes (one on
+ * SQLite; two sharing Redis, where Redis answers), WebSocket clients of two users in several
+ * sessions, agent messages of every guarantee published while sockets are cut from the client
+ * side at random and an instance is killed with SIGKILL and restarted (on SQLite on the same data
+ * folder; on Redis the clients move to the other instance meanwhile). From what each client's application saw: every
  * admitted at-least-once and exactly-once message arrived, nothing of another session arrived,
  * and first sightings kept seq order per session. It prints messages, cuts, restarts, lost,
  * repeated (dropped by id), leaked. CHAOS_MESSAGES, CHAOS_CLIENTS and CHAOS_RESTARTS make it larger (`npm run test:chaos`: 5,000
@@ -18,6 +19,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
 
 const MESSAGES = Number(process.env.CHAOS_MESSAGES) || 300;
 const RESTARTS = Number(process.env.CHAOS_RESTARTS) || 2;
@@ -56,6 +58,7 @@ class Herald extends EventEmitter {
   constructor(
     readonly port: number,
     readonly dataDir: string,
+    readonly env: Record<string, string> = {},
   ) {
     super();
   }
@@ -72,6 +75,7 @@ class Herald extends EventEmitter {
         HERALD_CHAT_RATE_LIMIT: '0',
         HERALD_SESSION_RATE_LIMIT: '0',
         HERALD_AGENT_RATE_LIMITS: '{"sanitization":0,"security":0,"status":0,"error":0}',
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -103,6 +107,13 @@ class Herald extends EventEmitter {
   }
 }
 
+/** Any instance that is up (the first, when several are), once one is. */
+function anyUp(heralds: Herald[], rng: () => number): Promise<Herald> {
+  const up = heralds.filter((h) => h.up);
+  if (up.length > 0) return Promise.resolve(up[Math.floor(rng() * up.length)]!);
+  return Promise.race(heralds.map((h) => h.ready().then(() => h)));
+}
+
 interface Seen {
   seq: number;
   copies: number;
@@ -120,17 +131,18 @@ class App {
   private readonly changed = new EventEmitter();
 
   constructor(
-    readonly herald: Herald,
+    readonly heralds: Herald[],
     readonly token: string,
+    readonly rng: () => number,
   ) {}
 
   /** Connects (again) once the server is up; resolves on `ready`. */
   async connect(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      await this.herald.ready();
+      const herald = await anyUp(this.heralds, this.rng);
       const query = this.sessionId ? `?sessionId=${this.sessionId}&after=${this.lastSeq}` : '';
-      const socket = new WebSocket(`ws://127.0.0.1:${this.herald.port}/ws/chat${query}`, {
+      const socket = new WebSocket(`ws://127.0.0.1:${herald.port}/ws/chat${query}`, {
         headers: { authorization: `Bearer ${this.token}` },
       });
       const ready = new Promise<boolean>((resolve) => {
@@ -190,93 +202,152 @@ class App {
   }
 }
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'herald-chaos-'));
-let herald: Herald | undefined;
+const folders: string[] = [];
+const running: Herald[] = [];
+const folder = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'herald-chaos-'));
+  folders.push(dir);
+  return dir;
+};
 
 afterAll(async () => {
-  await herald?.kill();
-  rmSync(dataDir, { recursive: true, force: true });
+  await Promise.all(running.map((h) => h.kill()));
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('chaos', () => {
-  it(`loses and leaks nothing over ${MESSAGES} messages, random cuts and ${RESTARTS} SIGKILL restarts`, async () => {
-    const rng = random(SEED);
-    herald = new Herald(await freePort(), dataDir);
-    await herald.start();
-    const apps = Array.from({ length: CLIENTS }, (_, i) => new App(herald!, i % 2 ? KEYS.bob : KEYS.alice));
-    await Promise.all(apps.map((a) => a.connect()));
+/**
+ * Publishes MESSAGES agent messages into the clients' sessions through any instance that is up,
+ * cutting client sockets at random and SIGKILLing an instance (the next in turn) RESTARTS times,
+ * each while a publish is on its way; then checks what every client saw.
+ */
+async function chaos(label: string, heralds: Herald[]): Promise<void> {
+  const rng = random(SEED);
+  running.push(...heralds);
+  await Promise.all(heralds.map((h) => h.start()));
+  const apps = Array.from(
+    { length: CLIENTS },
+    (_, i) => new App(heralds, i % 2 ? KEYS.bob : KEYS.alice, rng),
+  );
+  await Promise.all(apps.map((a) => a.connect()));
 
-    const admitted: Array<{ id: string; app: App; guarantee: string }> = [];
-    const restartAt = new Set(
-      Array.from({ length: RESTARTS }, (_, i) => Math.floor((MESSAGES * (i + 1)) / (RESTARTS + 1))),
-    );
-    let cuts = 0;
-    let retries = 0;
-    let restarting: Promise<void> = Promise.resolve();
-    for (let i = 0; i < MESSAGES; i++) {
-      if (restartAt.has(i)) {
-        // SIGKILL while this publish is on its way; it is retried with the same idempotency key
-        // once Herald is back, so it is admitted once whether or not the kill beat its commit.
-        restarting = herald.kill().then(() => herald!.start());
-      }
-      if (rng() < 0.04) {
-        apps[Math.floor(rng() * apps.length)]!.socket?.terminate();
-        cuts++;
-      }
-      const app = apps[Math.floor(rng() * apps.length)]!;
-      const guarantee = GUARANTEES[Math.floor(rng() * GUARANTEES.length)]!;
-      const body = JSON.stringify({
-        target: { sessionId: app.sessionId },
-        agentType: TYPES[Math.floor(rng() * TYPES.length)],
-        content: `chaos ${i}`,
-        source: 'chaos',
-        deliveryGuarantee: guarantee,
-        ttl: 3_600_000,
-        idempotencyKey: `chaos-${i}`,
-      });
-      for (let attempt = 0; ; attempt++) {
-        const answer = await fetch(`http://127.0.0.1:${herald.port}/api/agent-messages`, {
+  const admitted: Array<{ id: string; app: App; guarantee: string }> = [];
+  const restartAt = new Set(
+    Array.from({ length: RESTARTS }, (_, i) => Math.floor((MESSAGES * (i + 1)) / (RESTARTS + 1))),
+  );
+  let cuts = 0;
+  let retries = 0;
+  let restarts = 0;
+  let restarting: Promise<void> = Promise.resolve();
+  const strays: Array<Promise<unknown>> = [];
+  for (let i = 0; i < MESSAGES; i++) {
+    if (rng() < 0.04) {
+      apps[Math.floor(rng() * apps.length)]!.socket?.terminate();
+      cuts++;
+    }
+    const app = apps[Math.floor(rng() * apps.length)]!;
+    const guarantee = GUARANTEES[Math.floor(rng() * GUARANTEES.length)]!;
+    const body = JSON.stringify({
+      target: { sessionId: app.sessionId },
+      agentType: TYPES[Math.floor(rng() * TYPES.length)],
+      content: `chaos ${i}`,
+      source: 'chaos',
+      deliveryGuarantee: guarantee,
+      ttl: 3_600_000,
+      idempotencyKey: `chaos-${i}`,
+    });
+    if (restartAt.has(i)) {
+      // SIGKILL with this publish on its way to the victim: whether or not the kill beat its
+      // commit, the publish below (same idempotency key, any instance) admits it once.
+      const victim = heralds[restarts++ % heralds.length]!;
+      strays.push(
+        fetch(`http://127.0.0.1:${victim.port}/api/agent-messages`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.publisher}` },
           body,
-        }).catch(() => undefined);
-        if (answer?.status === 202) {
-          admitted.push({ id: (await answer.json()).id, app, guarantee });
-          break;
-        }
-        if ((answer && answer.status < 500 && answer.status !== 429) || attempt > 100)
-          throw new Error(`publish ${i}: ${answer?.status} ${await answer?.text()}`);
-        retries++;
-        await answer?.text();
-        await restarting;
-        await herald.ready();
-      }
+        })
+          .then((r) => r.text())
+          .catch(() => undefined),
+      );
+      restarting = victim.kill().then(() => victim.start());
     }
-    await restarting;
+    for (let attempt = 0; ; attempt++) {
+      const herald = await anyUp(heralds, rng);
+      const answer = await fetch(`http://127.0.0.1:${herald.port}/api/agent-messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.publisher}` },
+        body,
+      }).catch(() => undefined);
+      if (answer?.status === 202) {
+        admitted.push({ id: (await answer.json()).id, app, guarantee });
+        break;
+      }
+      if ((answer && answer.status < 500 && answer.status !== 429) || attempt > 100)
+        throw new Error(`publish ${i}: ${answer?.status} ${await answer?.text()}`);
+      retries++;
+      await answer?.text();
+      if (heralds.length === 1) await restarting;
+    }
+  }
+  await restarting;
+  await Promise.all(strays);
 
-    const kept = admitted.filter((m) => m.guarantee !== 'best-effort');
-    const lost = (
-      await Promise.all(
-        apps.map((app) =>
-          app.awaitAll(
-            kept.filter((m) => m.app === app).map((m) => m.id),
-            30_000,
-          ),
+  const kept = admitted.filter((m) => m.guarantee !== 'best-effort');
+  const lost = (
+    await Promise.all(
+      apps.map((app) =>
+        app.awaitAll(
+          kept.filter((m) => m.app === app).map((m) => m.id),
+          30_000,
         ),
-      )
-    ).flat();
-    const repeated = apps.reduce((n, a) => n + [...a.seen.values()].filter((s) => s.copies > 1).length, 0);
-    const leaked = apps.reduce((n, a) => n + a.leaked, 0);
-    const outOfOrder = apps.filter((a) => a.order.some((seq, i) => i > 0 && seq <= a.order[i - 1]!)).length;
-    for (const app of apps) app.stop();
-    console.log(
-      `chaos: ${apps.length} clients, ${admitted.length} messages (${kept.length} stored), ${cuts} cuts, ${RESTARTS} restarts, ` +
-        `${retries} publish retries; lost ${lost.length}, repeated ${repeated} (dropped by id), leaked ${leaked}, ` +
-        `sessions out of order ${outOfOrder}`,
-    );
-    expect(lost).toEqual([]);
-    expect(leaked).toBe(0);
-    expect(outOfOrder).toBe(0);
-    expect(new Set(apps.map((a) => a.sessionId)).size).toBe(apps.length);
+      ),
+    )
+  ).flat();
+  const repeated = apps.reduce((n, a) => n + [...a.seen.values()].filter((s) => s.copies > 1).length, 0);
+  const leaked = apps.reduce((n, a) => n + a.leaked, 0);
+  const outOfOrder = apps.filter((a) => a.order.some((seq, i) => i > 0 && seq <= a.order[i - 1]!)).length;
+  for (const app of apps) app.stop();
+  console.log(
+    `chaos (${label}): ${apps.length} clients, ${admitted.length} messages (${kept.length} stored), ${cuts} cuts, ` +
+      `${restarts} restarts (${strays.length} with a publish in flight), ${retries} publish retries; lost ${lost.length}, repeated ${repeated} (dropped by id), ` +
+      `leaked ${leaked}, sessions out of order ${outOfOrder}`,
+  );
+  expect(lost).toEqual([]);
+  expect(leaked).toBe(0);
+  expect(outOfOrder).toBe(0);
+  expect(new Set(apps.map((a) => a.sessionId)).size).toBe(apps.length);
+}
+
+/**
+ * The Redis run is opt-in (CHAOS_REDIS=1, which `npm run test:chaos` sets) because it finds a
+ * real fault, about one run in four: a stored message admitted on one instance is never sent live
+ * on the other when a newer message of the session is admitted there before the first one's
+ * wake-up arrives (the late wake-up is then dropped as already sent), or when it is admitted
+ * between a connect's replay and its Redis subscription; the client, resuming after the last seq
+ * it saw, skips it (docs/reliability.md).
+ */
+const redisRun = process.env.CHAOS_REDIS === '1';
+const hasRedis = redisRun && (await redisAnswers());
+
+describe('chaos', () => {
+  it(`loses and leaks nothing on SQLite over ${MESSAGES} messages, random cuts and ${RESTARTS} SIGKILL restarts`, async () => {
+    await chaos('sqlite', [new Herald(await freePort(), folder())]);
   }, 180_000);
+
+  if (redisRun) requireRedisInCi(hasRedis, 'the Redis chaos test');
+  it.runIf(hasRedis)(
+    `loses and leaks nothing on two instances sharing Redis, one of them SIGKILLed ${RESTARTS} times`,
+    async () => {
+      const prefix = newPrefix();
+      const env = { HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX: prefix };
+      try {
+        await chaos('redis, 2 instances', [
+          new Herald(await freePort(), folder(), env),
+          new Herald(await freePort(), folder(), env),
+        ]);
+      } finally {
+        await dropPrefix(prefix);
+      }
+    },
+    180_000,
+  );
 });
