@@ -36,7 +36,7 @@ import { countChars } from '../chars.js';
 import { foldForMatching } from '../fold.js';
 import { isLuhnValid } from '../luhn.js';
 import { type Stage, Tally, untouched } from '../stage.js';
-import { createSecretScanner, type SecretScanner } from './secrets.js';
+import { createSecretScanner, type SecretScanner, secretsIn } from './secrets.js';
 
 /** A value to replace, as UTF-16 offsets into a match: [start, end). */
 type Range = readonly [number, number];
@@ -360,8 +360,8 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
   };
 
   /** One pass over `text`, leaving the secrets that the scanner finds whole. */
-  const redactOutsideSecrets = (text: string, tally: Tally): string => {
-    const spans = scanner.find(text);
+  const redactOutsideSecrets = (text: string, tally: Tally, original?: string): string => {
+    const { spans } = secretsIn(scanner, text, original);
     if (spans.length === 0) return redact(text, tally);
     let out = '';
     let pos = 0;
@@ -374,17 +374,17 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
 
   return {
     name: 'pii',
-    run(text) {
+    run(text, original) {
       if (!quick.test(foldForMatching(text))) return untouched('pii', text);
       const tally = new Tally('pii');
       // A value glued to one that was just replaced (`…4567+1 555 123 4567`) does not start a token
       // until its neighbour is a placeholder, so passes repeat while they find something, which keeps
       // a second run of the stage from finding more. Each extra pass sees only placeholders and text
       // that no pass replaced, so it counts original characters only.
-      let out = redactOutsideSecrets(text, tally);
+      let out = redactOutsideSecrets(text, tally, original);
       for (let pass = 1, before = text; pass < MAX_PASSES && out !== before; pass++) {
         before = out;
-        out = redactOutsideSecrets(out, tally);
+        out = redactOutsideSecrets(out, tally, original);
       }
       if (tally.count === 0) return untouched('pii', text);
       return { text: out, report: tally.report() };

@@ -321,6 +321,35 @@ export function createSecretScanner(): SecretScanner {
 /** A secret value found in the message as received that earlier stages cut from its context must be this long to be searched for. */
 const MIN_CARRIED_VALUE = 6;
 
+/**
+ * The secrets to replace in `text`: what the scanner finds there, plus the secrets of the message as
+ * received (`original`) whose context an earlier stage removed (a tag, an attribute), wherever their
+ * value still stands in `text`; `gone` lists the kinds of those no longer in `text` at all. The
+ * `pii` stage leaves the same spans alone, so that both stages see the same secrets.
+ */
+export function secretsIn(
+  scanner: SecretScanner,
+  text: string,
+  original?: string,
+): { spans: SecretSpan[]; gone: string[] } {
+  let spans = scanner.find(text);
+  const gone: string[] = [];
+  if (original === undefined || original === text) return { spans, gone };
+  const carried: SecretSpan[] = [];
+  const seen = new Set(spans.map((s) => text.slice(s.start, s.end)));
+  for (const s of scanner.find(original)) {
+    const value = original.slice(s.start, s.end);
+    if (value.length < MIN_CARRIED_VALUE || seen.has(value)) continue;
+    seen.add(value);
+    let at = text.indexOf(value);
+    if (at === -1) gone.push(s.kind);
+    for (; at !== -1; at = text.indexOf(value, at + value.length))
+      carried.push({ start: at, end: at + value.length, kind: s.kind });
+  }
+  if (carried.length > 0) spans = mergeSpans([...spans, ...carried]);
+  return { spans, gone };
+}
+
 /** Spans sorted by start, overlapping ones merged (the first one's kind kept). */
 function mergeSpans(spans: SecretSpan[]): SecretSpan[] {
   spans.sort((a, b) => a.start - b.start);
@@ -337,23 +366,7 @@ export function createSecretsStage(scanner: SecretScanner = createSecretScanner(
   return {
     name: 'secrets',
     run(text, original) {
-      let spans = scanner.find(text);
-      /** Secrets of the message as received whose context an earlier stage removed (a tag, an attribute). */
-      const carried: SecretSpan[] = [];
-      const gone: string[] = [];
-      if (original !== undefined && original !== text) {
-        const seen = new Set(spans.map((s) => text.slice(s.start, s.end)));
-        for (const s of scanner.find(original)) {
-          const value = original.slice(s.start, s.end);
-          if (value.length < MIN_CARRIED_VALUE || seen.has(value)) continue;
-          seen.add(value);
-          let at = text.indexOf(value);
-          if (at === -1) gone.push(s.kind);
-          for (; at !== -1; at = text.indexOf(value, at + value.length))
-            carried.push({ start: at, end: at + value.length, kind: s.kind });
-        }
-        if (carried.length > 0) spans = mergeSpans([...spans, ...carried]);
-      }
+      const { spans, gone } = secretsIn(scanner, text, original);
       if (spans.length === 0 && gone.length === 0) return untouched('secrets', text);
       const tally = new Tally('secrets');
       // Removed with its markup before this stage saw it: still a secret the user should rotate.
