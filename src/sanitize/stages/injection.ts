@@ -364,6 +364,32 @@ const HOMOGLYPHS: Record<string, string> = {
 const MAX_DECODED_BLOCKS = 8;
 const MAX_BLOCK = 8192;
 
+/** `source` split at its top-level `|` (not inside a group or a character class). */
+export function topLevel(source: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let start = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(source.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(source.slice(start));
+  return out;
+}
+
 export function createInjectionStage(): Stage {
   const nonAscii = /[^\x00-\x7F]/;
   const ansi = /(?:\x1B\[|\x9B)[0-?]*[ -/]*[@-~]|\x1B[ -/]*[0-~]/g;
@@ -375,7 +401,15 @@ export function createInjectionStage(): Stage {
    * before), so a view it finds nothing in needs no signal run on it. One pass instead of fifty on
    * the messages that hold no injection at all, which is nearly all of them.
    */
-  const anyOf = (list: Signal[]) => new RegExp(list.map((s) => `(?:${s.source})`).join('|'));
+  const anyOf = (list: Signal[]): RegExp => {
+    // Alternatives that open with `\b` share one `\b` (2-3 times faster on prose than each its own).
+    const atWord: string[] = [];
+    const other: string[] = [];
+    for (const { source } of list)
+      for (const alt of topLevel(source))
+        (alt.startsWith('\\b') ? atWord : other).push(alt.startsWith('\\b') ? alt.slice(2) : alt);
+    return new RegExp([...(atWord.length ? [`\\b(?:${atWord.join('|')})`] : []), ...other].join('|'));
+  };
   const anyTag = anyOf(SIGNALS.filter((s) => s.kind === 'system_tag'));
   const anyText = anyOf(SIGNALS.filter((s) => s.kind !== 'system_tag'));
   const spaced = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][ .\-_]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
