@@ -13,8 +13,11 @@ import type { AgentMessage } from './types.js';
 export interface Broker {
   /** Tells the instances watching the message's session that it was admitted. */
   publish(message: AgentMessage, json: string): void;
-  /** Starts (or stops) hearing about messages admitted elsewhere into this session. */
-  watch(sessionId: string): void;
+  /**
+   * Starts (or stops) hearing about messages admitted elsewhere into this session. `watch` may
+   * resolve once it hears them: what was admitted before then has no wake-up here.
+   */
+  watch(sessionId: string): void | Promise<void>;
   unwatch(sessionId: string): void;
   /** Where messages admitted by other instances go. */
   onRemote(handler: (message: AgentMessage) => void): void;

@@ -40,8 +40,8 @@ export function createRedisBroker(options: {
       // A lost wake-up only delays a stored message (the router reads the store on the next one).
       publisher.publish(channelOf(message.sessionId), `${me}\n${json}`).catch(() => undefined);
     },
-    watch(sessionId) {
-      subscriber.subscribe(channelOf(sessionId)).catch(() => undefined);
+    async watch(sessionId) {
+      await subscriber.subscribe(channelOf(sessionId)).catch(() => undefined);
     },
     unwatch(sessionId) {
       subscriber.unsubscribe(channelOf(sessionId)).catch(() => undefined);

@@ -284,7 +284,10 @@ export class AgentMessageRouter {
       );
     } catch (err) {
       // The key was admitted before (perhaps on another instance): that message stands for this one.
-      if (err instanceof DuplicateAdmissionError) return { duplicate: true, ...err.record, sessionId };
+      if (err instanceof DuplicateAdmissionError) {
+        if (this.broker !== localBroker) await this.wakeAgain(sessionId, err.record.seq);
+        return { duplicate: true, ...err.record, sessionId };
+      }
       if (err instanceof RateWindowFullError) {
         this.drop(input.agentType, 'rate_limited', { sessionId });
         throw new HeraldError(
@@ -298,6 +301,9 @@ export class AgentMessageRouter {
       throw err;
     }
     this.metrics.created.inc({ agentType: message.agentType });
+    // Another instance's admission whose wake-up has not come yet must not be overtaken (its
+    // wake-up would then be dropped as already sent): what the store holds in between goes first.
+    if (this.broker !== localBroker) await this.catchUp(sessionId, message.seq);
     this.dispatch(message, now);
     if (this.broker !== localBroker) this.broker.publish(message, messageJson(message));
     return { duplicate: false, message };
@@ -426,7 +432,25 @@ export class AgentMessageRouter {
     const id = state.channel.sessionId;
     const list = this.sessions.get(id);
     this.sessions.set(id, [...(list ?? []), state]);
-    if (!list) this.broker.watch(id);
+    if (list) return;
+    const watching = this.broker.watch(id);
+    // Messages admitted elsewhere between the replay and the subscription have no wake-up here:
+    // once subscribed, send what the store holds after the last seq sent.
+    if (watching) void watching.then(() => this.catchUpAll(id));
+  }
+
+  /** Sends what the store holds after the last seq sent to this instance's channels of a session. */
+  private async catchUpAll(sessionId: string): Promise<void> {
+    try {
+      await this.withLock(sessionId, async () => {
+        const last = this.lastSent.get(sessionId);
+        if (last === undefined || !this.sessions.has(sessionId)) return;
+        const missed = await this.store.listPending(sessionId, last, REPLAY_PAGE, this.now());
+        for (const m of missed) if (m.seq > (this.lastSent.get(sessionId) ?? 0)) this.dispatch(m, this.now());
+      });
+    } catch (err) {
+      this.log.warn({ err, sessionId }, 'catching up after subscribing failed');
+    }
   }
 
   /** Remembers the newest seq sent on a session, which only a wake-up from another instance needs. */
@@ -448,15 +472,38 @@ export class AgentMessageRouter {
       await this.withLock(sessionId, async () => {
         const last = this.lastSent.get(sessionId);
         if (last !== undefined && message.seq <= last) return;
-        if (last !== undefined && message.seq > last + 1) {
-          const missed = await this.store.listPending(sessionId, last, message.seq - last - 1, this.now());
-          for (const m of missed) if (m.seq < message.seq) this.dispatch(m, this.now());
-        }
+        await this.catchUp(sessionId, message.seq);
         this.dispatch(message, this.now());
       });
     } catch (err) {
       this.log.error({ err, sessionId }, 'agent message from another instance not delivered');
     }
+  }
+
+  /**
+   * A repeat of a keyed publish: the instance that admitted the first may have died before its
+   * wake-up went out (the repeat is usually a retry after exactly that), leaving the message in
+   * the store with no live delivery until the next message or reconnect. So wake the session
+   * again: this instance's channels first, then the others (who drop it if they had it).
+   */
+  private async wakeAgain(sessionId: string, seq: number): Promise<void> {
+    const [message] = await this.store.listPending(sessionId, seq - 1, 1, this.now());
+    // Acked, expired or never stored (best-effort): nothing is owed.
+    if (!message || message.seq !== seq) return;
+    await this.catchUp(sessionId, seq + 1);
+    this.broker.publish(message, messageJson(message));
+  }
+
+  /**
+   * Under the session's lock, before sending `seq` to this instance's channels: sends first what
+   * the store holds between the last seq sent here and `seq` (admitted on another instance, its
+   * wake-up lost or not here yet), so no stored message is overtaken and then skipped.
+   */
+  private async catchUp(sessionId: string, seq: number): Promise<void> {
+    const last = this.lastSent.get(sessionId);
+    if (last === undefined || seq <= last + 1 || !this.sessions.has(sessionId)) return;
+    const missed = await this.store.listPending(sessionId, last, seq - last - 1, this.now());
+    for (const m of missed) if (m.seq < seq) this.dispatch(m, this.now());
   }
 
   /** The function that detaches `state` (a closure over it alone, kept as long as the connection). */

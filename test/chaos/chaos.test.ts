@@ -318,12 +318,12 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
 }
 
 /**
- * The Redis run is opt-in (CHAOS_REDIS=1, which `npm run test:chaos` sets) because it finds a
- * real fault, about one run in four: a stored message admitted on one instance is never sent live
- * on the other when a newer message of the session is admitted there before the first one's
- * wake-up arrives (the late wake-up is then dropped as already sent), or when it is admitted
- * between a connect's replay and its Redis subscription; the client, resuming after the last seq
- * it saw, skips it (docs/reliability.md).
+ * The Redis run is opt-in (CHAOS_REDIS=1, which `npm run test:chaos` sets) because it still finds
+ * a fault in about one short run in three (`lost 1` to `lost 3`): a stored message admitted on
+ * one instance is sometimes not sent live to a client on the other. Three causes are fixed (a
+ * late wake-up overtaken by a local admission, a message admitted between a connect's replay and
+ * its subscription, a retried publish whose first instance died before its wake-up); the rest is
+ * not found yet (docs/reliability.md).
  */
 const redisRun = process.env.CHAOS_REDIS === '1';
 const hasRedis = redisRun && (await redisAnswers());
