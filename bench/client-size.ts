@@ -1,7 +1,7 @@
 /**
  * The size of `herald/client` as an application ships it: src/client/index.ts bundled for the
  * browser by esbuild (ESM, minified, every export kept), then gzipped (level 9). Prints one JSON
- * line; docs/client.md quotes it. `npm run size:client`.
+ * line; docs/clients.md quotes it. `npm run size:client`.
  */
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';

@@ -1,5 +1,5 @@
 /**
- * `herald/client`: Herald's client for browsers and Node 20 (docs/client.md). It keeps the
+ * `herald/client`: Herald's client for browsers and Node 20 (docs/clients.md). It keeps the
  * protocol's promises on the application's side: agent messages are acked (batched) once handed
  * to the application, repeats are dropped by id (across reconnects and reloads, through a
  * storage), a dropped socket is reopened with full-jitter backoff and resumes after the last seq

@@ -1,5 +1,5 @@
 /**
- * `herald/client`: the SDK entry point (docs/client.md). Platform only: WebSocket, fetch and
+ * `herald/client`: the SDK entry point (docs/clients.md). Platform only: WebSocket, fetch and
  * localStorage where they exist, injected where they do not.
  */
 export type { AgentMessage, AgentType, DeliveryGuarantee, ErrorCode, Priority } from '../protocol/index.js';

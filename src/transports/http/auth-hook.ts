@@ -40,7 +40,7 @@ async function authenticateRequest(app: FastifyInstance, request: FastifyRequest
   // WebSocket anywhere: only pages served from a loopback origin, by a loopback name, may use it.
   if (auth.openMode && request.routeOptions.config.wsAuth) checkLoopbackRequest(request);
   // With credentials, a browser's upgrade must come from Herald's own origin or one that
-  // HERALD_CORS_ORIGINS allows (docs/client.md, CORS), like every other call a page makes.
+  // HERALD_CORS_ORIGINS allows (docs/clients.md, CORS), like every other call a page makes.
   else if (request.routeOptions.config.wsAuth) checkUpgradeOrigin(request, app.herald.config.corsOrigins);
   const ticket = request.routeOptions.config.wsAuth
     ? (request.query as { ticket?: unknown }).ticket

@@ -1,5 +1,5 @@
 /**
- * CORS (docs/client.md, "CORS"): browser apps on the origins HERALD_CORS_ORIGINS lists may call
+ * CORS (docs/clients.md, "CORS"): browser apps on the origins HERALD_CORS_ORIGINS lists may call
  * Herald's routes from another origin; with the list empty (the default) no CORS header is sent
  * and no preflight route exists, so only same-origin pages can read Herald's answers.
  *
