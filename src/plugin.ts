@@ -26,6 +26,7 @@ import { createEngine, type Engine } from './engine/engine.js';
 import { HeraldError } from './errors/catalogue.js';
 import { createMetrics } from './observability/metrics.js';
 import { RetentionSweeper } from './retention/sweeper.js';
+import { createInjectionClassifier, withClassifier } from './sanitize/classifier.js';
 import { createSanitizer, createScrubber } from './sanitize/pipeline.js';
 import type { Store } from './store/store.js';
 import { agentMessageRoutes } from './transports/http/agent-message-routes.js';
@@ -102,11 +103,27 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
       })
     : undefined;
   const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });
+  const { injectionClassifier: ic } = config;
+  const classifier =
+    ic.url === undefined
+      ? undefined
+      : createInjectionClassifier({
+          url: ic.url,
+          apiKey: ic.apiKey,
+          model: ic.model,
+          timeoutMs: ic.timeoutMs,
+        });
   const sessions = new Sessions(store, engine.sessionRateLimiter);
   const chat = new ChatService({
     store,
     sessions,
-    sanitize: (text) => sanitizer.sanitize(text),
+    sanitize: classifier
+      ? async (text) => {
+          const clean = sanitizer.sanitize(text);
+          // The classifier sees the sanitized text only: nothing redacted leaves Herald.
+          return withClassifier(clean, await classifier.classify(clean.text));
+        }
+      : (text) => sanitizer.sanitize(text),
     agent,
     router,
     rateLimiter: engine.chatRateLimiter,

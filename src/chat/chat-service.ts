@@ -75,7 +75,8 @@ export class ChatFailure extends Error {
 export interface ChatServiceOptions {
   store: Store;
   sessions: Sessions;
-  sanitize: (text: string) => SanitizeResult;
+  /** Sync for the built-in pipeline; async when a classifier is asked too (it has a deadline). */
+  sanitize: (text: string) => SanitizeResult | Promise<SanitizeResult>;
   agent: ModelAgent;
   router: AgentMessageRouter | undefined;
   rateLimiter: ChatRateLimiter;
@@ -161,7 +162,7 @@ export class ChatService {
   ): Promise<ChatResult> {
     const { opts } = this;
     await sink.begin?.(session, messageId);
-    const clean = opts.sanitize(request.message);
+    const clean = await opts.sanitize(request.message);
     for (const stage of clean.stages)
       if (stage.count > 0) opts.metrics.sanitizerActions.inc({ stage: stage.stage }, stage.count);
 

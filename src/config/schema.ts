@@ -198,6 +198,23 @@ export const ConfigSchema = Type.Object({
       'ms without progress from the model before upstream_failed',
     ),
   }),
+  injectionClassifier: Type.Object({
+    url: optional(
+      'HERALD_INJECTION_CLASSIFIER_URL',
+      'an OpenAI-compatible service serving a prompt-injection classifier, asked about every sanitized message as a second opinion; none: the built-in detector alone',
+      { secret: 'url' },
+    ),
+    apiKey: optional('HERALD_INJECTION_CLASSIFIER_API_KEY', "the classifier service's API key", {
+      secret: true,
+      verbatim: true,
+    }),
+    model: text('HERALD_INJECTION_CLASSIFIER_MODEL', 'prompt-guard', 'the classifier model asked'),
+    timeoutMs: timer(
+      'HERALD_INJECTION_CLASSIFIER_TIMEOUT_MS',
+      500,
+      'ms the classifier may take; past it the built-in detector alone decides',
+    ),
+  }),
   localThinkMs: timer('HERALD_LOCAL_THINK_MS', 0, 'ms the local agent waits before answering', 0),
   agentMessages: onOff('HERALD_AGENT_MESSAGES', true, 'off turns the agent message system off'),
   maxMessageChars: integer('HERALD_MAX_MESSAGE_CHARS', 100_000, {

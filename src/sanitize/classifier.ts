@@ -5,8 +5,8 @@
  * fails or answers something unreadable, the heuristic's verdict stands and nothing waits longer
  * than the deadline. When it answers, a message is flagged if either says so (kind `classifier`).
  *
- * Not wired into the chat flow yet: the caller (the chat service) builds one with the configured
- * URL and passes each sanitized result through `withClassifier`.
+ * With HERALD_INJECTION_CLASSIFIER_URL set, src/plugin.ts builds one and passes each sanitized
+ * result through `withClassifier` before the chat decides on its security alert.
  */
 import type { SanitizeResult, StageReport } from './types.js';
 
