@@ -275,7 +275,12 @@ function readSetting(setting: Setting, raw: unknown, origin: string, problems: C
   if (typeof value === 'string') {
     if (!schema.verbatim) value = value.trim();
     if (value === '' && !schema.allowEmpty) return initial();
-    if (schema.json) {
+    if (schema.list && !(value as string).startsWith('[')) {
+      value = (value as string)
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+    } else if (schema.json || schema.list) {
       try {
         value = JSON.parse(value as string);
       } catch {

@@ -53,6 +53,11 @@ export interface SettingMeta {
   path?: true;
   /** Written as JSON in the environment (a JSON value in the configuration file). */
   json?: true;
+  /**
+   * A list of strings: comma-separated in the environment (a value starting with `[` is read as
+   * a JSON array), an array in the configuration file.
+   */
+  list?: true;
   /** On/off switch: on, true, 1, yes / off, false, 0, no. */
   onOff?: true;
 }
@@ -139,9 +144,9 @@ export const ConfigSchema = Type.Object({
   corsOrigins: Type.Array(Type.String({ minLength: 1 }), {
     env: 'HERALD_CORS_ORIGINS',
     default: [],
-    json: true,
+    list: true,
     description:
-      'browser origins allowed to call Herald (CORS): ["https://app.example.com"]; none = same-origin only',
+      'browser origins allowed to call Herald (CORS), comma-separated: https://app.example.com; none = same-origin only',
   }),
   dataDir: text('HERALD_DATA_DIR', './data', "the embedded store's folder (SQLite file herald.db)", {
     path: true,

@@ -100,6 +100,10 @@ describe('CORS', () => {
       'HERALD_CORS_ORIGINS[3]',
     ]);
     expect(loadConfig({ HERALD_CORS_ORIGINS: `["${APP}"]` }).corsOrigins).toEqual([APP]);
+    // The documented form: comma-separated.
+    const other = 'http://localhost:5173';
+    expect(loadConfig({ HERALD_CORS_ORIGINS: ` ${APP}, ${other} ` }).corsOrigins).toEqual([APP, other]);
+    expect(() => parseCorsOrigins(loadConfig({ HERALD_CORS_ORIGINS: `${APP},*` }).corsOrigins)).toThrow();
   });
 
   it("lets a WebSocket upgrade in from Herald's own origin and the listed ones only", async () => {
