@@ -23,6 +23,15 @@ export interface ResumableLimits {
   keepMs: number;
 }
 
+/** The limits of kept replies (AI SDK streams here, WebSocket replies in ws/kept-replies.ts), defaults filled in. */
+export function resumableLimits(limits: Partial<ResumableLimits> = {}): ResumableLimits {
+  return {
+    maxStreams: limits.maxStreams ?? RESUMABLE_MAX_STREAMS,
+    maxStreamBytes: limits.maxStreamBytes ?? RESUMABLE_MAX_STREAM_BYTES,
+    keepMs: limits.keepMs ?? RESUMABLE_KEEP_MS,
+  };
+}
+
 export class ResumableStream {
   private frames: string[] = [];
   private bytes = 0;
@@ -106,11 +115,7 @@ export class ResumableStreams {
   private readonly limits: ResumableLimits;
 
   constructor(limits: Partial<ResumableLimits> = {}) {
-    this.limits = {
-      maxStreams: limits.maxStreams ?? RESUMABLE_MAX_STREAMS,
-      maxStreamBytes: limits.maxStreamBytes ?? RESUMABLE_MAX_STREAM_BYTES,
-      keepMs: limits.keepMs ?? RESUMABLE_KEEP_MS,
-    };
+    this.limits = resumableLimits(limits);
   }
 
   static key(sub: string, chatId: string): string {

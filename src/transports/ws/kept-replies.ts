@@ -9,12 +9,7 @@
  * forgotten KEEP_MS after it ends.
  */
 import type { HeraldError } from '../../errors/catalogue.js';
-import {
-  RESUMABLE_KEEP_MS,
-  RESUMABLE_MAX_STREAM_BYTES,
-  RESUMABLE_MAX_STREAMS,
-  type ResumableLimits,
-} from '../sse/resumable-streams.js';
+import { type ResumableLimits, resumableLimits } from '../sse/resumable-streams.js';
 
 /** Where a kept reply goes: one socket's channel. */
 export interface ReplyReader {
@@ -96,11 +91,7 @@ export class KeptReplies {
   private readonly limits: ResumableLimits;
 
   constructor(limits: Partial<ResumableLimits> = {}) {
-    this.limits = {
-      maxStreams: limits.maxStreams ?? RESUMABLE_MAX_STREAMS,
-      maxStreamBytes: limits.maxStreamBytes ?? RESUMABLE_MAX_STREAM_BYTES,
-      keepMs: limits.keepMs ?? RESUMABLE_KEEP_MS,
-    };
+    this.limits = resumableLimits(limits);
   }
 
   static key(sub: string, sessionId: string, messageId: string): string {
