@@ -9,10 +9,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/protocol/errors.js';
-import { publish } from '../support/agent-messages.js';
-import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { connect, type WsClient } from '../support/ws-client.js';
+import { KEYS } from '../support/auth.js';
+import type { TestServer } from '../support/server.js';
+import type { WsClient } from '../support/ws-client.js';
+import { startFuzzTarget } from './target.js';
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS) || 150;
 const SEED = 20261129;
@@ -23,22 +23,7 @@ let canarySession: string;
 let pendingId: string;
 
 beforeAll(async () => {
-  server = await startServer({
-    ...AUTH_ENV,
-    HERALD_CHAT_RATE_LIMIT: '0',
-    HERALD_SESSION_RATE_LIMIT: '0',
-    HERALD_AGENT_RATE_LIMITS: '{"sanitization":0,"security":0,"status":0,"error":0}',
-    HERALD_MAX_MESSAGE_CHARS: '2000',
-  });
-  ({ client: canary } = await connect(server.wsUrl, { token: KEYS.bob }));
-  canarySession = (await canary.type('ready')).sessionId;
-  const stored = await publish(server, {
-    target: { sessionId: canarySession },
-    agentType: 'security',
-    content: 'kept',
-  });
-  pendingId = stored.body.id;
-  await canary.next((f) => f.type === 'agent_message' && f.message.id === pendingId);
+  ({ server, canary, canarySession, pendingId } = await startFuzzTarget({ HERALD_SESSION_RATE_LIMIT: '0' }));
 });
 
 afterAll(async () => {
