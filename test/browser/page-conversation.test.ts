@@ -1,0 +1,199 @@
+/**
+ * The built-in page in Chromium, the conversation as the user sees it: a reload shows the same
+ * conversation (user messages, replies and agent messages, in order, each once) restored from
+ * the session's timeline; and a `<script>`, an e-mail address and a card number typed into the
+ * input give the sanitization summary right after the user's message and before the reply,
+ * while the script never runs. Every wait is for something on the page, never for time.
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
+
+const EMAIL = 'jane.doe@example.com';
+const CARD = '4111 1111 1111 1111';
+const SCRIPT = '<script>window.__pwned = 1; alert("pwned")</script>';
+
+/** What a bubble shows, as compared before and after a reload. */
+interface Bubble {
+  kind: string | null;
+  id: string | null;
+  agentType: string | null;
+  replyTo: string | null;
+  correlationId: string | null;
+  body: string;
+  busy: string | null;
+}
+
+describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function openPage(): Promise<{
+    context: BrowserContext;
+    page: Page;
+    errors: string[];
+    dialogs: string[];
+  }> {
+    const context = await browser.newContext({ viewport: { width: 900, height: 720 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const dialogs: string[] = [];
+    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico'))
+        errors.push(`console: ${msg.text()}`);
+    });
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+    return { context, page, errors, dialogs };
+  }
+
+  async function say(page: Page, text: string): Promise<void> {
+    const before = await page.locator('[data-kind="reply"][aria-busy="false"]').count();
+    await page.fill('[data-testid="input"]', text);
+    await page.press('[data-testid="input"]', 'Enter');
+    await page.locator('[data-kind="reply"][aria-busy="false"]').nth(before).waitFor();
+  }
+
+  const bubbles = (page: Page): Promise<Bubble[]> =>
+    page.locator('[data-testid="messages"] [data-kind]').evaluateAll((nodes) =>
+      nodes.map((n) => ({
+        kind: n.getAttribute('data-kind'),
+        id: n.getAttribute('data-id'),
+        agentType: n.getAttribute('data-agent-type'),
+        replyTo: n.getAttribute('data-reply-to'),
+        correlationId: n.getAttribute('data-correlation-id'),
+        body: n.querySelector('.body')?.textContent ?? '',
+        busy: n.getAttribute('aria-busy'),
+      })),
+    );
+
+  it('shows the same conversation after a reload: user messages, replies and agent messages, in order, once', async () => {
+    const { context, page, errors } = await openPage();
+    try {
+      const sessionId = await page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
+      await say(page, 'Hello Herald, first message.');
+      const published = await server.request('POST', '/api/agent-messages', {
+        body: { target: { sessionId }, agentType: 'status', content: 'Deploy finished', source: 'ci' },
+      });
+      expect(published.status).toBe(202);
+      await page.locator(`[data-kind="agent"][data-id="${published.body.id}"]`).waitFor();
+      // A message the pipeline changes: its summary and the reply come with it.
+      await say(page, `Second one, with a ${SCRIPT} inside.`);
+      await page.waitForSelector('[data-kind="agent"][data-agent-type="sanitization"]');
+      // Everything the page shows has been acked (nothing pending is left to come back).
+      await expect
+        .poll(
+          async () =>
+            (await server.request('GET', `/api/agent-messages?sessionId=${sessionId}`)).body.messages,
+        )
+        .toEqual([]);
+
+      const before = await bubbles(page);
+      expect(before.map((b) => (b.kind === 'agent' ? `agent:${b.agentType}` : b.kind))).toEqual([
+        'user',
+        'reply',
+        'agent:status',
+        'user',
+        'agent:sanitization',
+        'reply',
+      ]);
+
+      await page.reload();
+      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+      await expect.poll(async () => (await bubbles(page)).length).toBe(before.length);
+      const after = await bubbles(page);
+      // The same bubbles in the same order, with the same ids and texts. The one exception is
+      // the text of a user message the pipeline changed: the timeline keeps it as sanitized,
+      // which is what the model read.
+      expect(after.map(({ body, ...rest }) => rest)).toEqual(before.map(({ body, ...rest }) => rest));
+      for (const [i, b] of after.entries()) {
+        if (i === 3) {
+          expect(b.body).toBe('Second one, with a  inside.');
+          expect(before[i]!.body).toContain(SCRIPT);
+        } else expect(b.body).toBe(before[i]!.body);
+      }
+      // Restored replies are whole, not waiting for chunks.
+      expect(after.filter((b) => b.kind === 'reply').map((b) => b.busy)).toEqual(['false', 'false']);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+
+      // The conversation goes on in the same session, and nothing shown is shown again.
+      await say(page, 'Third, after the reload.');
+      expect(await page.evaluate(() => sessionStorage.getItem('herald.sessionId'))).toBe(sessionId);
+      const third = await bubbles(page);
+      expect(third.slice(0, before.length)).toEqual(after);
+      expect(third.slice(before.length).map((b) => b.kind)).toEqual(['user', 'reply']);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('answers a script, an e-mail and a card number with the summary before the reply, and runs no script', async () => {
+    const { context, page, errors, dialogs } = await openPage();
+    try {
+      const text = `Hi ${SCRIPT} please mail me at ${EMAIL} and charge ${CARD}.`;
+      await say(page, text);
+      const shown = await bubbles(page);
+      expect(shown.map((b) => (b.kind === 'agent' ? `agent:${b.agentType}` : b.kind))).toEqual([
+        'user',
+        'agent:sanitization',
+        'reply',
+      ]);
+      const [user, summary, reply] = shown as [Bubble, Bubble, Bubble];
+      // The user's own bubble shows what was typed, literally.
+      expect(user.body).toBe(text);
+      // The summary is about that message and says what was taken out.
+      expect(summary.correlationId).toBe(user.id);
+      expect(summary.id).toMatch(/^am_/);
+      expect(summary.body).toContain('Sanitization Summary');
+      expect(summary.body).toMatch(/script 1/);
+      expect(summary.body).toMatch(/email 1/);
+      expect(summary.body).toMatch(/card 1/);
+      expect(reply.replyTo).toBe(user.id);
+      // Nothing Herald sent back repeats the e-mail address or the card number.
+      for (const b of [summary, reply]) {
+        expect(b.body).not.toContain(EMAIL);
+        expect(b.body).not.toContain(CARD);
+      }
+
+      // No script ran: not the typed one (its flag stays unset, no dialog opened), and no
+      // element was made from the text.
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+      expect(dialogs).toEqual([]);
+      expect(await page.locator('[data-testid="messages"] script').count()).toBe(0);
+      expect(await page.locator('body script').count()).toBe(1); // the page's own module
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
