@@ -272,6 +272,20 @@ export const ConfigSchema = Type.Object({
     'ms without a reply chunk before a status message says the reply is slow; 0 = never',
     0,
   ),
+  replyKeepMs: timer(
+    'HERALD_REPLY_KEEP_MS',
+    60_000,
+    'ms a resumable reply is kept for its client to come back: one nobody reads this long is stopped, and a finished WebSocket reply is kept this long after its end',
+  ),
+  replyKeepMaxBytes: bytes(
+    'HERALD_REPLY_KEEP_MAX_BYTES',
+    1024 * 1024,
+    "bytes of a resumable reply's parts (UTF-8) past which it is no longer kept",
+  ),
+  replyKeepMaxReplies: integer('HERALD_REPLY_KEEP_MAX_REPLIES', 1_000, {
+    description:
+      'resumable replies kept at once on an instance, WebSocket and AI SDK each; past it a reply is not resumable; 0 = none kept',
+  }),
   purgeIntervalMs: timer('HERALD_PURGE_INTERVAL_MS', 30_000, 'ms between purges of expired messages'),
   deadLetterRetentionMs: age(
     'HERALD_DEAD_LETTER_RETENTION_MS',

@@ -6,8 +6,6 @@
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
 import type { ModelAgent } from '../../src/agents/model-agent.js';
-import { ResumableStreams } from '../../src/transports/sse/resumable-streams.js';
-import type { SseWriter } from '../../src/transports/sse/sse-writer.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { useHarness } from '../support/harness.js';
 import type { TestServer } from '../support/server.js';
@@ -194,54 +192,42 @@ describe('stopping a resumable reply (POST /api/chat/stream/:chatId/stop)', () =
   });
 });
 
-/** A stand-in for SseWriter that records what it got. */
-function fakeReader() {
-  const got: string[] = [];
-  let onClose: (() => void) | undefined;
-  const reader = {
-    closed: false,
-    write: (t: string) => got.push(t) > 0,
-    end() {
-      this.closed = true;
-    },
-    onClose: (fn: () => void) => {
-      onClose = fn;
-    },
+describe('the keep limits are settings (HERALD_REPLY_KEEP_*)', () => {
+  const inFlight = async (env: Record<string, string>, chatId: string) => {
+    const drip = dripAgent(['a', 'b']);
+    const server = await h.start({ ...AUTH_ENV, ...env }, { agent: drip.agent });
+    const stream = await transport(server).sendMessages({
+      chatId,
+      messages: [userMessage('u1', 'hi')],
+      trigger: 'submit-message',
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+    const reader = stream.getReader();
+    drip.release(1);
+    // The first delta has been made (and kept, or not).
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('ended early');
+      if ((value as UIMessageChunk).type === 'text-delta') break;
+    }
+    const resume = () =>
+      fetch(`${server.url}/api/chat/stream/${chatId}/stream`, {
+        headers: { authorization: `Bearer ${KEYS.alice}` },
+      });
+    return { drip, reader, resume };
   };
-  return { reader: reader as unknown as SseWriter, got, close: () => onClose?.() };
-}
 
-describe('ResumableStreams bounds', () => {
-  it('aborts a reply nobody reads for the keep time, and one too large to keep as soon as its reader goes', async () => {
-    const streams = new ResumableStreams({ keepMs: 30, maxStreamBytes: 20, maxStreams: 1 });
-    let abandoned = 0;
-    const s = streams.start('k', () => abandoned++)!;
-    const a = fakeReader();
-    s.attach(a.reader);
-    s.write('data: 1\n\n');
-    a.close();
-    // A reader back within the keep time stops the clock and gets everything so far.
-    const b = fakeReader();
-    expect(streams.get('k')).toBe(s);
-    s.attach(b.reader);
-    expect(b.got).toEqual(['data: 1\n\n']);
-    b.close();
-    await new Promise((r) => setTimeout(r, 80));
-    expect(abandoned).toBe(1);
-    // The limit on streams: a second one is not kept.
-    expect(streams.start('other', () => {})).toBeUndefined();
-    s.end('data: [DONE]\n\n');
-    expect(streams.get('k')).toBeUndefined();
-    expect(streams.size).toBe(0);
-
-    // Past maxStreamBytes it is no longer resumable; its last reader leaving aborts it at once.
-    const big = streams.start('big', () => abandoned++)!;
-    const c = fakeReader();
-    big.attach(c.reader);
-    big.write('data: 0123456789012345\n\n');
-    expect(streams.get('big')).toBeUndefined();
-    expect(c.got.length).toBe(1);
-    c.close();
-    expect(abandoned).toBe(2);
+  it('keeps none with HERALD_REPLY_KEEP_MAX_REPLIES=0, and one too large with HERALD_REPLY_KEEP_MAX_BYTES', async () => {
+    const none = await inFlight({ HERALD_REPLY_KEEP_MAX_REPLIES: '0' }, 'chat-none');
+    expect((await none.resume()).status).toBe(204);
+    const small = await inFlight({ HERALD_REPLY_KEEP_MAX_BYTES: '200' }, 'chat-small');
+    expect((await small.resume()).status).toBe(204);
+    const kept = await inFlight({}, 'chat-kept');
+    const res = await kept.resume();
+    expect(res.status).toBe(200);
+    for (const x of [none, small, kept]) x.drip.release(1);
+    expect(await res.text()).toContain('"delta":"b"');
+    for (const x of [none, small]) while (!(await x.reader.read()).done) {}
   });
 });

@@ -15,7 +15,7 @@ import { ChatBody, ChatStreamBody, UiChatBody, UiTextPart, UiUserMessage } from 
 import { ACK_MAX_IDS, MESSAGE_ID_MAX_CHARS, SESSION_ID_MAX_CHARS } from '../../protocol/limits.js';
 import type { Session } from '../../store/store.js';
 import { collect } from '../http/collector.js';
-import { type ResumableStream, ResumableStreams } from './resumable-streams.js';
+import { type KeptReader, KeptReplies, type KeptReply, keptLimits } from '../kept-replies.js';
 import { SseWriter } from './sse-writer.js';
 
 interface StreamInput {
@@ -115,10 +115,30 @@ const STOPPED = { description: 'The reply was stopped', type: 'null' };
 const STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' };
 const DONE = 'data: [DONE]\n\n';
 
+/** A kept reply's key: the principal and the AI SDK chat id. */
+const keyOf = (sub: string, chatId: string) => `${sub}\u0000${chatId}`;
+
+/** An SSE response reading a kept reply: its parts are SSE frames, the last one `[DONE]`. */
+function sseReader(sse: SseWriter): KeptReader {
+  return {
+    part: (frame) => sse.write(frame),
+    end(last) {
+      sse.write(last);
+      sse.end();
+    },
+  };
+}
+
+/** The response reads the kept reply until it ends or the client goes. */
+function follow(reply: KeptReply, sse: SseWriter): void {
+  const reader = sseReader(sse);
+  if (reply.attach(reader)) sse.onClose(() => reply.detach(reader));
+}
+
 export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
   // Replies in flight, kept so a client that lost its connection gets the rest (in memory, on
-  // this instance: docs/decisions.md, "Clients").
-  const streams = new ResumableStreams();
+  // this instance: docs/decisions.md, "Clients"); a finished one is forgotten at once.
+  const streams = new KeptReplies(keptLimits(app.herald.config), false);
   app.addHook('onClose', async () => streams.close());
 
   // useChat({ resume: true }) asks for the chat's active stream on load: the reply in flight
@@ -127,9 +147,9 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
     '/api/chat/stream/:chatId/stream',
     { config: { scope: 'chat', docs: { response: { 200: UI_MESSAGE_STREAM, 204: NO_STREAM } } } },
     async (request, reply) => {
-      const stream = streams.get(ResumableStreams.key(request.principal.sub, request.params.chatId));
+      const stream = streams.get(keyOf(request.principal.sub, request.params.chatId));
       if (!stream) return reply.code(204).send();
-      stream.attach(new SseWriter(reply, STREAM_HEADERS));
+      follow(stream, new SseWriter(reply, STREAM_HEADERS));
       return reply;
     },
   );
@@ -140,7 +160,7 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
     '/api/chat/stream/:chatId/stop',
     { config: { scope: 'chat', docs: { response: { 204: STOPPED } } } },
     async (request, reply) => {
-      const stream = streams.get(ResumableStreams.key(request.principal.sub, request.params.chatId));
+      const stream = streams.get(keyOf(request.principal.sub, request.params.chatId));
       if (!stream) throw new HeraldError('not_found', 'No reply in flight for this chat.');
       stream.stop();
       return reply.code(204).send();
@@ -162,9 +182,9 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
 
     let sse: SseWriter | undefined;
     // With an AI SDK chat id the reply is resumable: its parts go through the kept stream.
-    let kept: ResumableStream | undefined;
+    let kept: KeptReply | undefined;
     const part = (value: Record<string, unknown>) => {
-      if (kept) kept.write(`data: ${JSON.stringify(value)}\n\n`);
+      if (kept) kept.append(`data: ${JSON.stringify(value)}\n\n`);
       else sse?.event(JSON.stringify(value));
     };
     // A message may reach the call twice (replay and dispatch): one part per id.
@@ -198,12 +218,10 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
             kept =
               input.chatKey === undefined
                 ? undefined
-                : streams.start(ResumableStreams.key(request.principal.sub, input.chatKey), () =>
-                    abort.abort(),
-                  );
+                : streams.start(keyOf(request.principal.sub, input.chatKey), () => abort.abort());
             // A resumable reply goes on when its connection drops (until nobody reads it for
             // the keep time); any other reply ends with its connection.
-            if (kept) kept.attach(sse);
+            if (kept) follow(kept, sse);
             else sse.onClose(() => abort.abort());
             part({ type: 'start', messageMetadata: { sessionId: session.id, messageId } });
             // Stored unacked messages first (seq order), then whatever the session gets meanwhile.
@@ -238,7 +256,7 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
     } finally {
       detach();
     }
-    if (kept) kept.end(DONE);
+    if (kept) kept.finish(DONE);
     else {
       sse?.write(DONE);
       sse?.end();

@@ -23,8 +23,8 @@ import { WsQuery } from '../../protocol/frames.js';
 import { PROTOCOL_VERSION, SEQ_QUERY_PATTERN } from '../../protocol/limits.js';
 import type { Session } from '../../store/store.js';
 import { wsAuthResult } from '../http/auth-hook.js';
+import { type KeptReader, KeptReplies, type KeptReply, keptLimits } from '../kept-replies.js';
 import { type ClientFrame, frame, parseClientFrame } from './frames.js';
-import { KeptReplies, type KeptReply, type ReplyReader } from './kept-replies.js';
 import { WsChannel } from './ws-channel.js';
 
 const { OPEN } = WebSocket;
@@ -41,6 +41,17 @@ const TYPING_OFF = frame({ type: 'typing', status: false });
  * and it does not keep a set of scopes of its own for as long as it is open.
  */
 const SOCKET_SCOPES: ReadonlySet<string> = new Set(['chat']);
+
+/** A kept reply's key: its principal, session and message id. */
+const keyOf = (sub: string, sessionId: string, messageId: string) =>
+  `${sub}\u0000${sessionId}\u0000${messageId}`;
+
+/** A kept WebSocket reply's last part: the error frame that ended it (without replyTo), or '' when complete. */
+function endOf(error: HeraldError | undefined): string {
+  if (!error) return '';
+  const { replyTo: _r, ...rest } = error.toFrame();
+  return JSON.stringify(rest);
+}
 
 const WS_DOCS = {
   querystring: WsQuery,
@@ -101,9 +112,9 @@ export function onSocketError(log: FastifyBaseLogger, err: Error, socket: WebSoc
  */
 class ChatSockets {
   private readonly live = new Map<WebSocket, ChatConnection>();
-  /** Resumable replies (`resumable: true`), kept past their socket. */
-  readonly replies = new KeptReplies();
-  /** The chats in flight that a `stop` may name, by KeptReplies.key. */
+  /** Resumable replies (`resumable: true`), kept past their socket and keepMs after their end. */
+  readonly replies: KeptReplies;
+  /** The chats in flight that a `stop` may name, by keyOf. */
   readonly inflight = new Map<string, AbortController>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly onMessage: (this: WebSocket, data: WebSocket.RawData, isBinary: boolean) => void;
@@ -115,6 +126,7 @@ class ChatSockets {
     readonly herald: HeraldContext,
     readonly log: FastifyBaseLogger,
   ) {
+    this.replies = new KeptReplies(keptLimits(herald.config), true);
     const { live } = this;
     this.onMessage = function (data, isBinary) {
       live.get(this)?.receive(isBinary ? BINARY : data);
@@ -201,7 +213,7 @@ class ChatConnection {
   /** Made by the first chat; aborted on close. */
   private abort: AbortController | undefined;
   /** The kept replies this socket reads, detached on close. */
-  private readonly reading = new Map<KeptReply, ReplyReader>();
+  private readonly reading = new Map<KeptReply, KeptReader>();
   private chats: Promise<unknown> = SETTLED;
   private control: Promise<unknown> = SETTLED;
 
@@ -363,7 +375,7 @@ class ChatConnection {
         return;
       }
       case 'stop': {
-        const key = KeptReplies.key(this.principal.sub, this.session.id, parsed.replyTo);
+        const key = keyOf(this.principal.sub, this.session.id, parsed.replyTo);
         this.control = this.control.then(() => this.sockets.inflight.get(key)?.abort());
         return;
       }
@@ -371,21 +383,22 @@ class ChatConnection {
   }
 
   /** A reader of a kept reply on this socket: chunks, then complete or the error frame. */
-  private readerFor(replyTo: string): ReplyReader {
+  private readerFor(replyTo: string): KeptReader {
     const channel = this.channel!;
     return {
-      chunk: (text) => channel.sendChunk(text, replyTo),
-      end: (error) => {
-        if (error) this.sendError(error, replyTo);
-        else channel.sendFrame(frame({ type: 'complete', replyTo }));
-      },
+      part: (text) => channel.sendChunk(text, replyTo),
+      // The last part is the error frame that ended the reply (endOf), or empty: complete.
+      end: (last) =>
+        channel.sendFrame(
+          last === '' ? frame({ type: 'complete', replyTo }) : frame({ ...JSON.parse(last), replyTo }),
+        ),
     };
   }
 
   /** The rest of a kept reply from `offset`, or `not_found` naming `replyTo`. */
   private resumeReply(replyTo: string, offset: number): void {
     if (!this.channel) return;
-    const reply = this.sockets.replies.get(KeptReplies.key(this.principal.sub, this.session.id, replyTo));
+    const reply = this.sockets.replies.get(keyOf(this.principal.sub, this.session.id, replyTo));
     const reader = this.readerFor(replyTo);
     if (!reply?.attach(reader, offset)) {
       this.sendError(
@@ -404,7 +417,7 @@ class ChatConnection {
     if (this.socket.readyState !== OPEN || !channel) return;
     this.abort ??= new AbortController();
     // A chat with an id can be stopped; a resumable one also outlives the socket (kept-replies.ts).
-    const key = f.id === undefined ? undefined : KeptReplies.key(this.principal.sub, this.session.id, f.id);
+    const key = f.id === undefined ? undefined : keyOf(this.principal.sub, this.session.id, f.id);
     const own = key === undefined ? undefined : new AbortController();
     const kept = f.resumable && key ? this.sockets.replies.start(key, () => own!.abort()) : undefined;
     if (kept) {
@@ -434,13 +447,13 @@ class ChatConnection {
           chunk: (content, replyTo) => (kept ? kept.append(content) : channel.sendChunk(content, replyTo)),
         },
       );
-      if (kept) kept.finish(undefined);
+      if (kept) kept.finish(endOf(undefined));
       else channel.sendFrame(frame({ type: 'complete', replyTo: result.messageId }));
     } catch (err) {
       const error = err instanceof ChatFailure ? err.error : toHeraldError(err);
       if (error.code === 'internal')
         this.sockets.log.error({ err, reqId: this.reqId }, 'websocket chat failed');
-      if (kept) kept.finish(error);
+      if (kept) kept.finish(endOf(error));
       else this.sendError(error, f.id);
     } finally {
       if (key && this.sockets.inflight.get(key) === own) this.sockets.inflight.delete(key);
