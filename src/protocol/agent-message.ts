@@ -100,9 +100,15 @@ export const PublishedMessage = Type.Object({
 export const PublishResponse = Type.Object({
   id: Type.Union([Type.String(), Type.Null()]),
   seq: Type.Union([Type.Integer(), Type.Null()]),
+  /** The sessions the message is in, in the order of `messages` (at most PUBLISH_ANSWER_LIST_MAX). */
   sessionIds: Type.Array(Type.String()),
+  /** What the message became in each session (at most PUBLISH_ANSWER_LIST_MAX: the first ones). */
   messages: Type.Array(PublishedMessage),
-  /** User targets only: the sessions whose rate limit refused the message. */
+  /** User targets only: how many sessions the message is in; more than `messages` lists when over the cap. */
+  count: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** User targets only: the sessions whose rate limit refused the message (the first ones). */
   rateLimited: Type.Optional(Type.Array(Type.String())),
+  /** User targets only: how many sessions' rate limit refused the message. */
+  rateLimitedCount: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type PublishResponse = Static<typeof PublishResponse>;

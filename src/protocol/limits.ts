@@ -22,6 +22,11 @@ export const LIMIT_QUERY_PATTERN = '^[1-9][0-9]{0,3}$';
 /** What a list answers when `limit` is not given, and the most it answers whatever `limit` says. */
 export const LIST_DEFAULT = 100;
 export const LIST_MAX = 1000;
+/**
+ * The most sessions a publish answer lists in `sessionIds`, `messages` and `rateLimited` each: a
+ * user target with more names the first ones and counts them all (`count`, `rateLimitedCount`).
+ */
+export const PUBLISH_ANSWER_LIST_MAX = 100;
 
 /** Agent message content, in characters as delivered. */
 export const CONTENT_MAX_CHARS = 16_384;

@@ -242,12 +242,21 @@ describe('publishing agent messages', () => {
     expect(res.status).toBe(202);
     expect(res.body.sessionIds).toEqual([a, b]);
     expect(res.body.messages).toHaveLength(2);
+    expect(res.body).toMatchObject({ count: 2, rateLimited: [], rateLimitedCount: 0 });
     expect(res.body.id).toBe(res.body.messages[0].id);
     expect((await poll(server, a)).body.messages).toHaveLength(1);
     expect((await poll(server, b)).body.messages).toHaveLength(1);
     const nobody = await publish(server, { target: { userId: 'zed' } });
     expect(nobody.status).toBe(202);
-    expect(nobody.body).toEqual({ id: null, seq: null, sessionIds: [], messages: [], rateLimited: [] });
+    expect(nobody.body).toEqual({
+      id: null,
+      seq: null,
+      sessionIds: [],
+      messages: [],
+      count: 0,
+      rateLimited: [],
+      rateLimitedCount: 0,
+    });
   });
 
   it('names the sessions of a user target that the rate limit refused', async () => {
@@ -259,6 +268,7 @@ describe('publishing agent messages', () => {
     expect(res.status).toBe(202);
     expect(res.body.sessionIds).toEqual([b]);
     expect(res.body.rateLimited).toEqual([a]);
+    expect(res.body).toMatchObject({ count: 1, rateLimitedCount: 1 });
     const all = await publish(server, { target: { userId: 'alice' } });
     expect(all.status).toBe(429);
   });

@@ -4,10 +4,33 @@
  * Against a real Herald on loopback.
  */
 import { describe, expect, it } from 'vitest';
+import { PUBLISH_ANSWER_LIST_MAX } from '../../src/protocol/limits.js';
 import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { useHarness } from '../support/harness.js';
+import { describeRtts, measureUnderAbuse, p99 } from '../support/ping-probe.js';
+import type { TestServer } from '../support/server.js';
 import { WsClient } from '../support/ws-client.js';
+
+/**
+ * Issue 10: under each abuse, another user's WebSocket ping p99 stays under 50 ms. The bound is on
+ * what the abuse adds to the p99 the same probe measures just before it: on a quiet machine that
+ * p99 is 1–2 ms, while on a shared one (the test suite's other files, other processes) it can be
+ * tens of milliseconds that no Herald code causes. Each such test is tried up to three times: a run
+ * can be descheduled as a whole, while an abuse that holds the loop fails every try.
+ */
+const PING_P99_BOUND_MS = 50;
+
+/** Runs `abuse` as another user (bob) pings; prints the figures and checks the bound. */
+async function expectPingsUnhurt(server: TestServer, what: string, abuse: () => Promise<void>) {
+  const { idle, abused, tookMs } = await measureUnderAbuse(server.wsUrl, KEYS.bob, abuse);
+  console.log(
+    `${what}: ${tookMs.toFixed(0)} ms; another user's ${describeRtts(abused)} (before it: ${describeRtts(idle)})`,
+  );
+  // Pings were answered all along the abuse, not only once it was over.
+  expect(abused.length).toBeGreaterThanOrEqual(10);
+  expect(p99(abused)).toBeLessThan(PING_P99_BOUND_MS + p99(idle));
+}
 
 const h = useHarness();
 
@@ -105,16 +128,21 @@ describe('live connections per principal', () => {
 });
 
 describe('a publish to a user with thousands of sessions', () => {
-  it('answers other requests between its slices of 256', async () => {
+  const makeSessions = async (server: TestServer, owner: string, n: number) => {
+    const { store } = server.app.herald;
+    for (let i = 0; i < n; i++)
+      await store.createSession({
+        id: `sess_${owner}${String(i).padStart(6, '0')}`,
+        owner,
+        createdAt: new Date().toISOString(),
+      });
+  };
+
+  it(`answers other requests between its slices, and lists at most ${PUBLISH_ANSWER_LIST_MAX} sessions`, async () => {
     const server = await h.start(AUTH_ENV);
     const { store } = server.app.herald;
     const total = 2_000;
-    for (let i = 0; i < total; i++)
-      await store.createSession({
-        id: `sess_F${String(i).padStart(6, '0')}`,
-        owner: 'crowd',
-        createdAt: new Date().toISOString(),
-      });
+    await makeSessions(server, 'crowd', total);
 
     // Count admissions as they happen; at the first one, ask /health on another connection.
     let admitted = 0;
@@ -129,51 +157,112 @@ describe('a publish to a user with thousands of sessions', () => {
       return append(...args);
     }) as typeof store.appendAgentMessage;
 
-    const answer = await publish(server, { target: { userId: 'crowd' }, agentType: 'status' });
+    const answer = await publish(server, {
+      target: { userId: 'crowd' },
+      agentType: 'status',
+      deliveryGuarantee: 'at-least-once',
+    });
     expect(answer.status).toBe(202);
-    expect(answer.body.sessionIds).toHaveLength(total);
+    // The answer counts every session and names the first ones, in the order they were made.
+    expect(answer.body.count).toBe(total);
+    expect(answer.body.rateLimitedCount).toBe(0);
+    expect(answer.body.rateLimited).toEqual([]);
+    const first = (await store.listSessionIds('crowd')).slice(0, PUBLISH_ANSWER_LIST_MAX);
+    expect(answer.body.sessionIds).toEqual(first);
+    expect(answer.body.messages.map((m: { sessionId: string }) => m.sessionId)).toEqual(first);
+    expect(answer.body.id).toBe(answer.body.messages[0].id);
+    // Every session has its message, listed or not.
+    const last = (await store.listSessionIds('crowd')).at(-1)!;
+    expect(await store.listPending(last, 0, 10, Date.now())).toHaveLength(1);
     expect(healthAsked).toBeDefined();
     const admittedWhenHealthAnswered = await healthAsked!;
     // /health was answered while the fan-out was still under way, not after it.
-    expect(admittedWhenHealthAnswered).toBeGreaterThanOrEqual(256);
     expect(admittedWhenHealthAnswered).toBeLessThan(total);
   });
 
-  it("keeps another user's ping round trip short while it runs", async () => {
-    const server = await h.start(AUTH_ENV);
-    const { store } = server.app.herald;
-    for (let i = 0; i < 10_000; i++)
-      await store.createSession({
-        id: `sess_P${String(i).padStart(6, '0')}`,
-        owner: 'crowd',
-        createdAt: new Date().toISOString(),
+  it('names the first sessions the rate limit refused and counts them all', async () => {
+    const server = await h.start({ ...AUTH_ENV, HERALD_AGENT_RATE_LIMITS: '{"status":1}' });
+    await makeSessions(server, 'crowd', 150);
+    const ids = await server.app.herald.store.listSessionIds('crowd');
+    // The first 120 have had their one status message this minute.
+    for (const sessionId of ids.slice(0, 120))
+      expect((await publish(server, { target: { sessionId } })).status).toBe(202);
+    const answer = await publish(server, { target: { userId: 'crowd' } });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ count: 30, rateLimitedCount: 120 });
+    expect(answer.body.sessionIds).toEqual(ids.slice(120));
+    expect(answer.body.rateLimited).toEqual(ids.slice(0, PUBLISH_ANSWER_LIST_MAX));
+  });
+
+  // With no slicing (one slice of 5,000), p99 was over 200 ms on every try.
+  it(`keeps another user's ping p99 under ${PING_P99_BOUND_MS} ms while it fans out to 5,000 sessions (SQLite)`, {
+    retry: 2,
+  }, async () => {
+    const server = await h.start({ ...AUTH_ENV, HERALD_STORE: 'sqlite' });
+    await makeSessions(server, 'crowd', 5_000);
+    // One publish first, so what is measured is the fan-out, not the first call's warm-up.
+    await makeSessions(server, 'warm', 1);
+    expect((await publish(server, { target: { userId: 'warm' } })).status).toBe(202);
+
+    let size = 0;
+    await expectPingsUnhurt(server, 'fan-out over 5,000 sessions (SQLite)', async () => {
+      const answer = await publish(server, {
+        target: { userId: 'crowd' },
+        agentType: 'status',
+        deliveryGuarantee: 'at-least-once',
       });
-    const { client } = await h.connect(server.wsUrl, { token: KEYS.bob });
-    const roundTrip = async () => {
-      const from = client.frames.length;
-      const sent = performance.now();
-      client.send({ type: 'ping' });
-      await client.type('pong', from);
-      return performance.now() - sent;
-    };
-    const p99 = (rtts: number[]) =>
-      [...rtts].sort((a, b) => a - b)[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))]!;
-    let done = false;
-    const started = performance.now();
-    const answered = publish(server, { target: { userId: 'crowd' }, agentType: 'status' }).finally(() => {
-      done = true;
+      expect(answer.status).toBe(202);
+      expect(answer.body.count).toBe(5_000);
+      size = JSON.stringify(answer.body).length;
     });
-    const rtts: number[] = [];
-    while (!done) rtts.push(await roundTrip());
-    const took = performance.now() - started;
-    expect((await answered).status).toBe(202);
-    console.log(
-      `fan-out over 10,000 sessions: ${took.toFixed(0)} ms; another user's ping p99 ${p99(rtts).toFixed(1)} ms over ${rtts.length}`,
-    );
-    // Pings were answered all along the fan-out, not only once it was over: each waited at most
-    // a small part of it (relative, so a loaded machine slows both alike; on an idle development
-    // machine the p99 is a few ms).
-    expect(rtts.length).toBeGreaterThanOrEqual(5);
-    expect(p99(rtts)).toBeLessThan(took / 3);
+    console.log(`the answer: ${size} bytes`);
+    expect(size).toBeLessThan(16_384);
+  });
+});
+
+describe("another user's ping p99 under the other abuses", () => {
+  /** `n` WebSocket connects as alice without a sessionId, `wave` at a time; how each ended. */
+  const connectFlood = async (server: TestServer, n: number, wave: number) => {
+    const ends: string[] = [];
+    for (let from = 0; from < n; from += wave)
+      await Promise.all(
+        Array.from({ length: Math.min(wave, n - from) }, async () => {
+          const client = new WsClient(server.wsUrl, { token: KEYS.alice });
+          await client.open();
+          const first = await client.next((f) => f.type === 'ready' || f.type === 'error');
+          ends.push(first.type === 'ready' ? 'ready' : String(first.code));
+          if (first.type === 'ready') client.socket.terminate();
+          else await client.closed();
+        }),
+      );
+    return ends;
+  };
+
+  it(`stays under ${PING_P99_BOUND_MS} ms while one principal floods WebSocket connects past its new-session limit`, {
+    retry: 2,
+  }, async () => {
+    const server = await h.start({ ...AUTH_ENV, HERALD_SESSION_RATE_LIMIT: '20' });
+    await expectPingsUnhurt(server, '600 connects making sessions, limit 20', async () => {
+      const ends = await connectFlood(server, 600, 30);
+      expect(ends.filter((e) => e === 'ready')).toHaveLength(20);
+      expect(ends.filter((e) => e === 'rate_limited')).toHaveLength(580);
+    });
+  });
+
+  it(`stays under ${PING_P99_BOUND_MS} ms while one principal holds connections past its cap`, {
+    retry: 2,
+  }, async () => {
+    const server = await h.start({
+      ...AUTH_ENV,
+      HERALD_SESSION_RATE_LIMIT: '0',
+      HERALD_MAX_CONNECTIONS_PER_PRINCIPAL: '50',
+    });
+    const held: WsClient[] = [];
+    await expectPingsUnhurt(server, '50 connections held, 500 more refused', async () => {
+      for (let i = 0; i < 50; i++) held.push(h.track(new WsClient(server.wsUrl, { token: KEYS.alice })));
+      await Promise.all(held.map((c) => c.type('ready')));
+      const ends = await connectFlood(server, 500, 50);
+      expect(new Set(ends)).toEqual(new Set(['rate_limited']));
+    });
   });
 });

@@ -17,7 +17,7 @@ import {
   ListQuery,
   ListResponse,
 } from '../../protocol/http.js';
-import { LIST_DEFAULT, LIST_MAX } from '../../protocol/limits.js';
+import { LIST_DEFAULT, LIST_MAX, PUBLISH_ANSWER_LIST_MAX } from '../../protocol/limits.js';
 
 const summary = (r: PublishResult) =>
   r.duplicate
@@ -39,24 +39,28 @@ export async function agentMessageRoutes(fastify: FastifyInstance): Promise<void
     },
     async (request, reply) => {
       const { target, input } = validatePublishBody(request.body, app.herald.scrub);
-      let results: PublishResult[];
-      let rateLimited: string[] | undefined;
       if ('sessionId' in target) {
         // The publish scope reaches any session, but the session must exist.
         const session = await app.herald.store.getSession(target.sessionId);
         if (!session) throw new HeraldError('session_not_found');
-        results = [await router.publish(session.id, input)];
-      } else {
-        ({ results, rateLimited } = await router.publishToUser(target.userId, input));
+        const message = summary(await router.publish(session.id, input));
+        return reply
+          .code(202)
+          .send({ id: message.id, seq: message.seq, sessionIds: [message.sessionId], messages: [message] });
       }
-      const messages = results.map(summary);
+      // A user target: however many sessions the user has, the answer lists the first
+      // PUBLISH_ANSWER_LIST_MAX of each list and counts them all, so it stays small.
+      const { results, rateLimited } = await router.publishToUser(target.userId, input);
+      const messages = results.slice(0, PUBLISH_ANSWER_LIST_MAX).map(summary);
       return reply.code(202).send({
         id: messages[0]?.id ?? null,
         seq: messages[0]?.seq ?? null,
         sessionIds: messages.map((m) => m.sessionId),
         messages,
-        // A user target: the sessions whose rate limit refused the message.
-        ...(rateLimited && { rateLimited }),
+        count: results.length,
+        // The sessions whose rate limit refused the message.
+        rateLimited: rateLimited.slice(0, PUBLISH_ANSWER_LIST_MAX),
+        rateLimitedCount: rateLimited.length,
       });
     },
   );
