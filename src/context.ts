@@ -8,6 +8,7 @@ import type { Authenticator, Principal, Scope } from './auth/principal.js';
 import type { ChatService } from './chat/chat-service.js';
 import type { Sessions } from './chat/sessions.js';
 import type { HeraldConfig } from './config/config.js';
+import type { ReplyLog } from './engine/redis-replies.js';
 import type { Metrics } from './observability/metrics.js';
 import type { RetentionSweeper } from './retention/sweeper.js';
 import type { Store } from './store/store.js';
@@ -20,6 +21,8 @@ export interface HeraldContext {
   chat: ChatService;
   /** Undefined when HERALD_AGENT_MESSAGES=off. */
   router: AgentMessageRouter | undefined;
+  /** Kept replies shared with other instances (HERALD_STORE=redis); undefined: this instance only. */
+  replies: ReplyLog | undefined;
   auth: Authenticator;
   metrics: Metrics;
   /** The pii and secrets steps of the pipeline, for producers' agent messages. */

@@ -152,6 +152,7 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
     sessions,
     chat,
     router,
+    replies: engine.replies,
     auth: await createAuthenticator(config, { tickets: engine.tickets }),
     metrics,
     scrub: createScrubber(),

@@ -1,7 +1,7 @@
 /**
  * The broker on Redis: one pub/sub channel per session (`<prefix>wake:{sessionId}`, with the
  * session's hash tag), subscribed to only while this instance holds a live channel of that
- * session. A message is published with this instance's id in front, so an instance never
+ * session. Messages on other channels of the subscribing connection are not the broker's. A message is published with this instance's id in front, so an instance never
  * handles its own.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,10 +19,13 @@ export function createRedisBroker(options: {
 }): Broker {
   const { publisher, subscriber, keyPrefix } = options;
   const me = randomUUID();
-  const channelOf = (sessionId: string) => `${keyPrefix}wake:{${sessionId}}`;
+  const channelPrefix = `${keyPrefix}wake:`;
+  const channelOf = (sessionId: string) => `${channelPrefix}{${sessionId}}`;
   let handler: ((message: AgentMessage) => void) | undefined;
 
-  subscriber.on('message', (_channel: string, payload: string) => {
+  subscriber.on('message', (channel: string, payload: string) => {
+    // The connection also carries the kept replies' channels (src/engine/redis-replies.ts).
+    if (!channel.startsWith(channelPrefix)) return;
     const cut = payload.indexOf('\n');
     if (cut < 0 || payload.slice(0, cut) === me) return;
     const json = payload.slice(cut + 1);

@@ -8,6 +8,7 @@
  * - `broker`: wakes the instances that hold a session's live channels.
  * - `tickets`, `chatRateLimiter`, `sessionRateLimiter`, `routeLimitStore`: WebSocket tickets
  *   and the chat, new-session and ws-ticket limits.
+ * - `replies`: resumable replies read and stopped from another instance than the one making them.
  *
  * Delivery ownership needs no entry of its own: the instance holding a socket owns its
  * redelivery and asks the store before every resend, so an ack anywhere stops it, and a client
@@ -27,6 +28,7 @@ import type { SqliteStoreOptions } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { createLocalEngine } from './local-engine.js';
 import { createRedisEngine } from './redis-engine.js';
+import type { ReplyLog } from './redis-replies.js';
 
 export interface Engine {
   readonly kind: 'local' | 'redis';
@@ -39,6 +41,8 @@ export interface Engine {
   readonly sessionRateLimiter: SessionRateLimiter;
   /** @fastify/rate-limit's store for route limits; undefined counts in this process. */
   readonly routeLimitStore: FastifyRateLimitStoreCtor | undefined;
+  /** Kept replies readable and stoppable from other instances; undefined: this instance only. */
+  readonly replies: ReplyLog | undefined;
   /** Closes the store and every connection the engine opened; calling it again does nothing. */
   close(): Promise<void>;
 }
@@ -53,6 +57,8 @@ export type EngineConfig = Pick<
   | 'sessionRateLimit'
   | 'ticketTtlMs'
   | 'timelineMaxEntries'
+  | 'replyKeepMs'
+  | 'replyKeepMaxBytes'
 >;
 
 /** What the app is told about the engine's work (metrics, logs); engines without the event ignore it. */

@@ -30,6 +30,7 @@ export async function createLocalEngine(
     chatRateLimiter: createChatRateLimiter(config.chatRateLimit),
     sessionRateLimiter: createSessionRateLimiter(config.sessionRateLimit),
     routeLimitStore: undefined,
+    replies: undefined,
     async close() {
       if (closed) return;
       closed = true;

@@ -13,6 +13,7 @@ import { redisAddress } from '../store/redis/address.js';
 import { createRedisStore } from '../store/redis-store.js';
 import { redisRouteLimitStore } from '../transports/http/route-limit-store.js';
 import type { Engine, EngineConfig, EngineHooks } from './engine.js';
+import { createRedisReplies } from './redis-replies.js';
 
 export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks): Promise<Engine> {
   const where = redisAddress(config.redisUrl);
@@ -48,6 +49,13 @@ export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks
     onTimelineTrimmed: hooks.onTimelineTrimmed,
   });
   const broker = createRedisBroker({ publisher: redis, subscriber, keyPrefix });
+  const replies = createRedisReplies({
+    redis,
+    subscriber,
+    keyPrefix,
+    keepMs: config.replyKeepMs,
+    maxBytes: config.replyKeepMaxBytes,
+  });
   let closed = false;
   return {
     kind: 'redis',
@@ -57,9 +65,11 @@ export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks
     chatRateLimiter: createChatRateLimiter(config.chatRateLimit, { redis, keyPrefix }),
     sessionRateLimiter: createSessionRateLimiter(config.sessionRateLimit, { redis, keyPrefix }),
     routeLimitStore: redisRouteLimitStore(redis, keyPrefix),
+    replies,
     async close() {
       if (closed) return;
       closed = true;
+      await replies.close();
       await store.close();
       await broker.close();
       await redis.quit().catch(() => redis.disconnect());

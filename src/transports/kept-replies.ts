@@ -179,13 +179,14 @@ export class KeptReplies {
 
   /**
    * A new reply under `key`: it replaces an earlier one (which goes on for the readers it has).
-   * Undefined when maxReplies are kept: the reply is then not resumable.
+   * Undefined when maxReplies are kept: the reply is then not resumable. `mirror` makes the
+   * reply's copy for other instances, when it is kept.
    */
-  start(key: string, abandon: () => void, mirror?: ReplyMirror): KeptReply | undefined {
+  start(key: string, abandon: () => void, mirror?: () => ReplyMirror | undefined): KeptReply | undefined {
     const earlier = this.replies.get(key);
     if (!earlier && this.replies.size >= this.limits.maxReplies) return undefined;
     if (earlier?.ended) earlier.stopTimer();
-    const reply = new KeptReply(this, key, abandon, mirror);
+    const reply = new KeptReply(this, key, abandon, mirror?.());
     this.replies.set(key, reply);
     return reply;
   }

@@ -24,6 +24,8 @@ const base: EngineConfig = {
   sessionRateLimit: 2,
   ticketTtlMs: 30_000,
   timelineMaxEntries: 10_000,
+  replyKeepMs: 60_000,
+  replyKeepMaxBytes: 1024 * 1024,
 };
 const silent = { warn() {}, error() {} } as unknown as FastifyBaseLogger;
 

@@ -112,7 +112,11 @@ describe('kept replies', () => {
       drop: () => void mirrored.push('drop'),
     };
     let abandoned = 0;
-    const reply = replies.start('big', () => abandoned++, mirror)!;
+    const reply = replies.start(
+      'big',
+      () => abandoned++,
+      () => mirror,
+    )!;
     const a = reader();
     reply.attach(a.r);
     reply.append('0123456789');

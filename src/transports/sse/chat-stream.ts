@@ -6,7 +6,7 @@
  * so a repeat replaces the earlier part instead of adding one.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentMessage } from '../../agent-messages/types.js';
 import { ChatFailure } from '../../chat/chat-service.js';
 import { HeraldError, invalidRequest, toHeraldError } from '../../errors/catalogue.js';
@@ -129,6 +129,9 @@ function sseReader(sse: SseWriter): KeptReader {
   };
 }
 
+/** The name of an AI SDK chat's reply among its session's kept replies on Redis (src/engine/redis-replies.ts). */
+const nameOf = (chatId: string) => `c:${chatId}`;
+
 /** The response reads the kept reply until it ends or the client goes. */
 function follow(reply: KeptReply, sse: SseWriter): void {
   const reader = sseReader(sse);
@@ -136,10 +139,38 @@ function follow(reply: KeptReply, sse: SseWriter): void {
 }
 
 export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
-  // Replies in flight, kept so a client that lost its connection gets the rest (in memory, on
-  // this instance: docs/decisions.md, "Clients"); a finished one is forgotten at once.
+  // Replies in flight, kept so a client that lost its connection gets the rest (in memory, and
+  // on Redis for other instances: docs/decisions.md, "Clients"); a finished one is forgotten at once.
   const streams = new KeptReplies(keptLimits(app.herald.config), false);
   app.addHook('onClose', async () => streams.close());
+  const { replies } = app.herald;
+
+  /** The chat's reply made on another instance, read from Redis; false when there is none. */
+  async function followElsewhere(
+    request: FastifyRequest<{ Params: { chatId: string } }>,
+    reply: FastifyReply,
+  ) {
+    if (!replies) return false;
+    const session = await app.herald.sessions.findForChat(request.principal, request.params.chatId);
+    if (!session) return false;
+    let sse: SseWriter | undefined;
+    const open = () => {
+      sse ??= new SseWriter(reply, STREAM_HEADERS);
+      return sse;
+    };
+    const reading = await replies.read(session.id, nameOf(request.params.chatId), 0, {
+      part: (frame) => open().write(frame),
+      end(last) {
+        open().write(last);
+        open().end();
+      },
+      // No longer kept, or its maker went away: the stream ends without a finish, as a cut.
+      gone: () => open().end(),
+    });
+    if (!reading) return false;
+    open().onClose(() => reading.close());
+    return true;
+  }
 
   // useChat({ resume: true }) asks for the chat's active stream on load: the reply in flight
   // for this principal and chat id, from its start and then live, or 204 when there is none.
@@ -148,8 +179,8 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
     { config: { scope: 'chat', docs: { response: { 200: UI_MESSAGE_STREAM, 204: NO_STREAM } } } },
     async (request, reply) => {
       const stream = streams.get(keyOf(request.principal.sub, request.params.chatId));
-      if (!stream) return reply.code(204).send();
-      follow(stream, new SseWriter(reply, STREAM_HEADERS));
+      if (stream) follow(stream, new SseWriter(reply, STREAM_HEADERS));
+      else if (!(await followElsewhere(request, reply))) return reply.code(204).send();
       return reply;
     },
   );
@@ -160,9 +191,15 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
     '/api/chat/stream/:chatId/stop',
     { config: { scope: 'chat', docs: { response: { 204: STOPPED } } } },
     async (request, reply) => {
-      const stream = streams.get(keyOf(request.principal.sub, request.params.chatId));
-      if (!stream) throw new HeraldError('not_found', 'No reply in flight for this chat.');
-      stream.stop();
+      const { principal, params } = request;
+      const stream = streams.get(keyOf(principal.sub, params.chatId));
+      if (stream) stream.stop();
+      else {
+        // Made on another instance: it hears the stop over Redis.
+        const session = replies && (await app.herald.sessions.findForChat(principal, params.chatId));
+        if (!session || !(await replies!.stop(session.id, nameOf(params.chatId))))
+          throw new HeraldError('not_found', 'No reply in flight for this chat.');
+      }
       return reply.code(204).send();
     },
   );
@@ -215,10 +252,21 @@ export async function chatStreamRoutes(app: FastifyInstance): Promise<void> {
           // Only now is the message accepted: earlier errors still answer with an HTTP status.
           async begin(session, messageId) {
             sse = new SseWriter(reply, STREAM_HEADERS);
+            const chatKey = input.chatKey;
             kept =
-              input.chatKey === undefined
+              chatKey === undefined
                 ? undefined
-                : streams.start(keyOf(request.principal.sub, input.chatKey), () => abort.abort());
+                : streams.start(
+                    keyOf(request.principal.sub, chatKey),
+                    () => abort.abort(),
+                    () =>
+                      replies?.open(
+                        session.id,
+                        nameOf(chatKey),
+                        { stop: () => abort.abort(), touch: () => kept?.touch() },
+                        { keepEnded: false },
+                      ),
+                  );
             // A resumable reply goes on when its connection drops (until nobody reads it for
             // the keep time); any other reply ends with its connection.
             if (kept) follow(kept, sse);

@@ -46,6 +46,14 @@ const SOCKET_SCOPES: ReadonlySet<string> = new Set(['chat']);
 const keyOf = (sub: string, sessionId: string, messageId: string) =>
   `${sub}\u0000${sessionId}\u0000${messageId}`;
 
+/** The name of a WebSocket reply among its session's kept replies on Redis (src/engine/redis-replies.ts). */
+const nameOf = (messageId: string) => `m:${messageId}`;
+
+const notKept = () =>
+  new HeraldError('not_found', 'No reply to resume: it ended too long ago, or was never kept.', {
+    fields: ['replyTo'],
+  });
+
 /** A kept WebSocket reply's last part: the error frame that ended it (without replyTo), or '' when complete. */
 function endOf(error: HeraldError | undefined): string {
   if (!error) return '';
@@ -214,6 +222,8 @@ class ChatConnection {
   private abort: AbortController | undefined;
   /** The kept replies this socket reads, detached on close. */
   private readonly reading = new Map<KeptReply, KeptReader>();
+  /** The replies made on other instances this socket reads (Redis), closed on close. */
+  private readonly readingElsewhere = new Set<{ close(): void }>();
   private chats: Promise<unknown> = SETTLED;
   private control: Promise<unknown> = SETTLED;
 
@@ -300,6 +310,8 @@ class ChatConnection {
     this.abort?.abort();
     for (const [reply, reader] of this.reading) reply.detach(reader);
     this.reading.clear();
+    for (const reading of this.readingElsewhere) reading.close();
+    this.readingElsewhere.clear();
     this.detach?.();
     if (!this.channel) return;
     const { herald } = this.sockets;
@@ -371,12 +383,23 @@ class ChatConnection {
       }
       case 'resume_reply': {
         const { replyTo, offset } = parsed;
-        this.control = this.control.then(() => this.resumeReply(replyTo, offset));
+        this.control = this.control
+          .then(() => this.resumeReply(replyTo, offset))
+          .catch((err) => this.sendError(toHeraldError(err), replyTo));
         return;
       }
       case 'stop': {
-        const key = keyOf(this.principal.sub, this.session.id, parsed.replyTo);
-        this.control = this.control.then(() => this.sockets.inflight.get(key)?.abort());
+        const { replyTo } = parsed;
+        const key = keyOf(this.principal.sub, this.session.id, replyTo);
+        // Made here, or (on Redis) a resumable reply made on another instance.
+        const { replies } = this.sockets.herald;
+        this.control = this.control
+          .then(async () => {
+            const own = this.sockets.inflight.get(key);
+            if (own) own.abort();
+            else await replies?.stop(this.session.id, nameOf(replyTo));
+          })
+          .catch((err) => this.sendError(toHeraldError(err)));
         return;
       }
     }
@@ -396,20 +419,30 @@ class ChatConnection {
   }
 
   /** The rest of a kept reply from `offset`, or `not_found` naming `replyTo`. */
-  private resumeReply(replyTo: string, offset: number): void {
+  private async resumeReply(replyTo: string, offset: number): Promise<void> {
     if (!this.channel) return;
     const reply = this.sockets.replies.get(keyOf(this.principal.sub, this.session.id, replyTo));
     const reader = this.readerFor(replyTo);
-    if (!reply?.attach(reader, offset)) {
-      this.sendError(
-        new HeraldError('not_found', 'No reply to resume: it ended too long ago, or was never kept here.', {
-          fields: ['replyTo'],
-        }),
-        replyTo,
-      );
+    if (reply?.attach(reader, offset)) {
+      this.reading.set(reply, reader);
       return;
     }
-    this.reading.set(reply, reader);
+    // Made on another instance (Redis), or nowhere.
+    const { replies } = this.sockets.herald;
+    const elsewhere =
+      reply === undefined && replies
+        ? await replies.read(this.session.id, nameOf(replyTo), offset, {
+            ...reader,
+            // No longer kept, or its maker went away: the client has what it has.
+            gone: () => this.sendError(notKept(), replyTo),
+          })
+        : undefined;
+    if (!elsewhere) {
+      this.sendError(notKept(), replyTo);
+      return;
+    }
+    if (this.socket.readyState === OPEN) this.readingElsewhere.add(elsewhere);
+    else elsewhere.close();
   }
 
   private async runChat(f: Extract<ClientFrame, { type: 'chat' }>): Promise<void> {
@@ -419,7 +452,21 @@ class ChatConnection {
     // A chat with an id can be stopped; a resumable one also outlives the socket (kept-replies.ts).
     const key = f.id === undefined ? undefined : keyOf(this.principal.sub, this.session.id, f.id);
     const own = key === undefined ? undefined : new AbortController();
-    const kept = f.resumable && key ? this.sockets.replies.start(key, () => own!.abort()) : undefined;
+    const { replies } = this.sockets.herald;
+    const kept =
+      f.resumable && key
+        ? this.sockets.replies.start(
+            key,
+            () => own!.abort(),
+            () =>
+              replies?.open(
+                this.session.id,
+                nameOf(f.id!),
+                { stop: () => own!.abort(), touch: () => kept?.touch() },
+                { keepEnded: true },
+              ),
+          )
+        : undefined;
     if (kept) {
       const reader = this.readerFor(f.id!);
       kept.attach(reader, 0);
