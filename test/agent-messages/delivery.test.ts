@@ -3,11 +3,21 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { advance, fakeTimers } from '../support/fake-clock.js';
 import { useHarness } from '../support/harness.js';
+import type { WsClient } from '../support/ws-client.js';
 
 const h = useHarness();
 
 const isAgent = (f: { type?: string }) => f.type === 'agent_message';
+/** The ack timeout of the tests on fake timers (the default): only fake time reaches it. */
+const ACK_TIMEOUT_MS = 10_000;
+/** A ping answered: every frame the server sent before the pong has arrived. */
+const roundTrip = async (client: WsClient) => {
+  const from = client.frames.length;
+  client.send({ type: 'ping' });
+  await client.type('pong', from);
+};
 
 describe('agent messages over WebSocket', () => {
   it('sends the sanitization summary before the first chunk of its reply', async () => {
@@ -128,19 +138,32 @@ describe('agent messages over WebSocket', () => {
   it('redelivers an unacked message with attempt counting up, then dead-letters it and keeps it pending', async () => {
     const server = await h.start({
       ...AUTH_ENV,
-      HERALD_ACK_TIMEOUT_MS: '20',
+      HERALD_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
       HERALD_MAX_DELIVERY_ATTEMPTS: '3',
     });
     const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     const deadLettered = once(server.app.herald.router!.events, 'dead-letter');
+    fakeTimers();
     const res = await publish(server, {
       target: { sessionId: ready.sessionId },
       deliveryGuarantee: 'exactly-once',
     });
     expect(res.status).toBe(202);
+    await client.next((f) => isAgent(f) && f.attempt === 1);
+    // Not sent again a millisecond before its timeout; sent again at it, the timeout doubling.
+    await advance(ACK_TIMEOUT_MS - 1);
+    await roundTrip(client);
+    expect(client.frames.filter(isAgent)).toHaveLength(1);
+    await advance(1);
+    await client.next((f) => isAgent(f) && f.attempt === 2);
+    await advance(2 * ACK_TIMEOUT_MS - 1);
+    await roundTrip(client);
+    expect(client.frames.filter(isAgent)).toHaveLength(2);
+    await advance(1);
     const third = await client.next((f) => isAgent(f) && f.attempt === 3);
     expect(third.message.id).toBe(res.body.id);
     expect(client.frames.filter(isAgent).map((f) => f.attempt)).toEqual([1, 2, 3]);
+    await advance(4 * ACK_TIMEOUT_MS);
 
     const [dead, attempts] = await deadLettered;
     expect(dead.id).toBe(res.body.id);
@@ -160,10 +183,9 @@ describe('agent messages over WebSocket', () => {
   });
 
   it('does not redeliver a message acked before the ack timeout', async () => {
-    // Long enough for the ack to arrive first on a loaded machine; the test waits for the
-    // second message's redelivery, so it takes about two timeouts.
-    const server = await h.start({ ...AUTH_ENV, HERALD_ACK_TIMEOUT_MS: '400' });
+    const server = await h.start({ ...AUTH_ENV, HERALD_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS) });
     const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
+    fakeTimers();
     const a = await publish(server, {
       target: { sessionId: ready.sessionId },
       deliveryGuarantee: 'at-least-once',
@@ -171,12 +193,16 @@ describe('agent messages over WebSocket', () => {
     });
     const first = await client.next(isAgent);
     client.send({ type: 'ack', ids: [first.message.id] });
+    // A pong says every ack sent before it is done.
+    await roundTrip(client);
     // A second message that is not acked gets redelivered: by then the first would have been too.
     await publish(server, {
       target: { sessionId: ready.sessionId },
       deliveryGuarantee: 'at-least-once',
       content: 'b',
     });
+    await client.next((f) => isAgent(f) && f.message.content === 'b');
+    await advance(ACK_TIMEOUT_MS);
     await client.next((f) => isAgent(f) && f.message.content === 'b' && f.attempt === 2);
     expect(client.frames.filter((f) => isAgent(f) && f.message.id === a.body.id)).toHaveLength(1);
   });

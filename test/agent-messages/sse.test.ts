@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { advance, fakeTimers } from '../support/fake-clock.js';
 import { useHarness } from '../support/harness.js';
 import type { TestServer } from '../support/server.js';
 import { SseReader } from '../support/sse.js';
@@ -27,11 +28,13 @@ const publishTo = (s: TestServer, sessionId: string, content: string) =>
 
 describe('agent message SSE stream', () => {
   it('sends stored and new messages as agent_message events with id = seq, and resumes after Last-Event-ID', async () => {
-    const server = await h.start({ ...AUTH_ENV, HERALD_SSE_HEARTBEAT_MS: '20' });
+    const server = await h.start(AUTH_ENV);
     const chat = await server.request('POST', '/api/chat', { token: KEYS.alice, body: { message: 'hi' } });
     const sessionId = chat.body.sessionId;
     await publishTo(server, sessionId, 'one');
 
+    // The heartbeat's interval, armed by the stream, on fake timers: only the test moves it.
+    fakeTimers();
     const first = await stream(server, sessionId);
     expect(first.status).toBe(200);
     const e1 = await first.next((e) => JSON.parse(e.data).content === 'one');
@@ -40,10 +43,13 @@ describe('agent message SSE stream', () => {
     const e2 = await first.next((e) => JSON.parse(e.data).content === 'two');
     expect(e2.id).toBe('2');
     expect(JSON.parse(e2.data)).toMatchObject({ seq: 2, sessionId, role: 'assistant' });
-    // Heartbeat comments keep the stream open.
+    // Heartbeat comments keep the stream open: one each HERALD_SSE_HEARTBEAT_MS (15 s).
     const seen = first.comments;
+    await advance(15_000);
+    await first.waitForComments(seen + 1);
+    await advance(15_000);
     await first.waitForComments(seen + 2);
-    expect(first.comments).toBeGreaterThanOrEqual(seen + 2);
+    expect(first.comments).toBe(seen + 2);
     first.close();
 
     await publishTo(server, sessionId, 'three');

@@ -3,12 +3,15 @@
  * owner or an admin), and dead letters pruned after HERALD_DEAD_LETTER_RETENTION_MS.
  */
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { advance, fakeTimers } from '../support/fake-clock.js';
 import { useHarness } from '../support/harness.js';
 
 const h = useHarness();
+/** HERALD_ACK_TIMEOUT_MS's default: the dead letters here come at it, on fake time. */
+const ACK_TIMEOUT_MS = 10_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('health', () => {
@@ -41,11 +44,7 @@ describe('health', () => {
 
 describe('deleting a session', () => {
   it("erases the owner's session and all it holds, closes its sockets, and touches nothing else", async () => {
-    const server = await h.start({
-      ...AUTH_ENV,
-      HERALD_ACK_TIMEOUT_MS: '20',
-      HERALD_MAX_DELIVERY_ATTEMPTS: '1',
-    });
+    const server = await h.start({ ...AUTH_ENV, HERALD_MAX_DELIVERY_ATTEMPTS: '1' });
     const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     const sessionId: string = ready.sessionId;
     const other = await server.request('POST', '/api/chat', {
@@ -53,8 +52,13 @@ describe('deleting a session', () => {
       body: { message: 'keep me' },
     });
     const dead = once(server.app.herald.router!.events, 'dead-letter');
+    // Dead-lettered at its ack timeout, on fake time.
+    fakeTimers();
     const published = await publish(server, { target: { sessionId }, deliveryGuarantee: 'at-least-once' });
+    await client.type('agent_message');
+    await advance(ACK_TIMEOUT_MS);
     await dead;
+    vi.useRealTimers();
     const letters = () => server.request('GET', '/api/admin/dead-letters', { token: KEYS.admin });
     expect((await letters()).body.deadLetters.map((l: { message: { id: string } }) => l.message.id)).toEqual([
       published.body.id,
@@ -114,14 +118,15 @@ describe('dead letter retention', () => {
     const server = await h.start(
       {
         ...AUTH_ENV,
-        HERALD_ACK_TIMEOUT_MS: '20',
         HERALD_MAX_DELIVERY_ATTEMPTS: '1',
         HERALD_DEAD_LETTER_RETENTION_MS: String(2 * DAY_MS),
       },
       { now: () => now },
     );
-    const { ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
+    const { client, ready } = await h.connect(server.wsUrl, { token: KEYS.alice });
     const router = server.app.herald.router!;
+    // Each message is dead-lettered at its ack timeout, on fake time.
+    fakeTimers();
     const deadLetter = async (content: string) => {
       const dead = once(router.events, 'dead-letter');
       const res = await publish(server, {
@@ -130,6 +135,8 @@ describe('dead letter retention', () => {
         deliveryGuarantee: 'at-least-once',
       });
       expect(res.status).toBe(202);
+      await client.next((f) => f.type === 'agent_message' && f.message.id === res.body.id);
+      await advance(ACK_TIMEOUT_MS);
       await dead;
     };
     await deadLetter('old');

@@ -4,7 +4,7 @@
  * every client (in parallel), then every server, so each test releases its sockets and temp files
  * even when it fails half-way. A server the test already closed itself is not closed again.
  */
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { startServer, type TestServer } from './server.js';
 import { connect, type WsClient } from './ws-client.js';
 
@@ -20,6 +20,8 @@ export function useHarness(): Harness {
   const servers: TestServer[] = [];
 
   afterEach(async () => {
+    // A test on fake timers (support/fake-clock.ts) must not leave closing to a clock that stands still.
+    vi.useRealTimers();
     await Promise.all(clients.splice(0).map((c) => c.close()));
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });

@@ -1,10 +1,22 @@
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { JWT_CLOCK_TOLERANCE_S } from '../../src/auth/jwt.js';
+import { MAX_TIMER_MS } from '../../src/config/config.js';
 import { AUTH_ENV, jwt, KEYS } from '../support/auth.js';
+import { advance, fakeTimers } from '../support/fake-clock.js';
 import { useHarness } from '../support/harness.js';
 import { WsClient } from '../support/ws-client.js';
 
 const h = useHarness();
+/** HERALD_WS_PING_INTERVAL_MS's default; the tests on fake timers move time by it. */
+const PING_INTERVAL_MS = 30_000;
+/** A ping frame answered: the server has read every frame the client sent before it. */
+const roundTrip = async (client: WsClient) => {
+  const from = client.frames.length;
+  client.send({ type: 'ping' });
+  await client.type('pong', from);
+};
 
 describe('GET /ws/chat', () => {
   it('sends ready, then typing, chunks with replyTo and complete for a chat frame', async () => {
@@ -165,8 +177,16 @@ describe('GET /ws/chat', () => {
 
   it('authenticates with a JWT and closes with 1008 when it expires', async () => {
     const server = await h.start(AUTH_ENV);
-    const token = await jwt('carol', 'chat', Math.floor(Date.now() / 1000) + 2);
+    fakeTimers({ intervals: false });
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const token = await jwt('carol', 'chat', exp);
     const { client } = await h.connect(server.wsUrl, { token });
+    // Its expiry, with the tolerance for clock skew, less a millisecond: still open.
+    const expiresInMs = (exp + JWT_CLOCK_TOLERANCE_S) * 1000 - Date.now();
+    await advance(expiresInMs - 1);
+    await roundTrip(client);
+    expect(client.closeCode).toBeUndefined();
+    await advance(1);
     expect(await client.next((f) => f.code === 'unauthorized')).toMatchObject({
       type: 'error',
       error: 'The token expired.',
@@ -174,36 +194,53 @@ describe('GET /ws/chat', () => {
     expect(await client.closed()).toBe(1008);
   });
 
-  it('keeps a socket whose JWT expires after the longest timer (24.8 days)', async () => {
+  it('keeps a socket whose JWT expires after the longest timer (24.8 days), and closes it at its expiry', async () => {
     const server = await h.start(AUTH_ENV);
+    fakeTimers({ intervals: false });
     const token = await jwt('carol', 'chat', '60d');
     const { client } = await h.connect(server.wsUrl, { token });
+    // The longest timer fires and is armed again for the rest.
+    await advance(MAX_TIMER_MS + 1);
     client.send({ type: 'chat', id: 'm_long', message: 'still here?' });
     await client.next((f) => f.type === 'complete');
-    client.send({ type: 'ping' });
-    await client.type('pong');
+    await roundTrip(client);
     expect(client.frames.some((f) => f.type === 'error')).toBe(false);
     expect(client.closeCode).toBeUndefined();
+    await advance(60 * 86_400_000 + JWT_CLOCK_TOLERANCE_S * 1000 - MAX_TIMER_MS);
+    expect(await client.next((f) => f.code === 'unauthorized')).toMatchObject({
+      error: 'The token expired.',
+    });
+    expect(await client.closed()).toBe(1008);
   });
 
-  it('drops a peer that does not answer pings', async () => {
-    const server = await h.start({ ...AUTH_ENV, HERALD_WS_PING_INTERVAL_MS: '50' });
+  it('drops a peer that does not answer pings, at the sweep after the one that pinged it', async () => {
+    const server = await h.start(AUTH_ENV);
+    fakeTimers();
     // A peer that never answers pings.
     const client = h.track(new WsClient(server.wsUrl, { token: KEYS.alice, autoPong: false }));
     await client.open();
     await client.type('ready');
+    const pinged = once(client.socket, 'ping');
+    await advance(PING_INTERVAL_MS);
+    await pinged;
+    await roundTrip(client);
+    expect(client.closeCode).toBeUndefined();
+    await advance(PING_INTERVAL_MS);
     expect(await client.closed()).toBe(1006);
   });
 
   it('keeps a peer that answers pings', async () => {
-    const server = await h.start({ ...AUTH_ENV, HERALD_WS_PING_INTERVAL_MS: '20' });
+    const server = await h.start(AUTH_ENV);
+    fakeTimers();
     const { client } = await h.connect(server.wsUrl, { token: KEYS.alice });
-    let pings = 0;
-    await new Promise<void>((resolve) =>
-      client.socket.on('ping', () => {
-        if (++pings === 5) resolve();
-      }),
-    );
+    for (let sweep = 0; sweep < 5; sweep++) {
+      const pinged = once(client.socket, 'ping');
+      await advance(PING_INTERVAL_MS);
+      await pinged;
+      // Its pong (sent on the ping, before this frame) has reached the server.
+      await roundTrip(client);
+    }
+    expect(client.closeCode).toBeUndefined();
     expect(client.socket.readyState).toBe(WebSocket.OPEN);
   });
 });

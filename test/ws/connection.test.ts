@@ -3,15 +3,19 @@
  * upgrade request is not kept, one ping sweep drops only the silent peers, and closing a
  * socket gives back everything it held (gauge, shutdown set, sweep).
  */
+import { once } from 'node:events';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/agent-messages/schema.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { advance, fakeTimers } from '../support/fake-clock.js';
 import { useHarness } from '../support/harness.js';
 import { WsClient } from '../support/ws-client.js';
 
 const h = useHarness();
+/** HERALD_WS_PING_INTERVAL_MS's default; the test on fake timers moves time by it. */
+const PING_INTERVAL_MS = 30_000;
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -89,21 +93,27 @@ describe('a /ws/chat connection', () => {
   });
 
   it('drops only the peers that miss a ping of the sweep', async () => {
-    const server = await h.start({ ...AUTH_ENV, HERALD_WS_PING_INTERVAL_MS: '30' });
+    const server = await h.start(AUTH_ENV);
+    fakeTimers();
     const answering = await h.connect(server.wsUrl, { token: KEYS.alice });
     const silent = h.track(new WsClient(server.wsUrl, { token: KEYS.alice, autoPong: false }));
     await silent.open();
     await silent.type('ready');
+    const sweep = async () => {
+      const pinged = once(answering.client.socket, 'ping');
+      await advance(PING_INTERVAL_MS);
+      await pinged;
+      // The answering peer's pong (sent on the ping, before this frame) has reached the server.
+      answering.client.send({ type: 'ping' });
+      await answering.client.next((f) => f.type === 'pong', answering.client.frames.length);
+    };
+    await sweep();
+    expect(silent.closeCode).toBeUndefined();
+    await sweep();
     expect(await silent.closed()).toBe(1006);
-    // The answering peer saw pings over the same time and is still there.
-    let pings = 0;
-    await new Promise<void>((resolve) =>
-      answering.client.socket.on('ping', () => {
-        if (++pings === 3) resolve();
-      }),
-    );
-    answering.client.send({ type: 'ping' });
-    expect(await answering.client.type('pong')).toEqual({ type: 'pong' });
+    // The answering peer is still there, sweep after sweep.
+    await sweep();
+    await sweep();
     expect(answering.client.closeCode).toBeUndefined();
   });
 
