@@ -8,7 +8,13 @@
  * Types only come from the protocol module, so the bundle holds no dependency: WebSocket and
  * fetch are the platform's, or injected (`ws` in Node 20).
  */
-import type { AgentMessage, ChatResponse, ErrorCode, ListResponse, ServerFrame } from '../protocol/index.js';
+import type {
+  AgentMessage,
+  ErrorCode,
+  ListResponse,
+  ServerFrame,
+  TimelineResponse,
+} from '../protocol/index.js';
 import { ClientState, defaultStorage, type HeraldStorage } from './storage.js';
 
 /** The connection's state, as a string. */
@@ -487,10 +493,11 @@ export class HeraldClient {
     }
   }
 
-  /** Stops the reply to `replyTo` (WebSocket only): send() then resolves with the partial text. */
+  /** Stops the reply to `replyTo`: send() then resolves with the partial text. */
   stop(replyTo: string): void {
     const socket = this.socket;
-    if (socket && socket.readyState === OPEN) socket.send(JSON.stringify({ type: 'stop', replyTo }));
+    if (this.mode === 'http') void this.raw('POST', `${streamPath(replyTo)}/stop`).catch(() => {});
+    else if (socket && socket.readyState === OPEN) socket.send(JSON.stringify({ type: 'stop', replyTo }));
   }
 
   private onFrame(frame: ServerFrame): void {
@@ -605,7 +612,8 @@ export class HeraldClient {
 
   // ---- HTTP fallback ------------------------------------------------------------------------
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** A call; an answer that is not 2xx throws the error it carries. */
+  private async raw(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = this.headers(await this.bearer());
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
@@ -619,7 +627,11 @@ export class HeraldClient {
       throw toClientError(err);
     }
     if (!res.ok) throw await this.httpError(res);
-    return (await res.json()) as T;
+    return res;
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.raw(method, path, body)).json()) as T;
   }
 
   private async httpError(res: Response): Promise<HeraldClientError> {
@@ -643,6 +655,68 @@ export class HeraldClient {
     });
   }
 
+  /**
+   * Reads a UI message stream into the reply: parts from its start, the text past what `r` has
+   * (a resumed stream starts over). True when it ended (`[DONE]`), false when it broke off;
+   * throws the error part's error.
+   */
+  private async readStream(r: PendingReply, res: Response): Promise<boolean> {
+    let skip = r.text.length;
+    let buffer = '';
+    const decoder = new TextDecoder();
+    const reader = res.body!.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return false;
+        buffer += decoder.decode(value, { stream: true });
+        const events = buffer.split('\n\n');
+        buffer = events.pop()!;
+        for (const event of events) {
+          if (!event.startsWith('data: ')) continue;
+          const data = event.slice(6);
+          if (data === '[DONE]') return true;
+          const part = JSON.parse(data);
+          if (part.type === 'start') this.state.setSession(part.messageMetadata.sessionId);
+          else if (part.type === 'data-agent-message') this.deliver(part.data);
+          else if (part.type === 'error') {
+            const [code, ...why] = String(part.errorText).split(': ');
+            throw new HeraldClientError(code as ErrorCode, why.join(': '), {
+              replyTo: r.id,
+              partial: r.text,
+            });
+          } else if (part.type === 'text-delta') {
+            const content = String(part.delta).slice(skip);
+            skip = Math.max(0, skip - part.delta.length);
+            if (content === '') continue;
+            r.text += content;
+            this.emit('chunk', { replyTo: r.id, content });
+          }
+        }
+        this.flushAcks();
+      }
+    } catch (err) {
+      if (err instanceof HeraldClientError) throw err;
+      return false;
+    } finally {
+      this.flushAcks();
+    }
+  }
+
+  private timeline(): Promise<TimelineResponse> {
+    return this.request('GET', `/api/sessions/${encodeURIComponent(this.state.sessionId ?? '')}/messages`);
+  }
+
+  /** A reply that ended while its stream was cut, from the timeline: true when whole there, else throws `cut`. */
+  private fromTimeline(r: PendingReply, timeline: TimelineResponse, cut: HeraldClientError): boolean {
+    const entry = timeline.messages.findLast((m) => m.kind === 'reply' && m.replyTo === r.id);
+    if (entry?.kind !== 'reply' || entry.incomplete || !entry.text.startsWith(r.text)) throw cut;
+    const content = entry.text.slice(r.text.length);
+    r.text = entry.text;
+    if (content !== '') this.emit('chunk', { replyTo: r.id, content });
+    return true;
+  }
+
   private startPolling(): void {
     clearTimeout(this.timer);
     this.becameReady(ConnectionState.Polling);
@@ -664,11 +738,20 @@ export class HeraldClient {
     void poll();
   }
 
+  /**
+   * A chat over HTTP: `POST /api/chat/stream` with the message id as the AI SDK chat id, so the
+   * reply is kept past a cut; a stream that breaks off is resumed by the chat's resume GET (its
+   * text from the length already received), or, when the reply ended meanwhile, read from the
+   * session's timeline.
+   */
   private async chatOverHttp(r: PendingReply): Promise<void> {
     r.sent = true;
     const ack = [...this.acks].slice(0, ACK_BATCH);
     for (const id of ack) this.acks.delete(id);
-    const body: Record<string, unknown> = { message: r.message, id: r.id };
+    const body: Record<string, unknown> = {
+      id: r.id,
+      messages: [{ id: r.id, role: 'user', parts: [{ type: 'text', text: r.message }] }],
+    };
     if (this.state.sessionId) body.sessionId = this.state.sessionId;
     if (ack.length > 0) body.ack = ack;
     const remove = () => {
@@ -676,12 +759,33 @@ export class HeraldClient {
       if (at >= 0) this.replies.splice(at, 1);
     };
     try {
-      const res = await this.request<ChatResponse>('POST', '/api/chat', body);
-      this.state.setSession(res.sessionId);
-      for (const m of res.agent_messages) this.deliver(m);
+      let whole = await this.readStream(r, await this.raw('POST', '/api/chat/stream', body));
+      for (let attempt = 0; !whole; attempt++) {
+        const cut = new HeraldClientError(
+          'interrupted',
+          'The connection dropped before the reply was whole.',
+          {
+            replyTo: r.id,
+            partial: r.text,
+          },
+        );
+        if (this.stopped || attempt >= 5) throw cut;
+        const { baseMs = 500, maxMs = 30_000 } = this.opts.backoff ?? {};
+        await new Promise((ok) =>
+          setTimeout(ok, backoffDelay(attempt, baseMs, maxMs, this.opts.random ?? Math.random)),
+        );
+        try {
+          const res = await this.raw('GET', `${streamPath(r.id)}/stream`);
+          whole =
+            res.status === 204
+              ? this.fromTimeline(r, await this.timeline(), cut)
+              : await this.readStream(r, res);
+        } catch (err) {
+          if (err === cut || (err as HeraldClientError).code !== 'network') throw err;
+        }
+      }
       remove();
-      const reply: Reply = { replyTo: r.id, text: res.response, sessionId: res.sessionId };
-      this.emit('chunk', { replyTo: r.id, content: res.response });
+      const reply: Reply = { replyTo: r.id, text: r.text, sessionId: this.state.sessionId ?? '' };
       this.emit('reply', reply);
       r.resolve(reply);
     } catch (err) {
@@ -694,6 +798,9 @@ export class HeraldClient {
     }
   }
 }
+
+/** The AI SDK chat routes of a reply sent over HTTP (its message id is its chat id). */
+const streamPath = (id: string) => `/api/chat/stream/${encodeURIComponent(id)}`;
 
 function toClientError(err: unknown): HeraldClientError {
   if (err instanceof HeraldClientError) return err;

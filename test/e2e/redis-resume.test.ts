@@ -10,10 +10,10 @@ import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessa
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ModelAgent } from '../../src/agents/model-agent.js';
 import { HeraldClient, type WebSocketConstructor } from '../../src/client/index.js';
 import { memoryStorage } from '../../src/client/storage.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { type Drip, dripAgent } from '../support/drip-agent.js';
 import { useHarness } from '../support/harness.js';
 import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
 import type { TestServer } from '../support/server.js';
@@ -23,40 +23,6 @@ requireRedisInCi(hasRedis, 'resumable replies across instances');
 
 const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
 const WHOLE = CHUNKS.join('');
-
-/** A model that yields the next chunk each time the test calls `release()`; `made` counts the chunks yielded. */
-function dripAgent(chunks: string[]) {
-  let permits = 0;
-  let wake: (() => void) | undefined;
-  const state = { made: 0 };
-  const agent: ModelAgent = {
-    name: 'drip',
-    async *reply(request) {
-      for (const chunk of chunks) {
-        while (permits === 0) {
-          if (request.signal.aborted) return;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            request.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-        }
-        if (request.signal.aborted) return;
-        permits--;
-        state.made++;
-        yield chunk;
-      }
-    },
-  };
-  return {
-    agent,
-    state,
-    release(n = 1) {
-      permits += n;
-      wake?.();
-      wake = undefined;
-    },
-  };
-}
 
 const transport = (s: TestServer) =>
   new DefaultChatTransport({
@@ -95,7 +61,7 @@ describe.skipIf(!hasRedis)('resumable replies across instances (Redis)', () => {
   }
 
   /** Sends a chat on A and reads it until `deltas` text deltas came, then cuts the connection. */
-  async function cutAfter(a: TestServer, drip: ReturnType<typeof dripAgent>, chatId: string, deltas: number) {
+  async function cutAfter(a: TestServer, drip: Drip, chatId: string, deltas: number) {
     const cut = new AbortController();
     const stream = await transport(a).sendMessages({
       chatId,
