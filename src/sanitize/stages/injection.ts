@@ -360,6 +360,76 @@ const HOMOGLYPHS: Record<string, string> = {
   υ: 'u',
   χ: 'x',
 };
+/** `[a-z0-9@$!]`: the characters of a word written in leetspeak. */
+const isLeetRunChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 64 || c === 36 || c === 33;
+/** `[A-Za-z0-9+/_-]`: the characters of a base64 (or base64url) block. */
+const isBase64Char = (c: number): boolean =>
+  (c >= 97 && c <= 122) ||
+  (c >= 65 && c <= 90) ||
+  (c >= 48 && c <= 57) ||
+  c === 43 ||
+  c === 47 ||
+  c === 95 ||
+  c === 45;
+/** Shortest base64 block worth decoding. */
+const MIN_BLOCK = 20;
+
+/**
+ * The base64 blocks of `text`, in order: each maximal run of MIN_BLOCK or more base64 characters
+ * with up to two `=` after it (the matches of `/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,2}/g`).
+ * Such a run covers one of any MIN_BLOCK positions in a row, so only every MIN_BLOCK-th character is
+ * looked at where there is none (prose: a few words apiece), instead of trying the pattern at each.
+ */
+export function* base64Blocks(text: string): Generator<string> {
+  for (let probe = MIN_BLOCK - 1; probe < text.length; ) {
+    if (!isBase64Char(text.charCodeAt(probe))) {
+      probe += MIN_BLOCK;
+      continue;
+    }
+    let start = probe;
+    while (start > 0 && isBase64Char(text.charCodeAt(start - 1))) start--;
+    let end = probe + 1;
+    while (end < text.length && isBase64Char(text.charCodeAt(end))) end++;
+    if (end - start >= MIN_BLOCK) {
+      let padded = end;
+      while (padded < end + 2 && text.charCodeAt(padded) === 61) padded++;
+      yield text.slice(start, padded);
+    }
+    // The next run starts after `end` (not a base64 character); one of MIN_BLOCK covers end + MIN_BLOCK.
+    probe = end + MIN_BLOCK;
+  }
+}
+
+const leetTrigger = /[0-9@$]/g;
+const hasLetter = /[a-z]/;
+const leetChar = /[0-9@$!]/g;
+
+/**
+ * Leetspeak read as letters: in each run of `[a-z0-9@$!]` that holds a digit, `@` or `$` and a
+ * letter, the digits and symbols replaced by the letters they stand for. The runs are found from
+ * their digits and symbols (most text has few), not by trying a pattern at every word: the same
+ * as `v.replace(/(?<![a-z0-9@$!])[a-z0-9@$!]*[0-9@$][a-z0-9@$!]*\/g, …)`, which cost 3 µs per
+ * 1,000 characters of prose.
+ */
+export function readLeet(v: string): string {
+  let out = '';
+  let pos = 0;
+  leetTrigger.lastIndex = 0;
+  for (let m = leetTrigger.exec(v); m !== null; m = leetTrigger.exec(v)) {
+    let start = m.index;
+    while (start > 0 && isLeetRunChar(v.charCodeAt(start - 1))) start--;
+    let end = m.index + 1;
+    while (end < v.length && isLeetRunChar(v.charCodeAt(end))) end++;
+    leetTrigger.lastIndex = end;
+    const run = v.slice(start, end);
+    if (!hasLetter.test(run)) continue;
+    out += v.slice(pos, start) + run.replace(leetChar, (c) => LEET[c] ?? c);
+    pos = end;
+  }
+  return pos === 0 ? v : out + v.slice(pos);
+}
+
 /** Most base64 blocks a message may have decoded, and their longest length. */
 const MAX_DECODED_BLOCKS = 8;
 const MAX_BLOCK = 8192;
@@ -413,17 +483,16 @@ export function createInjectionStage(): Stage {
   const anyTag = anyOf(SIGNALS.filter((s) => s.kind === 'system_tag'));
   const anyText = anyOf(SIGNALS.filter((s) => s.kind !== 'system_tag'));
   const spaced = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][ .\-_]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
-  const leetWord = /(?<![a-z0-9@$!])[a-z0-9@$!]*[0-9@$][a-z0-9@$!]*/g;
-  const hasLetter = /[a-z]/;
-  const leetChar = /[0-9@$!]/g;
   const homoglyph = /[авекмнорстухіјѕαβειινορτυχ]/g;
   const anyHomoglyph = /[авекмнорстухіјѕαβειινορτυχ]/;
   const letters = /[\p{L}\p{M}]+/gu;
   const latin = /[a-z]/;
-  const base64Block = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,2}/g;
   const printable = /^[\x20-\x7E\t\r\n\u00A0-\uFFFF]*$/;
 
+  /** Anything `view` could change besides the case: a control or non-ASCII character. */
+  const unusual = /[^\t\n\r\x20-\x7E]/;
   const view = (original: string): string => {
+    if (!unusual.test(original)) return original.toLowerCase();
     let v = original;
     if (nonAscii.test(v)) v = v.normalize('NFKC');
     if (v.includes('\x1B') || v.includes('\x9B')) v = v.replace(ansi, '');
@@ -454,7 +523,7 @@ export function createInjectionStage(): Stage {
       run.replace(/([\p{L}\p{N}])[ .\-_](?=[\p{L}\p{N}])/gu, '$1'),
     );
     if (out.includes('  ')) out = out.replace(/ {2,}/g, ' ');
-    out = out.replace(leetWord, (w) => (hasLetter.test(w) ? w.replace(leetChar, (c) => LEET[c] ?? c) : w));
+    out = readLeet(out);
     if (anyHomoglyph.test(out)) {
       out = out.replace(letters, (w) =>
         latin.test(w) && anyHomoglyph.test(w) ? w.replace(homoglyph, (c) => HOMOGLYPHS[c] ?? c) : w,
@@ -466,9 +535,8 @@ export function createInjectionStage(): Stage {
   /** Base64 blocks that decode to text, decoded (at most MAX_DECODED_BLOCKS). */
   const decoded = (original: string): string => {
     const out: string[] = [];
-    for (const m of original.matchAll(base64Block)) {
+    for (const block of base64Blocks(original)) {
       if (out.length >= MAX_DECODED_BLOCKS) break;
-      const block = m[0];
       if (block.length > MAX_BLOCK || !/[A-Z]/.test(block) || !/[a-z]/.test(block)) continue;
       const text = Buffer.from(block, 'base64').toString('utf8');
       if (text.length >= 8 && printable.test(text) && /[a-z]{3,}\s+[a-z]{2,}/i.test(text)) out.push(text);

@@ -465,7 +465,9 @@ export function createMarkupStage(
       let stable = false;
       for (let i = 0; i < MAX_CYCLES && !stable; i++) {
         const next = cycle(out, false);
-        stable = next === out;
+        // A cycle changes nothing in text with no `<` and no script URL (as `run` returns at once on
+        // such text), so there is no need to run one more to see it.
+        stable = next === out || (!next.includes('<') && !scriptScheme.test(next));
         out = next;
       }
       if (!stable) out = cycle(out, true);

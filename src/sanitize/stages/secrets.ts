@@ -40,6 +40,28 @@ interface Rule {
    * look-behind cannot be searched for a literal, so they would be tried at every position.
    */
   hint?: RegExp;
+  /**
+   * A literal every match starts with: the pattern is then tried, sticky, only where the literal
+   * occurs (the same matches as a global search, which would try its look-behind at every position).
+   */
+  startsWith?: string;
+}
+
+/**
+ * The matches of a global pattern in `text` when each one starts with `literal`: the pattern
+ * (`sticky`, its sticky copy) tried only where `literal` occurs, giving what a global search gives.
+ */
+export function* matchesFrom(text: string, sticky: RegExp, literal: string): Generator<RegExpExecArray> {
+  for (let at = text.indexOf(literal); at !== -1; ) {
+    sticky.lastIndex = at;
+    const m = sticky.exec(text);
+    if (m !== null && m[0].length > 0) {
+      yield m;
+      at = text.indexOf(literal, m.index + m[0].length);
+    } else {
+      at = text.indexOf(literal, at + 1);
+    }
+  }
 }
 
 const hasDigitAndLetter = (value: string): boolean => /\d/.test(value) && /[a-z]/i.test(value);
@@ -127,7 +149,7 @@ const XML_ATTR = /\b(?:key|name)[ \t]*=[ \t]*"([^"\r\n<>]{1,60})"[ \t]+value[ \t
 /** XML: `<password>…</password>`, `<ApiKey>…</ApiKey>`. */
 const XML_ELEMENT = /<([A-Za-z][\w.-]{0,60})>([^<\r\n]{1,200})<\/\1>/g;
 /** Credentials in a URL of any scheme: group 1 the password (`postgres://app:PW@db`, `redis://:PW@localhost`). */
-const URL_CREDENTIALS =
+export const URL_CREDENTIALS =
   /(?<=(?<![\w+.-])[a-z][a-z0-9+.-]{1,30}):\/\/[^\s/?#@:"'<>]{0,256}:([^\s/@"'<>]{1,256})(?=@[\w[])/gi;
 /** In prose: "my password is …", "the wifi password is …". */
 const PROSE_PASSWORD = /\bpass(?:word|phrase|code)?[ \t]+(?:is|was)[ \t]*:?[ \t]+["'“]?([^\s"'”]+)/gi;
@@ -152,7 +174,7 @@ export function createSecretScanner(): SecretScanner {
   // Every token class is a single character class under a single quantifier: linear matching.
   const rules: Rule[] = [
     { kind: 'jwt', re: /(?<![\w-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
-    { kind: 'url_credentials', re: URL_CREDENTIALS, accept: isPasswordValue, hint: /@/ },
+    { kind: 'url_credentials', re: URL_CREDENTIALS, accept: isPasswordValue, hint: /@/, startsWith: '://' },
     { kind: 'aws_access_key', re: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g },
     {
       kind: 'aws_secret_key',
@@ -200,6 +222,9 @@ export function createSecretScanner(): SecretScanner {
     { kind: 'api_key', re: AUTH_SCHEME, accept: isTokenValue, hint: /(?:token|api-?key|basic)[ \t]/i },
     { kind: 'password', re: CLI_PASSWORD, accept: isPasswordValue, hint: /mysql|redis-cli/ },
   ];
+  const sticky = rules.map((rule) =>
+    rule.startsWith ? new RegExp(rule.re.source, `${rule.re.flags.replace('g', '')}y`) : undefined,
+  );
   const keyBegin = /-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----/g;
   const keyEnd = /-----END (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----/g;
   // The body of a block whose END line is missing (a truncated paste): the rest of the BEGIN line,
@@ -280,7 +305,9 @@ export function createSecretScanner(): SecretScanner {
     privateKeys(text, found);
     rules.forEach((rule, rank) => {
       if (rule.hint && !rule.hint.test(text)) return;
-      for (const m of text.matchAll(rule.re)) {
+      const from = sticky[rank];
+      const all = from && rule.startsWith ? matchesFrom(text, from, rule.startsWith) : text.matchAll(rule.re);
+      for (const m of all) {
         const value = m[1] ?? m[0];
         if (isPlaceholder(value) || (rule.accept && !rule.accept(value))) continue;
         const start = m.index + (m[0].length - value.length);
