@@ -493,6 +493,28 @@ export class HeraldClient {
     }
   }
 
+  /**
+   * Follows a reply sent earlier (by a page before its reload, say) that may still be in flight:
+   * the chunks past `text` (what the application has of it) arrive as events, and the promise
+   * resolves with the whole reply, or rejects with `interrupted` when Herald no longer has it.
+   */
+  resume(replyTo: string, text = ''): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const pending: PendingReply = {
+        id: replyTo,
+        message: '',
+        text,
+        sent: true,
+        cut: true,
+        resolve,
+        reject,
+      };
+      this.replies.push(pending);
+      if (this.mode === 'http') void this.chatOverHttp(pending, true);
+      else if (this.current === ConnectionState.Connected) this.resumeReplies();
+    });
+  }
+
   /** Stops the reply to `replyTo`: send() then resolves with the partial text. */
   stop(replyTo: string): void {
     const socket = this.socket;
@@ -744,9 +766,9 @@ export class HeraldClient {
    * text from the length already received), or, when the reply ended meanwhile, read from the
    * session's timeline.
    */
-  private async chatOverHttp(r: PendingReply): Promise<void> {
+  private async chatOverHttp(r: PendingReply, resume = false): Promise<void> {
     r.sent = true;
-    const ack = [...this.acks].slice(0, ACK_BATCH);
+    const ack = resume ? [] : [...this.acks].slice(0, ACK_BATCH);
     for (const id of ack) this.acks.delete(id);
     const body: Record<string, unknown> = {
       id: r.id,
@@ -759,7 +781,7 @@ export class HeraldClient {
       if (at >= 0) this.replies.splice(at, 1);
     };
     try {
-      let whole = await this.readStream(r, await this.raw('POST', '/api/chat/stream', body));
+      let whole = !resume && (await this.readStream(r, await this.raw('POST', '/api/chat/stream', body)));
       for (let attempt = 0; !whole; attempt++) {
         const cut = new HeraldClientError(
           'interrupted',

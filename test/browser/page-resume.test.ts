@@ -112,4 +112,36 @@ describe.skipIf(!hasChromium)('built-in page on herald/client (Chromium)', () =>
       await context.close();
     }
   });
+
+  it('follows a reply still in flight after a reload: the text so far, then the rest, once', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(server.url);
+      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+      await page.fill('[data-testid="input"]', 'count to six, again');
+      await page.press('[data-testid="input"]', 'Enter');
+      drip.release(3);
+      const reply = page.locator('[data-kind="reply"]');
+      await expect.poll(() => reply.textContent(), { timeout: 5000 }).toContain('three, ');
+
+      // The reload cuts the socket mid-reply; the model goes on meanwhile.
+      await page.reload();
+      drip.release(2);
+      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+      await expect.poll(() => reply.textContent(), { timeout: 5000 }).toContain('five, ');
+      drip.release(1);
+      await page.waitForSelector('[data-kind="reply"][aria-busy="false"]');
+      expect(await reply.count()).toBe(1);
+      expect(await page.locator('[data-kind="reply"] .body').textContent()).toBe(CHUNKS.join(''));
+      expect(await reply.getAttribute('data-interrupted')).toBeNull();
+      expect(await page.locator('[data-kind="user"]').count()).toBe(1);
+      expect(await page.locator('[data-kind="error"]').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -118,6 +118,45 @@ describe('herald/client over HTTP: a cut reply resumes', () => {
     client.close();
   });
 
+  it('resume(): a new client (a reloaded page) follows a reply the old one sent, from its start', async () => {
+    const drip = dripAgent(CHUNKS);
+    const server = await h.start(AUTH_ENV, { agent: drip.agent });
+    const storage = memoryStorage();
+    const first = new HeraldClient({
+      url: server.url,
+      auth: { apiKey: KEYS.alice },
+      transport: 'http',
+      storage,
+    });
+    await first.connect();
+    const got: string[] = [];
+    first.on('chunk', (c) => got.push(c.content));
+    const lost = first.send('count to six', { id: 'm_reload' });
+    drip.release(2);
+    await expect.poll(() => got.length).toBe(2);
+    // The page goes away mid-reply.
+    first.close();
+    await expect(lost).rejects.toMatchObject({ code: 'closed' });
+
+    const second = new HeraldClient({
+      url: server.url,
+      auth: { apiKey: KEYS.alice },
+      transport: 'http',
+      storage,
+    });
+    const chunks: string[] = [];
+    second.on('chunk', (c) => chunks.push(c.content));
+    await second.connect();
+    expect(second.sessionId).toBe(first.sessionId);
+    const followed = second.resume('m_reload');
+    drip.release(4);
+    expect((await followed).text).toBe(WHOLE);
+    expect(chunks.join('')).toBe(WHOLE);
+    // Nothing to follow: interrupted.
+    await expect(second.resume('m_never')).rejects.toMatchObject({ code: 'interrupted' });
+    second.close();
+  });
+
   it('stops a reply over HTTP: send() resolves with what was made', async () => {
     const drip = dripAgent(CHUNKS);
     const server = await h.start(AUTH_ENV, { agent: drip.agent });
