@@ -21,6 +21,11 @@ export interface Broker {
   unwatch(sessionId: string): void;
   /** Where messages admitted by other instances go. */
   onRemote(handler: (message: AgentMessage) => void): void;
+  /**
+   * Called when wake-ups may have been lost wholesale (the subscription was down and is back):
+   * every watched session should read the store after the last seq it sent.
+   */
+  onResync?(handler: () => void): void;
   close(): Promise<void>;
 }
 

@@ -22,6 +22,10 @@ export function createRedisBroker(options: {
   const channelPrefix = `${keyPrefix}wake:`;
   const channelOf = (sessionId: string) => `${channelPrefix}{${sessionId}}`;
   let handler: ((message: AgentMessage) => void) | undefined;
+  let resync: (() => void) | undefined;
+  /** Sessions watched now, subscribed again after every reconnection. */
+  const watched = new Set<string>();
+  let connectedBefore = subscriber.status === 'ready';
 
   subscriber.on('message', (channel: string, payload: string) => {
     // The connection also carries the kept replies' channels (src/engine/redis-replies.ts).
@@ -38,21 +42,45 @@ export function createRedisBroker(options: {
     handler?.(message);
   });
 
+  // Back after a lost connection: ioredis subscribes again only to channels whose SUBSCRIBE it
+  // saw answered, and whatever was published meanwhile is gone (pub/sub keeps nothing). So
+  // subscribe to every watched session again (a repeat is harmless), then let the router read
+  // the store for what those wake-ups carried.
+  subscriber.on('ready', () => {
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    const channels = [...watched].map(channelOf);
+    const again = channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve();
+    again.then(
+      () => resync?.(),
+      () => resync?.(),
+    );
+  });
+
   return {
     publish(message, json) {
       // A lost wake-up only delays a stored message (the router reads the store on the next one).
       publisher.publish(channelOf(message.sessionId), `${me}\n${json}`).catch(() => undefined);
     },
     async watch(sessionId) {
+      watched.add(sessionId);
+      // A failed SUBSCRIBE (Redis away) is made again on the reconnection above.
       await subscriber.subscribe(channelOf(sessionId)).catch(() => undefined);
     },
     unwatch(sessionId) {
+      watched.delete(sessionId);
       subscriber.unsubscribe(channelOf(sessionId)).catch(() => undefined);
     },
     onRemote(h) {
       handler = h;
     },
+    onResync(h) {
+      resync = h;
+    },
     async close() {
+      watched.clear();
       subscriber.disconnect();
     },
   };

@@ -92,6 +92,9 @@ export class AgentMessageRouter {
     this.now = options.now ?? Date.now;
     this.broker = options.broker ?? localBroker;
     this.broker.onRemote((message) => void this.receiveRemote(message));
+    this.broker.onResync?.(() => {
+      for (const sessionId of this.sessions.keys()) void this.catchUpAll(sessionId);
+    });
   }
 
   start(): void {

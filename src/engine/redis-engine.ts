@@ -18,7 +18,11 @@ import { createRedisReplies } from './redis-replies.js';
 export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks): Promise<Engine> {
   const where = redisAddress(config.redisUrl);
   const keyPrefix = config.redisKeyPrefix;
+  // Named for CLIENT LIST: which connections are Herald's, and which of them only subscribes.
+  // (Redis refuses names with spaces or characters outside printable ASCII.)
+  const namedPrefix = keyPrefix.replace(/[^!-~]/g, '_');
   const redis = new Redis(config.redisUrl, {
+    connectionName: `herald@${namedPrefix}`,
     lazyConnect: true,
     connectTimeout: 5_000,
     // While Redis is away the store refuses at once (503); these bound what was already sent
@@ -38,10 +42,20 @@ export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks
     redis.disconnect();
     throw new Error(`Redis at ${where} did not answer: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const subscriber = redis.duplicate();
+  const subscriber = redis.duplicate({ connectionName: `herald-live@${namedPrefix}` });
   subscriber.on('error', (err: Error) =>
     hooks.log.warn({ redis: where, reason: err.message }, 'Redis connection for live delivery failed'),
   );
+  // Connected now, not by its first SUBSCRIBE: a lazy connection that a SUBSCRIBE opens sent it
+  // on a connection ioredis then replaced without subscribing again (seen in MONITOR under the
+  // chaos test), so that session's wake-ups never came.
+  try {
+    await subscriber.connect();
+  } catch (err) {
+    redis.disconnect();
+    subscriber.disconnect();
+    throw new Error(`Redis at ${where} did not answer: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const store = createRedisStore({
     redis,
     keyPrefix,

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { useHarness } from '../support/harness.js';
@@ -94,6 +95,54 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     await client.next((f) => f.type === 'agent_message' && f.message.id === res.body.id);
     const seen = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.id);
     expect(seen).toEqual([lost.id, res.body.id]);
+  });
+
+  it('finds what was published while its subscribing connection was down, once that connection is back', async () => {
+    const HERALD_REDIS_KEY_PREFIX = newPrefix();
+    prefixes.push(HERALD_REDIS_KEY_PREFIX);
+    const env = { HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX };
+    const [a, b] = [await h.start(env), await h.start(env)];
+    const { client, ready } = await h.connect(a.wsUrl);
+    const sessionId: string = ready.sessionId;
+    const first = await publish(b, sessionId, 'before', 'at-least-once');
+    await client.next((f) => f.type === 'agent_message' && f.message.id === first.body.id);
+    // Admitted with no wake-up (as if published while the subscription was down), then A's
+    // subscribing connection is cut: nothing else is published after it.
+    const missed = await b.app.herald.store.appendAgentMessage(
+      {
+        id: 'am_01SUBSCRIBERDOWN000000000',
+        role: 'assistant',
+        content: 'missed while away',
+        timestamp: new Date().toISOString(),
+        agentType: 'status',
+        priority: 'medium',
+        ttl: 60_000,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+        deliveryGuarantee: 'at-least-once',
+        source: 'ci',
+        sessionId,
+      },
+      true,
+    );
+    const admin = new Redis(REDIS_URL);
+    try {
+      const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+      const ids = list
+        .split('\n')
+        .filter((line) => line.includes(` name=herald-live@${HERALD_REDIS_KEY_PREFIX} `))
+        .map((line) => /\bid=(\d+)/.exec(line)![1]!);
+      // A's only: B watches no session, so its connection is not in subscriber mode.
+      expect(ids).toHaveLength(1);
+      for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
+    } finally {
+      admin.disconnect();
+    }
+    const got = await client.next((f) => f.type === 'agent_message' && f.message.id === missed.id);
+    expect(got.message.seq).toBe(2);
+    // And live wake-ups work again on the new connection.
+    const after = await publish(b, sessionId, 'after', 'at-least-once');
+    const again = await client.next((f) => f.type === 'agent_message' && f.message.id === after.body.id);
+    expect(again.message.seq).toBe(3);
   });
 
   it('loses nothing when an instance is killed: its client resumes on another with the same ids and seqs', async () => {
