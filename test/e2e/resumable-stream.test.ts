@@ -5,44 +5,14 @@
  */
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
-import type { ModelAgent } from '../../src/agents/model-agent.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { dripAgent } from '../support/drip-agent.js';
 import { useHarness } from '../support/harness.js';
 import type { TestServer } from '../support/server.js';
 
 const h = useHarness();
 
 const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
-
-/** A model that yields the next chunk each time the test calls `release()`; it stops when aborted. */
-function dripAgent(chunks: string[]) {
-  let permits = 0;
-  let wake: (() => void) | undefined;
-  const agent: ModelAgent = {
-    name: 'drip',
-    async *reply(request) {
-      for (const chunk of chunks) {
-        while (permits === 0) {
-          if (request.signal.aborted) return;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            request.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-        }
-        permits--;
-        yield chunk;
-      }
-    },
-  };
-  return {
-    agent,
-    release(n = 1) {
-      permits += n;
-      wake?.();
-      wake = undefined;
-    },
-  };
-}
 
 const transport = (s: TestServer) =>
   new DefaultChatTransport({
@@ -93,7 +63,7 @@ describe('a reply resumed after a cut (useChat resume)', () => {
     await reader.cancel().catch(() => {});
     // The model goes on while nobody reads: two more chunks.
     drip.release(2);
-    await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(() => drip.state.made).toBe(5);
 
     // The page comes back: useChat({ resume: true }) asks for the chat's active stream.
     const resumed = await transport(server).reconnectToStream({ chatId: 'chat-r' });
