@@ -22,12 +22,18 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
   afterAll(async () => {
     for (const p of prefixes) await dropPrefix(p);
   });
-  /** Two Heralds on one fresh key prefix, with `extra` settings for both. */
-  const twoInstances = async (extra: Record<string, string> = {}): Promise<[TestServer, TestServer]> => {
+  /** `n` Heralds on one fresh key prefix, with `extra` settings for all. */
+  const instances = async (n: number, extra: Record<string, string> = {}): Promise<TestServer[]> => {
     const HERALD_REDIS_KEY_PREFIX = newPrefix();
     prefixes.push(HERALD_REDIS_KEY_PREFIX);
     const env = { HERALD_STORE: 'redis', REDIS_URL, HERALD_REDIS_KEY_PREFIX, ...extra };
-    return [await h.start(env), await h.start(env)];
+    const servers = [];
+    for (let i = 0; i < n; i++) servers.push(await h.start(env));
+    return servers;
+  };
+  const twoInstances = async (extra: Record<string, string> = {}): Promise<[TestServer, TestServer]> => {
+    const [a, b] = await instances(2, extra);
+    return [a!, b!];
   };
   const publish = (server: TestServer, sessionId: string, content: string, deliveryGuarantee: string) =>
     server.request('POST', '/api/agent-messages', {
@@ -214,15 +220,18 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     expect((await publish(b, sessionId, 'four', 'best-effort')).status).toBe(429);
   });
 
-  it('stops redelivery on B when the message is acked on A', async () => {
+  it('stops redelivery on B when a message published on A is acked on C', async () => {
     // One send per connection, then a dead letter: what B does at the ack timeout shows.
-    const [a, b] = await twoInstances({ HERALD_ACK_TIMEOUT_MS: '2000', HERALD_MAX_DELIVERY_ATTEMPTS: '1' });
+    const [a, b, c] = (await instances(3, {
+      HERALD_ACK_TIMEOUT_MS: '2000',
+      HERALD_MAX_DELIVERY_ATTEMPTS: '1',
+    })) as [TestServer, TestServer, TestServer];
     const { client, ready } = await h.connect(b.wsUrl);
     const sessionId: string = ready.sessionId;
-    const acked = (await publish(b, sessionId, 'acked on A', 'at-least-once')).body.id;
-    const unacked = (await publish(b, sessionId, 'never acked', 'at-least-once')).body.id;
+    const acked = (await publish(a, sessionId, 'acked on C', 'at-least-once')).body.id;
+    const unacked = (await publish(a, sessionId, 'never acked', 'at-least-once')).body.id;
     await client.next((f) => f.type === 'agent_message' && f.message.id === unacked);
-    const ack = await a.request('POST', '/api/agent-messages/ack', { body: { sessionId, ids: [acked] } });
+    const ack = await c.request('POST', '/api/agent-messages/ack', { body: { sessionId, ids: [acked] } });
     expect(ack.body).toEqual({ acked: 1 });
     // Both timeouts fall due together, the acked one first: once the other is dead-lettered,
     // B has already decided about the acked one.
