@@ -59,6 +59,7 @@ export type EngineConfig = Pick<
   | 'timelineMaxEntries'
   | 'replyKeepMs'
   | 'replyKeepMaxBytes'
+  | 'replyKeepMaxReplies'
 >;
 
 /** What the app is told about the engine's work (metrics, logs); engines without the event ignore it. */

@@ -69,6 +69,7 @@ export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks
     keyPrefix,
     keepMs: config.replyKeepMs,
     maxBytes: config.replyKeepMaxBytes,
+    maxReaders: config.replyKeepMaxReplies,
   });
   let closed = false;
   return {

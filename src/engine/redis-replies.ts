@@ -19,8 +19,9 @@
  * Both keys expire HERALD_REPLY_KEEP_MS after the reply's last write (every write refreshes
  * them), so nothing outlives the keep time. The instance making a reply subscribes to
  * `p reply:{sess}:<id>` while it makes it and hears `stop` (stop the model) and `read` (a reader
- * elsewhere: the reply counts as read for the keep time). A reader elsewhere says `read` every
- * third of the keep time.
+ * elsewhere: the reply counts as read for the keep time, and its keys expire that much later).
+ * A reader elsewhere says `read` every third of the keep time; each follows the stream on a
+ * connection of its own, at most HERALD_REPLY_KEEP_MAX_REPLIES of them per instance.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -82,23 +83,31 @@ export function createRedisReplies(options: {
   keyPrefix: string;
   keepMs: number;
   maxBytes: number;
+  /** Readers this instance follows at once (each holds a Redis connection); past it a resume finds nothing. */
+  maxReaders: number;
 }): ReplyLog {
-  const { redis, subscriber, keyPrefix: p, keepMs, maxBytes } = options;
+  const { redis, subscriber, keyPrefix: p, keepMs, maxBytes, maxReaders } = options;
   const pointerOf = (sessionId: string, name: string) => `${p}s:{${sessionId}}:reply:${name}`;
   const streamOf = (sessionId: string, id: string) => `${p}s:{${sessionId}}:rs:${id}`;
   const channelOf = (sessionId: string, id: string) => `${p}reply:{${sessionId}}:${id}`;
   const channelPrefix = `${p}reply:`;
-  /** The replies made here, by their channel. */
-  const making = new Map<string, ReplyControl>();
+  /** The replies made here, by their channel, with their keys. */
+  const making = new Map<string, { control: ReplyControl; keys: [string, string] }>();
   /** Readers here of replies made elsewhere. */
   const reading = new Set<{ close(): void }>();
+  let starting = 0;
   const ignore = () => undefined;
 
   subscriber.on('message', (channel: string, payload: string) => {
     if (!channel.startsWith(channelPrefix)) return;
-    const control = making.get(channel);
-    if (payload === 'stop') control?.stop();
-    else if (payload === 'read') control?.touch();
+    const made = making.get(channel);
+    if (!made) return;
+    if (payload === 'stop') made.control.stop();
+    else if (payload === 'read') {
+      // Read elsewhere: kept for the keep time more, even if no part comes meanwhile.
+      made.control.touch();
+      for (const key of made.keys) redis.pexpire(key, keepMs).catch(ignore);
+    }
   });
 
   return {
@@ -107,7 +116,7 @@ export function createRedisReplies(options: {
       const pointer = pointerOf(sessionId, name);
       const stream = streamOf(sessionId, id);
       const channel = channelOf(sessionId, id);
-      making.set(channel, control);
+      making.set(channel, { control, keys: [pointer, stream] });
       subscriber.subscribe(channel).catch(ignore);
       const add = (k: string, v: string) =>
         redis
@@ -150,86 +159,15 @@ export function createRedisReplies(options: {
     },
 
     async read(sessionId, name, offset, reader) {
-      const id = await redis.get(pointerOf(sessionId, name));
-      if (id === null) return undefined;
-      const stream = streamOf(sessionId, id);
-      const entries = (await redis.xrange(stream, '-', '+')) as Entry[];
-      if (entries.length === 0) return undefined;
-      let text = '';
-      let last: string | undefined;
-      for (const [, fields] of entries) {
-        const { k, v } = fieldsOf(fields);
-        if (k === 'p') text += v;
-        else if (k === 'e') last = v;
-        else if (k === 'x') return undefined;
+      // Before anything reaches the reader: past the cap (readers following, and reads still
+      // starting), nothing was found.
+      if (reading.size + starting >= maxReaders) return undefined;
+      starting++;
+      try {
+        return await start(sessionId, name, offset, reader);
+      } finally {
+        starting--;
       }
-      if (offset > text.length) return undefined;
-      if (offset < text.length) reader.part(offset === 0 ? text : text.slice(offset));
-      if (last !== undefined) {
-        reader.end(last);
-        return { close() {} };
-      }
-
-      // Live: a connection of its own blocks on the stream; the maker hears that it is read.
-      const channel = channelOf(sessionId, id);
-      const conn = redis.duplicate();
-      conn.on('error', ignore);
-      let closed = false;
-      const say = () => void redis.publish(channel, 'read').catch(ignore);
-      say();
-      const heartbeat = setInterval(say, Math.max(1, Math.floor(keepMs / 3)));
-      heartbeat.unref();
-      const handle = {
-        close() {
-          if (closed) return;
-          closed = true;
-          clearInterval(heartbeat);
-          reading.delete(handle);
-          conn.disconnect();
-        },
-      };
-      reading.add(handle);
-      const follow = async (from: string) => {
-        let after = from;
-        let quietSince = Date.now();
-        while (!closed) {
-          const got = (await conn.xread(
-            'BLOCK',
-            Math.min(BLOCK_MS, keepMs),
-            'STREAMS',
-            stream,
-            after,
-          )) as Array<[string, Entry[]]> | null;
-          if (closed) return;
-          if (!got) {
-            // Nothing for the keep time and the stream expired: its maker went away.
-            if (Date.now() - quietSince >= keepMs && (await redis.exists(stream)) === 0) {
-              handle.close();
-              reader.gone();
-              return;
-            }
-            continue;
-          }
-          quietSince = Date.now();
-          for (const [entryId, fields] of got[0]?.[1] ?? []) {
-            after = entryId;
-            const { k, v } = fieldsOf(fields);
-            if (k === 'p') reader.part(v);
-            else if (k === 'e' || k === 'x') {
-              handle.close();
-              if (k === 'e') reader.end(v);
-              else reader.gone();
-              return;
-            }
-          }
-        }
-      };
-      follow(entries.at(-1)![0]).catch(() => {
-        if (closed) return;
-        handle.close();
-        reader.gone();
-      });
-      return handle;
     },
 
     async stop(sessionId, name) {
@@ -243,4 +181,92 @@ export function createRedisReplies(options: {
       making.clear();
     },
   };
+
+  async function start(
+    sessionId: string,
+    name: string,
+    offset: number,
+    reader: RemoteReader,
+  ): Promise<{ close(): void } | undefined> {
+    const id = await redis.get(pointerOf(sessionId, name));
+    if (id === null) return undefined;
+    const stream = streamOf(sessionId, id);
+    const entries = (await redis.xrange(stream, '-', '+')) as Entry[];
+    if (entries.length === 0) return undefined;
+    let text = '';
+    let last: string | undefined;
+    for (const [, fields] of entries) {
+      const { k, v } = fieldsOf(fields);
+      if (k === 'p') text += v;
+      else if (k === 'e') last = v;
+      else if (k === 'x') return undefined;
+    }
+    if (offset > text.length) return undefined;
+    if (offset < text.length) reader.part(offset === 0 ? text : text.slice(offset));
+    if (last !== undefined) {
+      reader.end(last);
+      return { close() {} };
+    }
+
+    // Live: a connection of its own blocks on the stream; the maker hears that it is read.
+    const channel = channelOf(sessionId, id);
+    const conn = redis.duplicate();
+    conn.on('error', ignore);
+    let closed = false;
+    const say = () => void redis.publish(channel, 'read').catch(ignore);
+    say();
+    const heartbeat = setInterval(say, Math.max(1, Math.floor(keepMs / 3)));
+    heartbeat.unref();
+    const handle = {
+      close() {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        reading.delete(handle);
+        conn.disconnect();
+      },
+    };
+    reading.add(handle);
+    const follow = async (from: string) => {
+      let after = from;
+      let quietSince = Date.now();
+      while (!closed) {
+        const got = (await conn.xread(
+          'BLOCK',
+          Math.min(BLOCK_MS, keepMs),
+          'STREAMS',
+          stream,
+          after,
+        )) as Array<[string, Entry[]]> | null;
+        if (closed) return;
+        if (!got) {
+          // Nothing for the keep time and the stream expired: its maker went away.
+          if (Date.now() - quietSince >= keepMs && (await redis.exists(stream)) === 0) {
+            handle.close();
+            reader.gone();
+            return;
+          }
+          continue;
+        }
+        quietSince = Date.now();
+        for (const [entryId, fields] of got[0]?.[1] ?? []) {
+          after = entryId;
+          const { k, v } = fieldsOf(fields);
+          if (k === 'p') reader.part(v);
+          else if (k === 'e' || k === 'x') {
+            handle.close();
+            if (k === 'e') reader.end(v);
+            else reader.gone();
+            return;
+          }
+        }
+      }
+    };
+    follow(entries.at(-1)![0]).catch(() => {
+      if (closed) return;
+      handle.close();
+      reader.gone();
+    });
+    return handle;
+  }
 }

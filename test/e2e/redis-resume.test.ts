@@ -164,6 +164,24 @@ describe.skipIf(!hasRedis)('resumable replies across instances (Redis)', () => {
     });
   });
 
+  it('bounds the readers an instance follows from Redis (HERALD_REPLY_KEEP_MAX_REPLIES): past it a resume finds nothing', async () => {
+    const { a, b, drip } = await twoInstances({ HERALD_REPLY_KEEP_MAX_REPLIES: '1' });
+    await cutAfter(a, drip, 'chat-cap', 1);
+    const resume = () =>
+      fetch(`${b.url}/api/chat/stream/chat-cap/stream`, {
+        headers: { authorization: `Bearer ${KEYS.alice}` },
+      });
+    const first = await resume();
+    expect(first.status).toBe(200);
+    expect((await resume()).status).toBe(204);
+    drip.release(5);
+    const body = await first.text();
+    expect(body).toContain('"delta":"six."');
+    expect(body.trim().endsWith('data: [DONE]')).toBe(true);
+    // The reader gone, the next one is followed again (the reply has ended: nothing to resume).
+    expect((await resume()).status).toBe(204);
+  });
+
   it('WebSocket: resume_reply on B gives the rest from the offset, then live, then complete; stop on B reaches A', async () => {
     const { a, b, drip } = await twoInstances();
     const { client: onA, ready } = await h.connect(a.wsUrl, { token: KEYS.alice });

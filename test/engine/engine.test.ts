@@ -26,6 +26,7 @@ const base: EngineConfig = {
   timelineMaxEntries: 10_000,
   replyKeepMs: 60_000,
   replyKeepMaxBytes: 1024 * 1024,
+  replyKeepMaxReplies: 1000,
 };
 const silent = { warn() {}, error() {} } as unknown as FastifyBaseLogger;
 

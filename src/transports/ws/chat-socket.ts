@@ -429,20 +429,33 @@ class ChatConnection {
     }
     // Made on another instance (Redis), or nowhere.
     const { replies } = this.sockets.herald;
-    const elsewhere =
+    let elsewhere: { close(): void } | undefined;
+    let finished = false;
+    const over = () => {
+      finished = true;
+      if (elsewhere) this.readingElsewhere.delete(elsewhere);
+    };
+    elsewhere =
       reply === undefined && replies
         ? await replies.read(this.session.id, nameOf(replyTo), offset, {
-            ...reader,
+            part: reader.part,
+            end: (last) => {
+              over();
+              reader.end(last);
+            },
             // No longer kept, or its maker went away: the client has what it has.
-            gone: () => this.sendError(notKept(), replyTo),
+            gone: () => {
+              over();
+              this.sendError(notKept(), replyTo);
+            },
           })
         : undefined;
     if (!elsewhere) {
       this.sendError(notKept(), replyTo);
       return;
     }
-    if (this.socket.readyState === OPEN) this.readingElsewhere.add(elsewhere);
-    else elsewhere.close();
+    if (this.socket.readyState !== OPEN) elsewhere.close();
+    else if (!finished) this.readingElsewhere.add(elsewhere);
   }
 
   private async runChat(f: Extract<ClientFrame, { type: 'chat' }>): Promise<void> {
