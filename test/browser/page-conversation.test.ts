@@ -1,7 +1,8 @@
 /**
  * The built-in page in Chromium, the conversation as the user sees it: a reload shows the same
  * conversation (user messages, replies and agent messages, in order, each once) restored from
- * the session's timeline; and a `<script>`, an e-mail address and a card number typed into the
+ * the session's timeline; the server cutting the socket and a message published while the page
+ * is away shown once after the reconnect; and a `<script>`, an e-mail address and a card number typed into the
  * input give the sanitization summary right after the user's message and before the reply,
  * while the script never runs. Every wait is for something on the page, never for time.
  */
@@ -151,6 +152,66 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
       const third = await bubbles(page);
       expect(third.slice(0, before.length)).toEqual(after);
       expect(third.slice(before.length).map((b) => b.kind)).toEqual(['user', 'reply']);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('reconnects after the server cuts the socket and shows a message published meanwhile exactly once', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      // The page's sockets go through the test: the first one at once, the next ones only when
+      // the test says, so the message is published while the page has no socket for sure.
+      const urls: string[] = [];
+      let letThrough!: () => void;
+      const held = new Promise<void>((resolve) => {
+        letThrough = resolve;
+      });
+      await page.routeWebSocket(/\/ws\/chat/, async (ws) => {
+        urls.push(ws.url());
+        if (urls.length > 1) await held;
+        ws.connectToServer();
+      });
+      await page.goto(server.url);
+      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+      const sessionId = await page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
+      const before = await server.request('POST', '/api/agent-messages', {
+        body: { target: { sessionId }, agentType: 'status', content: 'before the cut', source: 'ci' },
+      });
+      await page.locator(`[data-kind="agent"][data-id="${before.body.id}"]`).waitFor();
+
+      for (const connection of [...server.app.herald.connections]) void connection.close(1012, 'restart');
+      await page.waitForSelector('[data-testid="status"][data-state="reconnecting"]');
+      await expect.poll(() => urls.length).toBe(2);
+      // Exactly-once (a security message's default), published while the page is away.
+      const meanwhile = await server.request('POST', '/api/agent-messages', {
+        body: { target: { sessionId }, agentType: 'security', content: 'published meanwhile', source: 'ci' },
+      });
+      expect(meanwhile.status).toBe(202);
+      expect(meanwhile.body.messages[0]).toMatchObject({ sessionId });
+      letThrough();
+
+      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+      const bubble = page.locator(`[data-kind="agent"][data-id="${meanwhile.body.id}"]`);
+      await bubble.waitFor();
+      expect(new URL(urls[1]!).searchParams.get('after')).toBe(String(before.body.seq));
+      // Acked, so no path sends it again; shown once, after the earlier one.
+      await expect
+        .poll(
+          async () =>
+            (await server.request('GET', `/api/agent-messages?sessionId=${sessionId}`)).body.messages,
+        )
+        .toEqual([]);
+      expect(await bubble.count()).toBe(1);
+      expect(await bubble.textContent()).toContain('published meanwhile');
+      const ids = await page
+        .locator('[data-kind="agent"]')
+        .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-id')));
+      expect(ids).toEqual([before.body.id, meanwhile.body.id]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
