@@ -1,14 +1,16 @@
 /**
  * Chaos (issue 10), the bounded version that runs in `npm test`: real Herald processes (one on
- * SQLite; two sharing Redis, where Redis answers), WebSocket clients of two users in several
- * sessions, agent messages of every guarantee published while sockets are cut from the client
- * side at random and an instance is killed with SIGKILL and restarted (on SQLite on the same data
- * folder; on Redis the clients move to the other instance meanwhile). From what each client's application saw: every
- * admitted at-least-once and exactly-once message arrived, nothing of another session arrived,
- * and first sightings kept seq order per session. It prints messages, cuts, restarts, lost,
- * repeated (dropped by id), leaked. CHAOS_MESSAGES, CHAOS_CLIENTS and CHAOS_RESTARTS make it larger (`npm run test:chaos`: 5,000
- * messages, 50 clients); the seed
- * (CHAOS_SEED) makes every choice repeatable.
+ * SQLite; two sharing Redis, where Redis answers), client applications of two users in several
+ * sessions, of every kind in turn (test/chaos/clients.ts: raw WebSocket, SSE, polling, the SDK
+ * over WebSocket and over HTTP), agent messages of every guarantee published while clients are
+ * cut at random (and kept away for a few publishes) and an instance is killed with SIGKILL and
+ * restarted (on SQLite on the same data folder; on Redis the clients move to the other instance
+ * meanwhile). From what each client's application saw: every admitted at-least-once and
+ * exactly-once message arrived, the SDK handed no exactly-once message over twice, nothing of
+ * another session arrived, and first sightings kept seq order per session. It prints messages,
+ * cuts, restarts, lost, repeated (dropped by id), surfaced twice, leaked. CHAOS_MESSAGES,
+ * CHAOS_CLIENTS and CHAOS_RESTARTS make it larger (`npm run test:chaos`: 5,000 messages, 50
+ * clients); the seed (CHAOS_SEED) makes every choice of the publisher repeatable.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
@@ -17,15 +19,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
+import { chaosClient, KINDS } from './clients.js';
 
 const MESSAGES = Number(process.env.CHAOS_MESSAGES) || 300;
 const RESTARTS = Number(process.env.CHAOS_RESTARTS) || 2;
 const SEED = Number(process.env.CHAOS_SEED) || 10;
-/** Client applications, one session each, alternating between two users. */
-const CLIENTS = Number(process.env.CHAOS_CLIENTS) || 6;
+/**
+ * Client applications, one session each, of every kind in turn (test/chaos/clients.ts: raw
+ * WebSocket, SSE, polling, the SDK over WebSocket and over HTTP), of two users.
+ */
+const CLIENTS = Number(process.env.CHAOS_CLIENTS) || 10;
 const GUARANTEES = ['best-effort', 'at-least-once', 'exactly-once'] as const;
 const TYPES = ['sanitization', 'security', 'status', 'error'] as const;
 
@@ -75,6 +80,9 @@ class Herald extends EventEmitter {
         HERALD_CHAT_RATE_LIMIT: '0',
         HERALD_SESSION_RATE_LIMIT: '0',
         HERALD_AGENT_RATE_LIMITS: '{"sanitization":0,"security":0,"status":0,"error":0}',
+        // Shorter than the SDK clients' ack delay (test/chaos/clients.ts), so the server sends
+        // their messages again on the same socket and the SDK must drop the repeats.
+        HERALD_ACK_TIMEOUT_MS: '250',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,94 +122,6 @@ function anyUp(heralds: Herald[], rng: () => number): Promise<Herald> {
   return Promise.race(heralds.map((h) => h.ready().then(() => h)));
 }
 
-interface Seen {
-  seq: number;
-  copies: number;
-}
-
-/** A client application: one session, reconnecting after `after` whenever its socket goes. */
-class App {
-  sessionId: string | undefined;
-  lastSeq = 0;
-  readonly seen = new Map<string, Seen>();
-  readonly order: number[] = [];
-  leaked = 0;
-  socket: WebSocket | undefined;
-  stopped = false;
-  private readonly changed = new EventEmitter();
-
-  constructor(
-    readonly heralds: Herald[],
-    readonly token: string,
-    readonly rng: () => number,
-  ) {}
-
-  /** Connects (again) once the server is up; resolves on `ready`. */
-  async connect(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return;
-      const herald = await anyUp(this.heralds, this.rng);
-      const query = this.sessionId ? `?sessionId=${this.sessionId}&after=${this.lastSeq}` : '';
-      const socket = new WebSocket(`ws://127.0.0.1:${herald.port}/ws/chat${query}`, {
-        headers: { authorization: `Bearer ${this.token}` },
-      });
-      const ready = new Promise<boolean>((resolve) => {
-        socket.on('message', (raw) => {
-          const frame = JSON.parse(String(raw));
-          if (frame.type === 'ready') {
-            this.sessionId ??= frame.sessionId;
-            resolve(true);
-          } else if (frame.type === 'agent_message') this.receive(socket, frame.message);
-        });
-        socket.once('close', () => resolve(false));
-        socket.on('error', () => {});
-      });
-      this.socket = socket;
-      if (await ready) {
-        socket.once('close', () => void this.connect());
-        return;
-      }
-    }
-  }
-
-  private receive(socket: WebSocket, message: { id: string; seq: number; sessionId: string }): void {
-    if (message.sessionId !== this.sessionId) this.leaked++;
-    const known = this.seen.get(message.id);
-    if (known) known.copies++;
-    else {
-      this.seen.set(message.id, { seq: message.seq, copies: 1 });
-      this.order.push(message.seq);
-    }
-    this.lastSeq = Math.max(this.lastSeq, message.seq);
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'ack', ids: [message.id] }));
-    this.changed.emit('seen');
-  }
-
-  /** Resolves once every id is seen, or rejects with what is missing at the deadline. */
-  async awaitAll(ids: string[], ms: number): Promise<string[]> {
-    const missing = () => ids.filter((id) => !this.seen.has(id));
-    if (missing().length === 0) return [];
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.changed.off('seen', check);
-        resolve(missing());
-      }, ms);
-      const check = () => {
-        if (missing().length > 0) return;
-        clearTimeout(timer);
-        this.changed.off('seen', check);
-        resolve([]);
-      };
-      this.changed.on('seen', check);
-    });
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.socket?.terminate();
-  }
-}
-
 const folders: string[] = [];
 const running: Herald[] = [];
 const folder = () => {
@@ -224,25 +144,42 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
   const rng = random(SEED);
   running.push(...heralds);
   await Promise.all(heralds.map((h) => h.start()));
-  const apps = Array.from(
-    { length: CLIENTS },
-    (_, i) => new App(heralds, i % 2 ? KEYS.bob : KEYS.alice, rng),
-  );
-  await Promise.all(apps.map((a) => a.connect()));
+  const apps = Array.from({ length: CLIENTS }, (_, i) => {
+    // Each client's own generator: how often it reconnects does not change the publisher's choices.
+    const own = random(SEED + 1 + i);
+    // Kinds in turn, users so that each kind has both (kind i % 5, user flipping every 5).
+    const token = (i + Math.floor(i / KINDS.length)) % 2 ? KEYS.bob : KEYS.alice;
+    return chaosClient(KINDS[i % KINDS.length]!, () => anyUp(heralds, own).then((h) => h.port), token);
+  });
+  await Promise.all(apps.map((a) => a.start()));
 
-  const admitted: Array<{ id: string; app: App; guarantee: string }> = [];
+  const admitted: Array<{ id: string; app: (typeof apps)[number]; guarantee: string }> = [];
   const restartAt = new Set(
     Array.from({ length: RESTARTS }, (_, i) => Math.floor((MESSAGES * (i + 1)) / (RESTARTS + 1))),
   );
-  let cuts = 0;
   let retries = 0;
+  /** Cut clients kept away, released at the publish numbered by the key. */
+  const away = new Map<number, () => void>();
   let restarts = 0;
   let restarting: Promise<void> = Promise.resolve();
   const strays: Array<Promise<unknown>> = [];
   for (let i = 0; i < MESSAGES; i++) {
+    for (const [at, release] of away)
+      if (at <= i) {
+        away.delete(at);
+        release();
+      }
     if (rng() < 0.04) {
-      apps[Math.floor(rng() * apps.length)]!.socket?.terminate();
-      cuts++;
+      // Cut, and kept away for the next 1 to 10 publishes (SDK clients: their own backoff).
+      const back = i + 1 + Math.floor(rng() * 10);
+      const held = new Promise<void>((resolve) => {
+        const before = away.get(back);
+        away.set(back, () => {
+          before?.();
+          resolve();
+        });
+      });
+      apps[Math.floor(rng() * apps.length)]!.cut(held);
     }
     const app = apps[Math.floor(rng() * apps.length)]!;
     const guarantee = GUARANTEES[Math.floor(rng() * GUARANTEES.length)]!;
@@ -288,6 +225,7 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
       if (heralds.length === 1) await restarting;
     }
   }
+  for (const release of away.values()) release();
   await restarting;
   await Promise.all(strays);
 
@@ -305,14 +243,18 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
   const repeated = apps.reduce((n, a) => n + [...a.seen.values()].filter((s) => s.copies > 1).length, 0);
   const leaked = apps.reduce((n, a) => n + a.leaked, 0);
   const outOfOrder = apps.filter((a) => a.order.some((seq, i) => i > 0 && seq <= a.order[i - 1]!)).length;
+  const surfacedTwice = apps.reduce((n, a) => n + a.surfacedTwice, 0);
+  const cuts = apps.reduce((n, a) => n + a.cuts, 0);
   for (const app of apps) app.stop();
+  const kinds = KINDS.map((k) => `${apps.filter((a) => a.kind === k).length} ${k}`).join(', ');
   console.log(
-    `chaos (${label}): ${apps.length} clients, ${admitted.length} messages (${kept.length} stored), ${cuts} cuts, ` +
+    `chaos (${label}): ${apps.length} clients (${kinds}), ${admitted.length} messages (${kept.length} stored), ${cuts} cuts, ` +
       `${restarts} restarts (${strays.length} with a publish in flight), ${retries} publish retries; lost ${lost.length}, repeated ${repeated} (dropped by id), ` +
-      `leaked ${leaked}, sessions out of order ${outOfOrder}`,
+      `exactly-once surfaced twice ${surfacedTwice}, leaked ${leaked}, sessions out of order ${outOfOrder}`,
   );
   expect(lost).toEqual([]);
   expect(leaked).toBe(0);
+  expect(surfacedTwice).toBe(0);
   expect(outOfOrder).toBe(0);
   expect(new Set(apps.map((a) => a.sessionId)).size).toBe(apps.length);
 }
