@@ -61,12 +61,26 @@ function dripAgent(chunks: string[]) {
   };
 }
 
-/** `ws`, recording every frame the client sends; `dropAcks` swallows ack frames (a page that died). */
+/**
+ * `ws`, recording every frame the client sends (and, with `received`, every frame it gets, before
+ * the SDK sees it); `dropAcks` swallows ack frames (a page that died).
+ */
 function recordingWs(
   sent: Array<{ type: string; ids?: string[]; id?: string }>,
-  opts: { dropAcks?: boolean; dropChat?: string; dropPings?: boolean } = {},
+  opts: {
+    dropAcks?: boolean;
+    dropChat?: string;
+    dropPings?: boolean;
+    received?: Array<{ type: string; attempt?: number }>;
+  } = {},
 ) {
   return class extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args);
+      const { received } = opts;
+      if (received) this.on('message', (raw) => received.push(JSON.parse(String(raw))));
+    }
+
     override send(data: string) {
       const frame = JSON.parse(data);
       sent.push(frame);
@@ -143,9 +157,11 @@ describe('herald/client', () => {
   it('reconnects after the server drops the socket and resumes: nothing lost, nothing repeated', async () => {
     const server = await h.start({ ...AUTH_ENV, HERALD_ACK_TIMEOUT_MS: '100' });
     const sent: Array<{ type: string; ids?: string[] }> = [];
-    // Acks held back for a while so the server resends on the same socket (repeats to drop).
+    const received: Array<{ type: string; attempt?: number }> = [];
+    // Acks held back longer than the ack timeout so the server resends on the same socket
+    // (repeats to drop). The server's timer is due first: it is armed before the frame leaves.
     const { client, seen, states } = makeClient(server, {
-      WebSocket: recordingWs(sent),
+      WebSocket: recordingWs(sent, { received }),
       ackDelayMs: 400,
       // The first retry after the cut waits 300 ms: time to publish while disconnected.
       backoff: { baseMs: 300, maxMs: 300 },
@@ -163,7 +179,8 @@ describe('herald/client', () => {
     await put('two', 'at-least-once');
     await until(() => seen.length === 2, 'two messages');
     // The server resent them (no ack within 100 ms): the application saw each once.
-    await new Promise((r) => setTimeout(r, 250));
+    const resent = () => received.filter((f) => f.type === 'agent_message' && f.attempt! >= 2).length;
+    await until(() => resent() >= 2, 'the resends');
     expect(seen.length).toBe(2);
 
     // The server cuts every socket without a close frame; messages published meanwhile.
@@ -179,8 +196,12 @@ describe('herald/client', () => {
     expect(seen.map((m) => m.id)).toEqual(ids);
     expect(seen.map((m) => m.seq)).toEqual([...seen.map((m) => m.seq)].sort((a, b) => a - b));
     await until(async () => (await pending(server, sessionId)).length === 0, 'every ack');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(seen.map((m) => m.id)).toEqual(ids);
+    // A marker published now comes after anything sent before it on the socket: by then every
+    // resend has arrived, and none surfaced.
+    const marker = await publish(server, { target: { sessionId }, content: 'marker' });
+    await until(() => seen.some((m) => m.id === marker.body.id), 'the marker');
+    expect(resent()).toBeGreaterThanOrEqual(2);
+    expect(seen.map((m) => m.id)).toEqual([...ids, marker.body.id]);
     client.close();
   });
 
@@ -249,7 +270,14 @@ describe('herald/client', () => {
     });
     await until(() => seen.some((m) => m.id === res.body.id), 'the polled message');
     await until(async () => (await pending(server, sessionId)).length === 0, 'the acks over HTTP');
-    await new Promise((r) => setTimeout(r, 200));
+    // Polls go on after the acks: a marker published now is seen by a later poll than any that
+    // could still have brought the message back.
+    const marker = await publish(server, {
+      target: { sessionId },
+      content: 'marker',
+      deliveryGuarantee: 'exactly-once',
+    });
+    await until(() => seen.some((m) => m.id === marker.body.id), 'the marker');
     expect(seen.filter((m) => m.id === res.body.id).length).toBe(1);
     client.close();
   });
