@@ -24,6 +24,7 @@
  * `override`, `jailbreak`, `roleplay`, `system_tag`, `exfiltration`, each counted by matches.
  * `charsChanged` is always 0.
  */
+import { bare, gateClause, requiredClauses, WORD_START } from '../keywords.js';
 import { type Stage, Tally, untouched } from '../stage.js';
 
 export const THRESHOLD = 1;
@@ -460,28 +461,154 @@ export function topLevel(source: string): string[] {
   return out;
 }
 
-export function createInjectionStage(): Stage {
+/**
+ * Signals in one pattern: wherever one of them matches, this does too (at that position or before).
+ * Alternatives that open with `\b` share one `\b` (2-3 times faster on prose than each its own).
+ */
+const anyOf = (sources: string[]): RegExp | undefined => {
+  if (sources.length === 0) return undefined;
+  const atWord: string[] = [];
+  const other: string[] = [];
+  for (const source of sources)
+    for (const alt of topLevel(source))
+      (alt.startsWith('\\b') ? atWord : other).push(alt.startsWith('\\b') ? alt.slice(2) : alt);
+  return new RegExp([...(atWord.length ? [`\\b(?:${atWord.join('|')})`] : []), ...other].join('|'));
+};
+
+const escapeLiteral = (literal: string): string => literal.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** A literal as a pattern: `\b` for its word-start mark. */
+const literalSource = (literal: string): string =>
+  literal.startsWith(WORD_START) ? `\\b${escapeLiteral(literal.slice(1))}` : escapeLiteral(literal);
+const isWordChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+/** Whether `\b` holds at `i` (ASCII word characters, as in a pattern without the `u` flag). */
+const wordStartsAt = (v: string, i: number): boolean =>
+  (i > 0 && isWordChar(v.charCodeAt(i - 1))) !== (i < v.length && isWordChar(v.charCodeAt(i)));
+
+/** A gate this rare (`keywords.ts`, `rarity`) is searched for; a signal with none is pre-tested whole. */
+const MIN_GATE_RARITY = 4;
+
+/**
+ * The prefilter: which signals may match a view, so that only those are run. For each signal,
+ * clauses read from its pattern (`keywords.ts`: literals one of which every match contains, for each
+ * clause). A signal with a rare clause (its gate: `ignore`/`disregard`/…, `unfiltered`/…, the
+ * non-English verbs) may match only a view where one gate literal and every other clause occur,
+ * and one search finds every gate literal of every such signal at once. The signals whose every
+ * clause is a common word (`you`, `before`, `:`) are pre-tested as one combined pattern, as all
+ * signals were before. Either way a signal left out cannot match the view, so what is found is what
+ * running every signal finds (test/sanitize/injection-prefilter.test.ts holds it to that).
+ */
+interface Prefilter {
+  /** The signals (indexes) of `kinds` that may match `view`. */
+  candidates(view: string, tags: boolean): number[];
+}
+
+export function createPrefilter(signals: ReadonlyArray<{ source: string; kind: string }>): Prefilter {
+  const plans = signals.map(({ source, kind }) => {
+    const clauses = requiredClauses(source);
+    const gate = gateClause(clauses, MIN_GATE_RARITY);
+    return { source, tags: kind === 'system_tag', gate, rest: clauses.filter((c) => c !== gate) };
+  });
+  // One search for every gate literal: those that start a word behind one shared `\b` (most of
+  // them; where the text is inside a word the search moves on at once), then the others, each group
+  // longest first. Where one is found, the other literals that start at the same place are each a
+  // prefix or an extension of it, and are checked there; the search moves on one character at a
+  // time, so a literal that starts inside another one's match is found too.
+  const literals = [...new Set(plans.flatMap((p) => p.gate ?? []))].sort(
+    (x, y) => bare(y).length - bare(x).length,
+  );
+  const atWord = literals.filter((l) => l.startsWith(WORD_START));
+  const anywhere = literals.filter((l) => !l.startsWith(WORD_START));
+  const sameStart = new Map(
+    literals.map((y) => [
+      y,
+      literals.filter((x) => x !== y && (bare(y).startsWith(bare(x)) || bare(x).startsWith(bare(y)))),
+    ]),
+  );
+  const gatePattern = new RegExp(
+    [
+      ...(atWord.length ? [`\\b(?:${atWord.map((l) => escapeLiteral(l.slice(1))).join('|')})`] : []),
+      ...anywhere.map(escapeLiteral),
+    ].join('|'),
+    'g',
+  );
+  const clausePattern = new Map<string, RegExp>();
+  const restOf = plans.map((p) =>
+    p.rest.map((clause) => {
+      const key = JSON.stringify(clause);
+      let re = clausePattern.get(key);
+      if (!re) {
+        re = new RegExp(clause.map(literalSource).join('|'));
+        clausePattern.set(key, re);
+      }
+      return re;
+    }),
+  );
+  const ungated = (tags: boolean) =>
+    plans.flatMap((p, i) => (p.gate === undefined && p.tags === tags ? [i] : []));
+  const groups = [false, true].map((tags) => {
+    const members = ungated(tags);
+    return { members, pretest: anyOf(members.map((i) => plans[i]!.source)) };
+  });
+  const gated = plans.flatMap((p, i) => (p.gate === undefined ? [] : [i]));
+  // The gates of the last view searched (a message's views are often the same text).
+  let lastView: string | undefined;
+  let lastGates = new Set<string>();
+  const gatesOf = (view: string): Set<string> => {
+    if (view === lastView) return lastGates;
+    const found = new Set<string>();
+    gatePattern.lastIndex = 0;
+    for (let m = gatePattern.exec(view); m !== null; m = gatePattern.exec(view)) {
+      const at = m.index;
+      const word = wordStartsAt(view, at);
+      const literal = word && atWord.includes(WORD_START + m[0]) ? WORD_START + m[0] : m[0];
+      found.add(literal);
+      for (const x of sameStart.get(literal)!) {
+        if (found.has(x) || (x.startsWith(WORD_START) && !word)) continue;
+        if (view.startsWith(bare(x), at)) found.add(x);
+      }
+      gatePattern.lastIndex = at + 1;
+    }
+    lastView = view;
+    lastGates = found;
+    return found;
+  };
+  const restHolds = (i: number, view: string) => restOf[i]!.every((re) => re.test(view));
+  return {
+    candidates(view, tags) {
+      const out: number[] = [];
+      const gates = gatesOf(view);
+      if (gates.size > 0)
+        for (const i of gated) {
+          const p = plans[i]!;
+          if (p.tags === tags && p.gate!.some((l) => gates.has(l)) && restHolds(i, view)) out.push(i);
+        }
+      const group = groups[tags ? 1 : 0]!;
+      if (group.pretest?.test(view)) for (const i of group.members) if (restHolds(i, view)) out.push(i);
+      return out;
+    },
+  };
+}
+
+let shared: Prefilter | undefined;
+/** The prefilter for SIGNALS, built once (on the first stage made) and shared by every stage. */
+const getPrefilter = (): Prefilter => {
+  shared ??= createPrefilter(SIGNALS);
+  return shared;
+};
+
+/** Options for tests: `prefilter: false` runs every signal on every view (the reference). */
+export interface InjectionOptions {
+  prefilter?: boolean;
+}
+
+export function createInjectionStage(options: InjectionOptions = {}): Stage {
+  const prefilter = options.prefilter === false ? undefined : getPrefilter();
   const nonAscii = /[^\x00-\x7F]/;
   const ansi = /(?:\x1B\[|\x9B)[0-?]*[ -/]*[@-~]|\x1B[ -/]*[0-~]/g;
   const hidden =
     /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB]|\u034F|\p{Variation_Selector}|[\u{E0000}-\u{E007F}]/gu;
   const signals = SIGNALS.map((s) => ({ ...s, re: new RegExp(s.source, 'g') }));
-  /**
-   * Every signal in one pattern: wherever one of them matches, this does too (at that position or
-   * before), so a view it finds nothing in needs no signal run on it. One pass instead of fifty on
-   * the messages that hold no injection at all, which is nearly all of them.
-   */
-  const anyOf = (list: Signal[]): RegExp => {
-    // Alternatives that open with `\b` share one `\b` (2-3 times faster on prose than each its own).
-    const atWord: string[] = [];
-    const other: string[] = [];
-    for (const { source } of list)
-      for (const alt of topLevel(source))
-        (alt.startsWith('\\b') ? atWord : other).push(alt.startsWith('\\b') ? alt.slice(2) : alt);
-    return new RegExp([...(atWord.length ? [`\\b(?:${atWord.join('|')})`] : []), ...other].join('|'));
-  };
-  const anyTag = anyOf(SIGNALS.filter((s) => s.kind === 'system_tag'));
-  const anyText = anyOf(SIGNALS.filter((s) => s.kind !== 'system_tag'));
   const spaced = /(?<![\p{L}\p{N}])(?:[\p{L}\p{N}][ .\-_]){2,}[\p{L}\p{N}](?![\p{L}\p{N}])/gu;
   const homoglyph = /[авекмнорстухіјѕαβειινορτυχ]/g;
   const anyHomoglyph = /[авекмнорстухіјѕαβειινορτυχ]/;
@@ -546,12 +673,23 @@ export function createInjectionStage(): Stage {
 
   /**
    * Matches by signal (index into `signals`), the most that any view gave. System tags are read on
-   * `tags` (the text with its tags); every other signal on `texts` (tags removed, deobfuscated).
+   * `tags` (the text with its tags); every other signal on `texts` (tags removed, deobfuscated). With
+   * the prefilter, a signal is run only on the views it may match.
    */
   const matches = (tags: string[], texts: string[]): number[] => {
     const best = new Array<number>(signals.length).fill(0);
+    const known: Array<{ view: string; tags: boolean; candidates: Set<number> }> = [];
+    const candidatesOf = (view: string, isTag: boolean): Set<number> => {
+      let hit = known.find((k) => k.view === view && k.tags === isTag);
+      if (hit === undefined) {
+        hit = { view, tags: isTag, candidates: new Set(prefilter!.candidates(view, isTag)) };
+        known.push(hit);
+      }
+      return hit.candidates;
+    };
     signals.forEach(({ re, kind }, i) => {
       for (const v of kind === 'system_tag' ? tags : texts) {
+        if (prefilter && !candidatesOf(v, kind === 'system_tag').has(i)) continue;
         let n = 0;
         re.lastIndex = 0;
         for (let m = re.exec(v); m !== null; m = re.exec(v)) {
@@ -579,8 +717,6 @@ export function createInjectionStage(): Stage {
         tags.push(v);
         texts.push(v);
       }
-      if (!tags.some((v) => anyTag.test(v)) && !texts.some((v) => anyText.test(v)))
-        return untouched('injection', text);
       const found = matches(tags, texts);
       let score = 0;
       found.forEach((n, i) => {
