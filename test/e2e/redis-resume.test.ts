@@ -239,6 +239,24 @@ describe.skipIf(!hasRedis)('resumable replies across instances (Redis)', () => {
     await onB.next((f) => f.type === 'complete' && f.replyTo === 'm_2', mark);
   });
 
+  it("WebSocket: a reader through B whose reply's maker went away (nothing written for the keep time) ends with not_found", async () => {
+    const { b, prefix } = await twoInstances({ HERALD_REPLY_KEEP_MS: '300' });
+    const { client, ready } = await h.connect(b.wsUrl, { token: KEYS.alice });
+    // What a maker that died mid-reply leaves: its pointer and stream, written once, expiring.
+    const sess = ready.sessionId as string;
+    await redis!
+      .multi()
+      .set(`${prefix}s:{${sess}}:reply:m:m_orphan`, 'dead', 'PX', 300)
+      .xadd(`${prefix}s:{${sess}}:rs:dead`, '*', 'k', 's', 'v', '')
+      .xadd(`${prefix}s:{${sess}}:rs:dead`, '*', 'k', 'p', 'v', 'Hello, ')
+      .pexpire(`${prefix}s:{${sess}}:rs:dead`, 300)
+      .exec();
+    client.send({ type: 'resume_reply', replyTo: 'm_orphan', offset: 0 });
+    expect(await client.type('chunk')).toMatchObject({ replyTo: 'm_orphan', content: 'Hello, ' });
+    expect(await client.type('error')).toMatchObject({ code: 'not_found', replyTo: 'm_orphan' });
+    expect(client.frames.some((f) => f.type === 'complete')).toBe(false);
+  });
+
   it('herald/client: cut on A, it reconnects to B by itself and the application sees the whole reply once, in order', async () => {
     const { a, b, drip } = await twoInstances();
     // The first socket goes to A; every later one (the load balancer's choice) to B.
