@@ -9,6 +9,7 @@ import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { useHarness } from '../support/harness.js';
 import { describeRtts, measureUnderAbuse, p99 } from '../support/ping-probe.js';
+import { rawConnect } from '../support/raw-http.js';
 import type { TestServer } from '../support/server.js';
 import { WsClient } from '../support/ws-client.js';
 
@@ -263,6 +264,38 @@ describe("another user's ping p99 under the other abuses", () => {
       await Promise.all(held.map((c) => c.type('ready')));
       const ends = await connectFlood(server, 500, 50);
       expect(new Set(ends)).toEqual(new Set(['rate_limited']));
+    });
+  });
+
+  it(`stays under ${PING_P99_BOUND_MS} ms while 300 connections dribble their headers and 100 their bodies until the timeouts close them`, {
+    retry: 2,
+  }, async () => {
+    const server = await h.start({
+      ...AUTH_ENV,
+      HERALD_HEADERS_TIMEOUT_MS: '500',
+      HERALD_REQUEST_TIMEOUT_MS: '1000',
+    });
+    await expectPingsUnhurt(server, '300 slow headers, 100 slow bodies', async () => {
+      const headers = Array.from({ length: 300 }, () => rawConnect(server.url));
+      const bodies = Array.from({ length: 100 }, () => rawConnect(server.url));
+      await Promise.all([...headers, ...bodies].map((c) => c.connected));
+      for (const c of headers) c.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a');
+      for (const c of bodies)
+        c.socket.write(
+          `POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: Bearer ${KEYS.alice}\r\n` +
+            'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{',
+        );
+      // The attack: a byte every 20 ms on each connection, never finishing anything.
+      const dribble = setInterval(() => {
+        for (const c of [...headers, ...bodies]) if (c.socket.writable) c.socket.write(' ');
+      }, 20);
+      try {
+        // Herald's timeouts end every one of them, each with the contract's 400.
+        const answers = await Promise.all([...headers, ...bodies].map((c) => c.closed));
+        expect(answers.filter((a) => a.startsWith('HTTP/1.1 400'))).toHaveLength(400);
+      } finally {
+        clearInterval(dribble);
+      }
     });
   });
 
