@@ -11,7 +11,8 @@
  * - `p s:{sess}:reply:<name>`: string, the id of the reply in flight under that name (`c:<chat
  *   id>` for the AI SDK, `m:<message id>` for WebSocket). Replaced by a newer reply of the same
  *   name; deleted when an AI SDK reply ends (its resume then answers 204) or is no longer kept.
- * - `p s:{sess}:rs:<id>`: stream, the reply's entries: `k` = `s` (started), `p` (a part, `v`),
+ * - `p s:{sess}:rs:<id>`: stream, the reply's entries: `k` = `s` (started), `p` (the parts of
+ *   one turn of the event loop, `v`),
  *   `e` (ended, `v` = the last part) or `x` (no longer kept: too large). `MAXLEN ~` the byte
  *   bound (each kept part is at least a byte, so the writer's own byte bound, which writes `x`
  *   and stops, always comes first: a backstop, never a cut).
@@ -134,16 +135,27 @@ export function createRedisReplies(options: {
         .exec()
         .catch(ignore);
       let open = true;
+      // Parts of one turn of the event loop (a model's tokens come in bursts) go out as one
+      // entry: readers concatenate parts anyway (text, or whole SSE frames).
+      let pending = '';
+      const flush = () => {
+        if (pending === '') return;
+        void add('p', pending);
+        pending = '';
+      };
       const done = () => {
         if (!open) return false;
         open = false;
+        flush();
         making.delete(channel);
         subscriber.unsubscribe(channel).catch(ignore);
         return true;
       };
       return {
         append(part) {
-          if (open) void add('p', part);
+          if (!open) return;
+          if (pending === '') setImmediate(flush);
+          pending += part;
         },
         finish(last) {
           if (!done()) return;
