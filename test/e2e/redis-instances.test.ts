@@ -40,6 +40,25 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
       body: { target: { sessionId }, agentType: 'status', content, source: 'ci', deliveryGuarantee },
     });
 
+  /** An at-least-once message admitted straight into `server`'s store: no instance is woken for it. */
+  const storeWithoutWakeUp = (server: TestServer, sessionId: string, id: string, content: string) =>
+    server.app.herald.store.appendAgentMessage(
+      {
+        id,
+        role: 'assistant',
+        content,
+        timestamp: new Date().toISOString(),
+        agentType: 'status',
+        priority: 'medium',
+        ttl: 60_000,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+        deliveryGuarantee: 'at-least-once',
+        source: 'ci',
+        sessionId,
+      },
+      true,
+    );
+
   it('delivers on A what is published on B, stored and best-effort alike, in seq order', async () => {
     const [a, b] = await twoInstances();
     const { client, ready } = await h.connect(a.wsUrl);
@@ -81,22 +100,7 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     const { client, ready } = await h.connect(a.wsUrl);
     const sessionId: string = ready.sessionId;
     // Admitted straight into the store: no wake-up reaches A for it.
-    const lost = await b.app.herald.store.appendAgentMessage(
-      {
-        id: 'am_01LOSTWAKEUP0000000000000',
-        role: 'assistant',
-        content: 'missed',
-        timestamp: new Date().toISOString(),
-        agentType: 'status',
-        priority: 'medium',
-        ttl: 60_000,
-        expiresAt: new Date(Date.now() + 60_000).toISOString(),
-        deliveryGuarantee: 'at-least-once',
-        source: 'ci',
-        sessionId,
-      },
-      true,
-    );
+    const lost = await storeWithoutWakeUp(b, sessionId, 'am_01LOSTWAKEUP0000000000000', 'missed');
     const res = await publish(b, sessionId, 'next', 'at-least-once');
     await client.next((f) => f.type === 'agent_message' && f.message.id === res.body.id);
     const seen = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.id);
@@ -114,21 +118,11 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     await client.next((f) => f.type === 'agent_message' && f.message.id === first.body.id);
     // Admitted with no wake-up (as if published while the subscription was down), then A's
     // subscribing connection is cut: nothing else is published after it.
-    const missed = await b.app.herald.store.appendAgentMessage(
-      {
-        id: 'am_01SUBSCRIBERDOWN000000000',
-        role: 'assistant',
-        content: 'missed while away',
-        timestamp: new Date().toISOString(),
-        agentType: 'status',
-        priority: 'medium',
-        ttl: 60_000,
-        expiresAt: new Date(Date.now() + 60_000).toISOString(),
-        deliveryGuarantee: 'at-least-once',
-        source: 'ci',
-        sessionId,
-      },
-      true,
+    const missed = await storeWithoutWakeUp(
+      b,
+      sessionId,
+      'am_01SUBSCRIBERDOWN000000000',
+      'missed while away',
     );
     const admin = new Redis(REDIS_URL);
     try {
