@@ -180,6 +180,8 @@ export class HeraldClient {
   /** Replies asked for, in the order sent (the server answers one at a time, in order). */
   private readonly replies: PendingReply[] = [];
   private stopped = true;
+  /** Aborts the replies read over HTTP when the client closes. */
+  private reads = new AbortController();
   private readyWaiters: Array<() => void> = [];
 
   constructor(options: HeraldClientOptions) {
@@ -269,6 +271,8 @@ export class HeraldClient {
     if (this.stopped) return;
     this.flushAcks();
     this.stopped = true;
+    this.reads.abort();
+    this.reads = new AbortController();
     clearTimeout(this.timer);
     clearTimeout(this.pollTimer);
     clearTimeout(this.ackTimer);
@@ -635,7 +639,7 @@ export class HeraldClient {
   // ---- HTTP fallback ------------------------------------------------------------------------
 
   /** A call; an answer that is not 2xx throws the error it carries. */
-  private async raw(method: string, path: string, body?: unknown): Promise<Response> {
+  private async raw(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = this.headers(await this.bearer());
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
@@ -644,6 +648,7 @@ export class HeraldClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
     } catch (err) {
       throw toClientError(err);
@@ -781,7 +786,9 @@ export class HeraldClient {
       if (at >= 0) this.replies.splice(at, 1);
     };
     try {
-      let whole = !resume && (await this.readStream(r, await this.raw('POST', '/api/chat/stream', body)));
+      let whole =
+        !resume &&
+        (await this.readStream(r, await this.raw('POST', '/api/chat/stream', body, this.reads.signal)));
       for (let attempt = 0; !whole; attempt++) {
         const cut = new HeraldClientError(
           'interrupted',
@@ -797,7 +804,7 @@ export class HeraldClient {
           setTimeout(ok, backoffDelay(attempt, baseMs, maxMs, this.opts.random ?? Math.random)),
         );
         try {
-          const res = await this.raw('GET', `${streamPath(r.id)}/stream`);
+          const res = await this.raw('GET', `${streamPath(r.id)}/stream`, undefined, this.reads.signal);
           whole =
             res.status === 204
               ? this.fromTimeline(r, await this.timeline(), cut)
@@ -815,7 +822,8 @@ export class HeraldClient {
       remove();
       const e = toClientError(err);
       e.extra.replyTo = r.id;
-      this.emit('error', e);
+      // After close() the reply was already rejected as closed.
+      if (!this.stopped) this.emit('error', e);
       r.reject(e);
     }
   }

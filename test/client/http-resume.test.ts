@@ -134,7 +134,9 @@ describe('herald/client over HTTP: a cut reply resumes', () => {
     const lost = first.send('count to six', { id: 'm_reload' });
     drip.release(2);
     await expect.poll(() => got.length).toBe(2);
-    // The page goes away mid-reply.
+    // The page goes away mid-reply: its stream is aborted, the reply goes on at the server.
+    const errors: string[] = [];
+    first.on('error', (e) => errors.push(e.code));
     first.close();
     await expect(lost).rejects.toMatchObject({ code: 'closed' });
 
@@ -152,6 +154,8 @@ describe('herald/client over HTTP: a cut reply resumes', () => {
     drip.release(4);
     expect((await followed).text).toBe(WHOLE);
     expect(chunks.join('')).toBe(WHOLE);
+    expect(got).toHaveLength(2);
+    expect(errors).toEqual([]);
     // Nothing to follow: interrupted.
     await expect(second.resume('m_never')).rejects.toMatchObject({ code: 'interrupted' });
     second.close();
