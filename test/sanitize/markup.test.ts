@@ -212,6 +212,11 @@ describe('markup stage', () => {
     expect(/<[a-z!/?]/i.test(out.text)).toBe(false);
   });
 
+  it('keeps private-use characters of the text, and code spans, when both are in a message with HTML', () => {
+    const text = '\uE000 `<b>code</b>` \uE001 <i>x</i> `y` \uF8FF';
+    expect(run(stage, text).text).toBe('\uE000 `<b>code</b>` \uE001 x `y` \uF8FF');
+  });
+
   it('keeps & exact when the text already holds private-use characters', () => {
     const text = '\uE000\uE001 a & b &amp; <b>x</b>';
     expect(run(stage, text).text).toBe('\uE000\uE001 a & b &amp; x');

@@ -144,9 +144,16 @@ const MAX_CYCLES = 3;
 const PRIVATE_USE_FIRST = 0xe000;
 const PRIVATE_USE_COUNT = 0xf8ff - 0xe000 + 1;
 
+const ANY_PRIVATE_USE = /[\uE000-\uF8FF]/;
+/** Which private-use characters a text holds; one table, cleared before each use. */
+const seen = new Uint8Array(PRIVATE_USE_COUNT);
+
 /** `count` BMP private-use characters that do not occur in `text` (one pass), if there are so many. */
 function freePrivateUse(text: string, count: number): string[] | undefined {
-  const seen = new Uint8Array(PRIVATE_USE_COUNT);
+  if (count <= PRIVATE_USE_COUNT && !ANY_PRIVATE_USE.test(text)) {
+    return Array.from({ length: count }, (_, c) => String.fromCharCode(PRIVATE_USE_FIRST + c));
+  }
+  seen.fill(0);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i) - PRIVATE_USE_FIRST;
     if (c >= 0 && c < PRIVATE_USE_COUNT) seen[c] = 1;
@@ -207,6 +214,7 @@ export function createMarkupStage(
   const ignorable = /[\s\x00-\x1F\x7F]+/g;
   const dangerousUrl = /^(?:javascript:|vbscript:|data:text\/html)/;
   const privateUse = /[\uE000-\uF8FF]/;
+  const privateUseAll = /[\uE000-\uF8FF]/g;
   const scriptOpener = /<script/i;
   const strayEndTag = /<\/(?![a-zA-Z>])/g;
   // Script URLs written outside HTML (see `neutralizeUrls`).
@@ -411,8 +419,12 @@ export function createMarkupStage(
       pos = span.end;
     });
     shielded += text.slice(pos);
-    const markRe = new RegExp(`[${marks.join('')}]`, 'g');
-    return { text: shielded, restore: (out) => out.replace(markRe, (mark) => hidden.get(mark)!) };
+    // One pattern for every private-use character (compiled once, not one for these marks per
+    // call); one the text already had is not a mark and stays.
+    return {
+      text: shielded,
+      restore: (out) => out.replace(privateUseAll, (c) => hidden.get(c) ?? c),
+    };
   };
 
   /**

@@ -50,6 +50,8 @@ interface Rule {
   accept?: (match: string) => number | undefined;
   /** A character the text must contain for the rule to match at all (a quick skip). */
   needs?: string;
+  /** A cheap test every text with a match passes (a quick skip for a rule that opens with a look-behind). */
+  hint?: RegExp;
   /** Full control instead of `accept`: the values inside a match, given the 2 characters after it. */
   values?: (match: string, after: string) => Range[];
   /** Context check: true when the match at `index` of `view` is not a value of this kind. */
@@ -381,6 +383,8 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
       placeholder: '[IP]',
       re: /(?<![\w:.])(?=[0-9a-f]*:[0-9a-f]*:)[0-9a-f:]{2,40}(?![\w:]|\.\d)/gi,
       accept: ipv6Valid,
+      // What the look-ahead asks for; tried at every word of prose, the pattern cost 3 µs per 1,000 characters.
+      hint: /:[0-9a-f]*:/i,
     },
     {
       // International: +CC then up to six groups, each digits or a parenthesized area code.
@@ -432,6 +436,7 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
    */
   const applyRule = (rule: Rule, text: string, view: string, tally: Tally): [string, string] => {
     if (rule.needs !== undefined && !view.includes(rule.needs)) return [text, view];
+    if (rule.hint && !rule.hint.test(view)) return [text, view];
     const same = text === view;
     let out = '';
     let outView = '';
