@@ -3,12 +3,13 @@
  * SQLite; two sharing Redis, where Redis answers), client applications of two users in several
  * sessions, of every kind in turn (test/chaos/clients.ts: raw WebSocket, SSE, polling, the SDK
  * over WebSocket and over HTTP), agent messages of every guarantee published while clients are
- * cut at random (and kept away for a few publishes) and an instance is killed with SIGKILL and
- * restarted (on SQLite on the same data folder; on Redis the clients move to the other instance
- * meanwhile). From what each client's application saw: every admitted at-least-once and
- * exactly-once message arrived, the SDK handed no exactly-once message over twice, nothing of
- * another session arrived, and first sightings kept seq order per session. It prints messages,
- * cuts, restarts, lost, repeated (dropped by id), surfaced twice, leaked. CHAOS_MESSAGES,
+ * cut at random (and kept away for a few publishes or many; some messages live only 1 s) and an
+ * instance is killed with SIGKILL and restarted (on SQLite on the same data folder; on Redis the
+ * clients move to the other instance meanwhile). From what each client's application saw: every
+ * admitted at-least-once and exactly-once message that outlives the run arrived, the SDK handed
+ * no exactly-once message over twice, nothing was shown after its expiry, nothing of another
+ * session arrived, and first sightings kept seq order per session. It prints messages, cuts,
+ * restarts, lost, repeated (dropped by id), surfaced twice, expired shown, leaked. CHAOS_MESSAGES,
  * CHAOS_CLIENTS and CHAOS_RESTARTS make it larger (`npm run test:chaos`: 5,000 messages, 50
  * clients); the seed (CHAOS_SEED) makes every choice of the publisher repeatable.
  */
@@ -153,13 +154,15 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
   });
   await Promise.all(apps.map((a) => a.start()));
 
-  const admitted: Array<{ id: string; app: (typeof apps)[number]; guarantee: string }> = [];
+  const admitted: Array<{ id: string; app: (typeof apps)[number]; guarantee: string; short: boolean }> = [];
   const restartAt = new Set(
     Array.from({ length: RESTARTS }, (_, i) => Math.floor((MESSAGES * (i + 1)) / (RESTARTS + 1))),
   );
   let retries = 0;
   /** Cut clients kept away, released at the publish numbered by the key. */
   const away = new Map<number, () => void>();
+  /** The clients kept away now. */
+  const gone = new Set<(typeof apps)[number]>();
   let restarts = 0;
   let restarting: Promise<void> = Promise.resolve();
   const strays: Array<Promise<unknown>> = [];
@@ -170,26 +173,34 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
         release();
       }
     if (rng() < 0.04) {
-      // Cut, and kept away for the next 1 to 10 publishes (SDK clients: their own backoff).
-      const back = i + 1 + Math.floor(rng() * 10);
+      // Cut, and kept away for the next 1 to 10 publishes, or one time in two for 100 to 200 (long
+      // enough for a message of the shortest ttl to expire meanwhile); SDK clients come back
+      // after their own backoff.
+      const back = i + 1 + (rng() < 0.5 ? 100 + Math.floor(rng() * 100) : Math.floor(rng() * 10));
+      const cut = apps[Math.floor(rng() * apps.length)]!;
+      if (!cut.kind.startsWith('sdk')) gone.add(cut);
       const held = new Promise<void>((resolve) => {
         const before = away.get(back);
         away.set(back, () => {
           before?.();
+          gone.delete(cut);
           resolve();
         });
       });
-      apps[Math.floor(rng() * apps.length)]!.cut(held);
+      cut.cut(held);
     }
     const app = apps[Math.floor(rng() * apps.length)]!;
     const guarantee = GUARANTEES[Math.floor(rng() * GUARANTEES.length)]!;
+    // Some live the shortest ttl (1 s), most of those for a client that is away: they may expire
+    // before it is back, and then must never be shown.
+    const short = rng() < (gone.has(app) ? 0.5 : 0.05);
     const body = JSON.stringify({
       target: { sessionId: app.sessionId },
       agentType: TYPES[Math.floor(rng() * TYPES.length)],
       content: `chaos ${i}`,
       source: 'chaos',
       deliveryGuarantee: guarantee,
-      ttl: 3_600_000,
+      ttl: short ? 1_000 : 3_600_000,
       idempotencyKey: `chaos-${i}`,
     });
     if (restartAt.has(i)) {
@@ -215,7 +226,7 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
         body,
       }).catch(() => undefined);
       if (answer?.status === 202) {
-        admitted.push({ id: (await answer.json()).id, app, guarantee });
+        admitted.push({ id: (await answer.json()).id, app, guarantee, short });
         break;
       }
       if ((answer && answer.status < 500 && answer.status !== 429) || attempt > 100)
@@ -229,7 +240,9 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
   await restarting;
   await Promise.all(strays);
 
-  const kept = admitted.filter((m) => m.guarantee !== 'best-effort');
+  // What must arrive: every stored message that lives longer than the run.
+  const kept = admitted.filter((m) => m.guarantee !== 'best-effort' && !m.short);
+  const shortStored = admitted.filter((m) => m.guarantee !== 'best-effort' && m.short);
   const lost = (
     await Promise.all(
       apps.map((app) =>
@@ -244,17 +257,22 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
   const leaked = apps.reduce((n, a) => n + a.leaked, 0);
   const outOfOrder = apps.filter((a) => a.order.some((seq, i) => i > 0 && seq <= a.order[i - 1]!)).length;
   const surfacedTwice = apps.reduce((n, a) => n + a.surfacedTwice, 0);
+  const expiredShown = apps.reduce((n, a) => n + a.expiredShown, 0);
+  // Short-lived stored messages whose client never saw them: they expired while it was away.
+  const expiredUnseen = shortStored.filter((m) => !m.app.seen.has(m.id)).length;
   const cuts = apps.reduce((n, a) => n + a.cuts, 0);
   for (const app of apps) app.stop();
   const kinds = KINDS.map((k) => `${apps.filter((a) => a.kind === k).length} ${k}`).join(', ');
   console.log(
-    `chaos (${label}): ${apps.length} clients (${kinds}), ${admitted.length} messages (${kept.length} stored), ${cuts} cuts, ` +
+    `chaos (${label}): ${apps.length} clients (${kinds}), ${admitted.length} messages (${kept.length} stored, ` +
+      `${shortStored.length} more stored with a 1 s ttl, ${expiredUnseen} of them expired unseen), ${cuts} cuts, ` +
       `${restarts} restarts (${strays.length} with a publish in flight), ${retries} publish retries; lost ${lost.length}, repeated ${repeated} (dropped by id), ` +
-      `exactly-once surfaced twice ${surfacedTwice}, leaked ${leaked}, sessions out of order ${outOfOrder}`,
+      `exactly-once surfaced twice ${surfacedTwice}, expired shown ${expiredShown}, leaked ${leaked}, sessions out of order ${outOfOrder}`,
   );
   expect(lost).toEqual([]);
   expect(leaked).toBe(0);
   expect(surfacedTwice).toBe(0);
+  expect(expiredShown).toBe(0);
   expect(outOfOrder).toBe(0);
   expect(new Set(apps.map((a) => a.sessionId)).size).toBe(apps.length);
 }

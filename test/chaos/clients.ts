@@ -22,7 +22,14 @@ interface Received {
   seq: number;
   sessionId: string;
   deliveryGuarantee: string;
+  expiresAt: string;
 }
+
+/**
+ * A message handed over later than this after its `expiresAt` counts as an expired one shown.
+ * Herald checks expiry when it sends; the slack covers the way here on a busy machine.
+ */
+const EXPIRY_SLACK_MS = 500;
 
 interface Seen {
   seq: number;
@@ -43,6 +50,8 @@ export abstract class ChaosClient {
   leaked = 0;
   /** Exactly-once messages the application was handed more than once (the SDK's promise). */
   surfacedTwice = 0;
+  /** Messages handed over after they expired (EXPIRY_SLACK_MS allowed for the way). */
+  expiredShown = 0;
   cuts = 0;
   stopped = false;
   /** After a cut, the client stays away until this settles (the test lets some publishes pass). */
@@ -70,6 +79,7 @@ export abstract class ChaosClient {
   /** One message handed to the application; true the first time its id is seen. */
   protected receive(message: Received, dropsRepeats: boolean): boolean {
     if (message.sessionId !== this.sessionId) this.leaked++;
+    if (Date.now() > Date.parse(message.expiresAt) + EXPIRY_SLACK_MS) this.expiredShown++;
     const known = this.seen.get(message.id);
     if (known) {
       known.copies++;
