@@ -3,15 +3,16 @@
  * SQLite; two sharing Redis, where Redis answers), client applications of two users in several
  * sessions, of every kind in turn (test/chaos/clients.ts: raw WebSocket, SSE, polling, the SDK
  * over WebSocket and over HTTP), agent messages of every guarantee published while clients are
- * cut at random (and kept away for a few publishes or many; some messages live only 1 s) and an
- * instance is killed with SIGKILL and restarted (on SQLite on the same data folder; on Redis the
- * clients move to the other instance meanwhile). From what each client's application saw: every
- * admitted at-least-once and exactly-once message that outlives the run arrived, the SDK handed
- * no exactly-once message over twice, nothing was shown after its expiry, nothing of another
- * session arrived, and first sightings kept seq order per session. It prints messages, cuts,
- * restarts, lost, repeated (dropped by id), surfaced twice, expired shown, leaked. CHAOS_MESSAGES,
- * CHAOS_CLIENTS and CHAOS_RESTARTS make it larger (`npm run test:chaos`: 5,000 messages, 50
- * clients); the seed (CHAOS_SEED) makes every choice of the publisher repeatable.
+ * cut at random from either side (and kept away for a few publishes or many; some messages live
+ * only 1 s) and an instance is killed with SIGKILL and restarted (on SQLite on the same data
+ * folder; on Redis the clients move to the other instance meanwhile). From what each client's
+ * application saw: every admitted at-least-once and exactly-once message that outlives the run
+ * arrived, the SDK handed no exactly-once message over twice, nothing was shown after its
+ * expiry, nothing of another session arrived, and first sightings kept seq order per session.
+ * It prints messages, cuts, restarts, lost, repeated (dropped by id), surfaced twice, expired
+ * shown, leaked. CHAOS_MESSAGES, CHAOS_CLIENTS and CHAOS_RESTARTS make it larger (`npm run
+ * test:chaos`: 5,000 messages, 50 clients); the seed (CHAOS_SEED) makes every choice of the
+ * publisher repeatable.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
@@ -187,7 +188,8 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
           resolve();
         });
       });
-      cut.cut(held);
+      // One cut in two is made by the server (WebSocket clients; the others are cut here).
+      cut.cut(held, rng() < 0.5);
     }
     const app = apps[Math.floor(rng() * apps.length)]!;
     const guarantee = GUARANTEES[Math.floor(rng() * GUARANTEES.length)]!;
@@ -261,11 +263,12 @@ async function chaos(label: string, heralds: Herald[]): Promise<void> {
   // Short-lived stored messages whose client never saw them: they expired while it was away.
   const expiredUnseen = shortStored.filter((m) => !m.app.seen.has(m.id)).length;
   const cuts = apps.reduce((n, a) => n + a.cuts, 0);
+  const serverCuts = apps.reduce((n, a) => n + a.serverCuts, 0);
   for (const app of apps) app.stop();
   const kinds = KINDS.map((k) => `${apps.filter((a) => a.kind === k).length} ${k}`).join(', ');
   console.log(
     `chaos (${label}): ${apps.length} clients (${kinds}), ${admitted.length} messages (${kept.length} stored, ` +
-      `${shortStored.length} more stored with a 1 s ttl, ${expiredUnseen} of them expired unseen), ${cuts} cuts, ` +
+      `${shortStored.length} more stored with a 1 s ttl, ${expiredUnseen} of them expired unseen), ${cuts} cuts (${serverCuts} by the server), ` +
       `${restarts} restarts (${strays.length} with a publish in flight), ${retries} publish retries; lost ${lost.length}, repeated ${repeated} (dropped by id), ` +
       `exactly-once surfaced twice ${surfacedTwice}, expired shown ${expiredShown}, leaked ${leaked}, sessions out of order ${outOfOrder}`,
   );

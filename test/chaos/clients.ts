@@ -53,6 +53,8 @@ export abstract class ChaosClient {
   /** Messages handed over after they expired (EXPIRY_SLACK_MS allowed for the way). */
   expiredShown = 0;
   cuts = 0;
+  /** Of the cuts, those the server made. */
+  serverCuts = 0;
   stopped = false;
   /** After a cut, the client stays away until this settles (the test lets some publishes pass). */
   protected away: Promise<void> = Promise.resolve();
@@ -67,9 +69,11 @@ export abstract class ChaosClient {
   abstract start(): Promise<void>;
   /**
    * Breaks its connection or call in flight, as a network would; it reconnects by itself once
-   * `away` settles, so messages are published while it is gone.
+   * `away` settles, so messages are published while it is gone. With `fromServer`, a WebSocket
+   * client makes the server close it instead: it sends a binary frame, which Herald answers with
+   * close 1003 (the other kinds have no such frame and are cut from here).
    */
-  abstract cut(away: Promise<void>): void;
+  abstract cut(away: Promise<void>, fromServer: boolean): void;
   abstract stop(): void;
 
   protected get auth() {
@@ -173,10 +177,14 @@ class WsApp extends ChaosClient {
     }
   }
 
-  cut(away: Promise<void>): void {
+  cut(away: Promise<void>, fromServer: boolean): void {
     this.cuts++;
     this.away = away;
-    this.socket?.terminate();
+    const socket = this.socket;
+    if (fromServer && socket?.readyState === WebSocket.OPEN) {
+      this.serverCuts++;
+      socket.send(Buffer.from([0]));
+    } else socket?.terminate();
   }
 
   stop(): void {
@@ -354,12 +362,14 @@ class SdkApp extends ChaosClient {
   }
 
   /** The SDK comes back with its own backoff (20 to 200 ms here), whatever `away` says. */
-  cut(): void {
+  cut(_away: Promise<void>, fromServer: boolean): void {
     const socket = this.sockets.at(-1);
-    if (this.kind === 'sdk-ws' && socket) {
-      this.cuts++;
-      socket.terminate();
-    }
+    if (this.kind !== 'sdk-ws' || !socket) return;
+    this.cuts++;
+    if (fromServer && socket.readyState === WebSocket.OPEN) {
+      this.serverCuts++;
+      socket.send(Buffer.from([0]));
+    } else socket.terminate();
   }
 
   stop(): void {
