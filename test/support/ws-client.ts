@@ -30,11 +30,19 @@ export class WsClient {
   }> = [];
   private closeWaiters: Array<(code: number) => void> = [];
   private readonly opened: Promise<void>;
+  private readonly timeoutMs: number;
 
   constructor(
     url: string,
-    options: { token?: string; headers?: Record<string, string>; autoPong?: boolean } = {},
+    options: {
+      token?: string;
+      headers?: Record<string, string>;
+      autoPong?: boolean;
+      /** How long a wait lasts before it fails (default NEXT_TIMEOUT_MS). */
+      timeoutMs?: number;
+    } = {},
   ) {
+    this.timeoutMs = options.timeoutMs ?? NEXT_TIMEOUT_MS;
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     this.socket = new WebSocket(url, { headers, autoPong: options.autoPong ?? true });
@@ -73,7 +81,7 @@ export class WsClient {
 
   /**
    * The first frame (from index `from`, default 0) matching the predicate, now or when it comes.
-   * Rejects, naming the frames seen, when the socket closes first or NEXT_TIMEOUT_MS pass.
+   * Rejects, naming the frames seen, when the socket closes first or its timeout passes.
    */
   next(match: (f: Frame) => boolean, from = 0): Promise<Frame> {
     for (let i = from; i < this.frames.length; i++)
@@ -83,8 +91,8 @@ export class WsClient {
     const waiting = new Promise<Frame>((resolve, reject) => {
       const timer = realSetTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(this.failure(`${NEXT_TIMEOUT_MS} ms passed`));
-      }, NEXT_TIMEOUT_MS);
+        reject(this.failure(`${this.timeoutMs} ms passed`));
+      }, this.timeoutMs);
       const waiter = {
         match,
         from,
