@@ -310,10 +310,10 @@ describe("another user's ping p99 under the other abuses", () => {
     });
   });
 
-  // Opt-in (FAIRNESS_MARKUP=1) until it holds: each such message costs the sanitizer about 4 ms
-  // and the garbage collector more (several copies of 100,000 characters per message), and with
-  // the test suite's other files running the p99 reaches 95-135 ms on every try; alone on the
-  // development machine it is 18-60 ms (docs/decisions.md, Fairness and slow clients).
+  // Opt-in (FAIRNESS_MARKUP=1) until it holds: each such message costs the sanitizer 4-5 ms on
+  // the event loop (11 ms on a busy machine), two arriving together are sanitized in one turn, and
+  // garbage collection adds 6-14 ms pauses; with the test suite's other files running the p99
+  // reaches 95-135 ms on every try, alone it is 18-60 ms (docs/decisions.md).
   it.runIf(process.env.FAIRNESS_MARKUP === '1')(
     `stays under ${PING_P99_BOUND_MS} ms while one principal sends 100,000-character messages of nested markup, two at a time`,
     {
