@@ -83,6 +83,49 @@ const literalRarity = (literal: string): number => {
 };
 export const rarity = (clause: string[]): number => Math.min(...clause.map(literalRarity));
 
+/**
+ * Words of ordinary chat (the most used English words, and a few more): a literal inside one of
+ * them (or starting one, for a word-start literal) is in most messages.
+ */
+const EVERYDAY =
+  `the be to of and a in that have i it for not on with he as you do at this but his by from they we say
+  her she or an will my one all would there their what so up out if about who get which go me when make can like time no
+  just him know take people into year your good some could them see other than then now look only come its over think
+  also back after use two how our work first well way even new want because any these give day most us is are was were
+  has had been said says please thanks thank hi hello hey order parcel carrier warehouse monday friday arrive should
+  left team office message email call week invoice number help page account password again send sent email address`.split(
+    /\s+/,
+  );
+/** Punctuation that ordinary prose is full of (`<`, `[`, `` ` ``, `#`, `|` are not). */
+const EVERYDAY_PUNCTUATION = new Set([':', ',', '.', '-', '(', ')', '"', "'", '!', '?', '/', ';', ' ', '\n']);
+/** Whether most messages hold `literal`. */
+export const everyday = (literal: string): boolean => {
+  const chars = bare(literal);
+  if (chars.length === 0 || [...chars].every((c) => EVERYDAY_PUNCTUATION.has(c))) return true;
+  if (/^[a-z]{1,2}$/.test(chars)) return true;
+  return literal.startsWith(WORD_START)
+    ? EVERYDAY.some((w) => w.startsWith(chars))
+    : EVERYDAY.some((w) => w.includes(chars));
+};
+
+/**
+ * The clause least likely to occur in ordinary text: fewest everyday literals, then fewest
+ * literals. Used for a quick test in front of a combined pattern: text without any literal of it
+ * cannot match.
+ */
+export function leastEveryday(cnf: Clauses): string[] | undefined {
+  let best: string[] | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const clause of cnf) {
+    const score = clause.filter(everyday).length * 1000 + clause.length;
+    if (score < bestScore) {
+      best = clause;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
 /** The rarest clause of a list (ties: the one with fewer literals). */
 export function rarest(cnf: Clauses): string[] | undefined {
   let best: string[] | undefined;

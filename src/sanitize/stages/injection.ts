@@ -24,7 +24,7 @@
  * `override`, `jailbreak`, `roleplay`, `system_tag`, `exfiltration`, each counted by matches.
  * `charsChanged` is always 0.
  */
-import { bare, gateClause, requiredClauses, WORD_START } from '../keywords.js';
+import { bare, gateClause, leastEveryday, requiredClauses, WORD_START } from '../keywords.js';
 import { type Stage, Tally, untouched } from '../stage.js';
 
 export const THRESHOLD = 1;
@@ -507,7 +507,7 @@ export function createPrefilter(signals: ReadonlyArray<{ source: string; kind: s
   const plans = signals.map(({ source, kind }) => {
     const clauses = requiredClauses(source);
     const gate = gateClause(clauses, MIN_GATE_RARITY);
-    return { source, tags: kind === 'system_tag', gate, rest: clauses.filter((c) => c !== gate) };
+    return { source, tags: kind === 'system_tag', clauses, gate, rest: clauses.filter((c) => c !== gate) };
   });
   // One search for every gate literal: those that start a word behind one shared `\b` (most of
   // them; where the text is inside a word the search moves on at once), then the others, each group
@@ -548,7 +548,16 @@ export function createPrefilter(signals: ReadonlyArray<{ source: string; kind: s
     plans.flatMap((p, i) => (p.gate === undefined && p.tags === tags ? [i] : []));
   const groups = [false, true].map((tags) => {
     const members = ungated(tags);
-    return { members, pretest: anyOf(members.map((i) => plans[i]!.source)) };
+    // Before the combined pattern, one quick test for a clause of each member that ordinary text
+    // seldom holds (`leastEveryday`): text with none of them cannot match any member.
+    const quick = members.every((i) => plans[i]!.clauses.length > 0)
+      ? [...new Set(members.flatMap((i) => leastEveryday(plans[i]!.clauses)!))]
+      : [];
+    return {
+      members,
+      quick: quick.length ? new RegExp(quick.map(literalSource).join('|')) : undefined,
+      pretest: anyOf(members.map((i) => plans[i]!.source)),
+    };
   });
   const gated = plans.flatMap((p, i) => (p.gate === undefined ? [] : [i]));
   // The gates of the last view searched (a message's views are often the same text).
@@ -584,7 +593,8 @@ export function createPrefilter(signals: ReadonlyArray<{ source: string; kind: s
           if (p.tags === tags && p.gate!.some((l) => gates.has(l)) && restHolds(i, view)) out.push(i);
         }
       const group = groups[tags ? 1 : 0]!;
-      if (group.pretest?.test(view)) for (const i of group.members) if (restHolds(i, view)) out.push(i);
+      if ((!group.quick || group.quick.test(view)) && group.pretest?.test(view))
+        for (const i of group.members) if (restHolds(i, view)) out.push(i);
       return out;
     },
   };
