@@ -6,13 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis/client.js';
 import type { Broker } from './broker.js';
 import { rememberJson } from './message-json.js';
 import type { AgentMessage } from './types.js';
 
 export function createRedisBroker(options: {
   /** Publishes (a connection in normal mode). */
-  publisher: Redis;
+  publisher: RedisClient;
   /** Subscribes (a connection of its own: a subscribing connection can do nothing else). */
   subscriber: Redis;
   keyPrefix: string;

@@ -159,20 +159,31 @@ export class AgentMessageRouter {
 
   /**
    * Adds a live channel and, with `afterSeq`, replays the session's stored unacked messages
-   * after it, in seq order, before any newer message reaches it. Returns the function that
-   * removes the channel.
+   * after it, in seq order, before any newer message reaches it. With `afterSeq`, the replay
+   * waits until this instance hears the session's wake-ups (its Redis subscription is active),
+   * so nothing admitted elsewhere falls between the two; `onListening` runs at that moment,
+   * before the replay (the WebSocket sends `ready` there, so a best-effort message published
+   * once the client has `ready` is heard too). Returns the function that removes the channel.
    */
-  async attach(channel: DeliveryChannel, afterSeq?: number): Promise<() => void> {
+  async attach(channel: DeliveryChannel, afterSeq?: number, onListening?: () => void): Promise<() => void> {
     const state: ChannelState = { channel, inflight: NO_INFLIGHT, closed: false };
+    const id = channel.sessionId;
     // Nothing to replay (an HTTP call collecting what its session gets): no need to wait for
     // the session's lock, the channel simply sees every dispatch from now on, in seq order.
-    if (afterSeq === undefined) this.add(state);
-    else
-      await this.withLock(channel.sessionId, async () => {
-        this.add(state);
+    if (afterSeq === undefined) {
+      const watching = this.add(state);
+      // Messages admitted elsewhere before the subscription have no wake-up here: once
+      // subscribed, send what the store holds after the last seq sent.
+      if (watching) void watching.then(() => this.catchUpAll(id));
+      onListening?.();
+    } else
+      await this.withLock(id, async () => {
+        const watching = this.add(state);
+        if (watching) await watching;
+        onListening?.();
         await this.replayLocked(state, afterSeq);
         // Everything stored after `afterSeq` was sent: a later wake-up with a gap reads from here.
-        this.sent(channel.sessionId, afterSeq);
+        this.sent(id, afterSeq);
       });
     return this.detacher(state);
   }
@@ -433,15 +444,13 @@ export class AgentMessageRouter {
   // A session's channels are a small array replaced on every change (copy on write), so a
   // dispatch that is iterating it never sees it change, and an idle connection costs one
   // element, not a Set.
-  private add(state: ChannelState): void {
+  /** Returns, for a session's first channel here, the promise of its subscription (Redis). */
+  private add(state: ChannelState): Promise<void> | undefined {
     const id = state.channel.sessionId;
     const list = this.sessions.get(id);
     this.sessions.set(id, [...(list ?? []), state]);
-    if (list) return;
-    const watching = this.broker.watch(id);
-    // Messages admitted elsewhere between the replay and the subscription have no wake-up here:
-    // once subscribed, send what the store holds after the last seq sent.
-    if (watching) void watching.then(() => this.catchUpAll(id));
+    if (list) return undefined;
+    return this.broker.watch(id) ?? undefined;
   }
 
   /** Sends what the store holds after the last seq sent to this instance's channels of a session. */

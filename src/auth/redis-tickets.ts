@@ -9,14 +9,14 @@
  * ticket and the ws-ticket route limit bounds how many one principal takes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { HeraldError } from '../errors/catalogue.js';
+import type { RedisClient } from '../store/redis/client.js';
 import { StoreUnavailableError } from '../store/shared.js';
 import type { Principal } from './principal.js';
 import { DEFAULT_TICKET_TTL_MS, type IssuedTicket, TICKET_PATTERN, type Tickets } from './tickets.js';
 
 export interface RedisTicketStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** The Herald key prefix (HERALD_REDIS_KEY_PREFIX), e.g. `herald:`. */
   keyPrefix: string;
   /** Milliseconds a ticket stays valid. Default 30,000. */
@@ -40,7 +40,7 @@ export function ticketKey(keyPrefix: string, ticket: string): string {
 }
 
 export class RedisTicketStore implements Tickets {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keyPrefix: string;
   readonly #ttlMs: number;
   readonly #now: () => number;

@@ -3,10 +3,11 @@
  * (HERALD_CHAT_RATE_LIMIT). In this process, or in Redis (HERALD_STORE=redis) so the limit
  * holds across every instance sharing it (../rate-limit/limiter.ts).
  */
-import type { Redis } from 'ioredis';
+
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { HeraldError } from '../errors/catalogue.js';
 import { createLimiter } from '../rate-limit/limiter.js';
+import type { RedisClient } from '../store/redis/client.js';
 
 export interface ChatRateLimiter {
   /** Counts one chat message for the user; throws rate_limited with Retry-After seconds. */
@@ -15,7 +16,7 @@ export interface ChatRateLimiter {
 
 export interface ChatRateLimiterOptions {
   /** Count in Redis, under `<keyPrefix>ratelimit:chat:`. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** The Herald key prefix (HERALD_REDIS_KEY_PREFIX). Default `herald:`. */
   keyPrefix?: string;
 }

@@ -160,6 +160,11 @@ export const ConfigSchema = Type.Object({
   redisUrl: text('REDIS_URL', 'redis://127.0.0.1:6379', 'the Redis server for HERALD_STORE=redis', {
     secret: 'url',
   }),
+  redisCluster: onOff(
+    'HERALD_REDIS_CLUSTER',
+    false,
+    'on: REDIS_URL names one node of a Redis Cluster, and Herald follows the cluster from there',
+  ),
   redisKeyPrefix: text(
     'HERALD_REDIS_KEY_PREFIX',
     'herald:',

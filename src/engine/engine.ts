@@ -52,6 +52,7 @@ export type EngineConfig = Pick<
   | 'store'
   | 'dataDir'
   | 'redisUrl'
+  | 'redisCluster'
   | 'redisKeyPrefix'
   | 'chatRateLimit'
   | 'sessionRateLimit'

@@ -25,7 +25,7 @@
  * connection of its own, at most HERALD_REPLY_KEEP_MAX_REPLIES of them per instance.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../store/redis/client.js';
 import type { KeptReader, ReplyMirror } from '../transports/kept-replies.js';
 
 /** What a reply's maker does when another instance asks. */
@@ -78,9 +78,14 @@ function fieldsOf(fields: string[]): { k: string; v: string } {
 }
 
 export function createRedisReplies(options: {
-  redis: Redis;
+  redis: RedisClient;
   /** The broker's subscribing connection (it ignores channels that are not its own). */
-  subscriber: Redis;
+  subscriber: RedisClient;
+  /**
+   * Where `stop` and `read` are published: the node `subscriber` listens on (on a Redis
+   * Cluster a PUBLISH answers with the receivers of its own node only). Default `redis`.
+   */
+  publisher?: RedisClient;
   keyPrefix: string;
   keepMs: number;
   maxBytes: number;
@@ -88,6 +93,7 @@ export function createRedisReplies(options: {
   maxReaders: number;
 }): ReplyLog {
   const { redis, subscriber, keyPrefix: p, keepMs, maxBytes, maxReaders } = options;
+  const publisher = options.publisher ?? redis;
   const pointerOf = (sessionId: string, name: string) => `${p}s:{${sessionId}}:reply:${name}`;
   const streamOf = (sessionId: string, id: string) => `${p}s:{${sessionId}}:rs:${id}`;
   const channelOf = (sessionId: string, id: string) => `${p}reply:{${sessionId}}:${id}`;
@@ -185,7 +191,7 @@ export function createRedisReplies(options: {
     async stop(sessionId, name) {
       const id = await redis.get(pointerOf(sessionId, name));
       if (id === null) return false;
-      return (await redis.publish(channelOf(sessionId, id), 'stop')) > 0;
+      return (await publisher.publish(channelOf(sessionId, id), 'stop')) > 0;
     },
 
     async close() {
@@ -222,10 +228,10 @@ export function createRedisReplies(options: {
 
     // Live: a connection of its own blocks on the stream; the maker hears that it is read.
     const channel = channelOf(sessionId, id);
-    const conn = redis.duplicate();
+    const conn = duplicateClient(redis);
     conn.on('error', ignore);
     let closed = false;
-    const say = () => void redis.publish(channel, 'read').catch(ignore);
+    const say = () => void publisher.publish(channel, 'read').catch(ignore);
     say();
     const heartbeat = setInterval(say, Math.max(1, Math.floor(keepMs / 3)));
     heartbeat.unref();

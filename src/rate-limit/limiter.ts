@@ -7,8 +7,9 @@
  * one of the same size (rate-limiter-flexible's `insuranceLimiter`): fail-open to a
  * per-instance limit, never to no limit and never to refusing everyone (docs/decisions.md).
  */
-import type { Redis } from 'ioredis';
+
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import type { RedisClient } from '../store/redis/client.js';
 
 export interface LimiterOptions {
   /** Requests allowed per window. */
@@ -16,7 +17,7 @@ export interface LimiterOptions {
   /** The window in seconds. */
   durationSeconds: number;
   /** Holds the counts in Redis when given. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** The Redis keys' prefix; rate-limiter-flexible adds `:<key>`. Required with `redis`. */
   keyPrefix?: string;
 }

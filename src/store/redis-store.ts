@@ -53,6 +53,7 @@ import type { AgentMessage } from '../agent-messages/types.js';
 import { AGENT_TYPES } from '../protocol/agent-message.js';
 import { activityMs, timelineMax, trimSlack } from './limits.js';
 import { WINDOW_MS } from './rate-window.js';
+import type { RedisClient } from './redis/client.js';
 import {
   DuplicateAdmissionError,
   deepFreeze,
@@ -81,7 +82,7 @@ export interface RedisStoreOptions extends StoreLimits {
    * `maxRetriesPerRequest` and a `commandTimeout` (src/engine/redis-engine.ts does), so that
    * commands sent just as the connection drops fail instead of waiting for Redis to come back.
    */
-  redis?: Redis;
+  redis?: RedisClient;
   /** How many dead letters are kept (oldest dropped first); default 10,000. */
   maxDeadLetters?: number;
 }

@@ -19,6 +19,7 @@ const base: EngineConfig = {
   store: 'memory',
   dataDir: '/nonexistent',
   redisUrl: REDIS_URL,
+  redisCluster: false,
   redisKeyPrefix: 'herald:',
   chatRateLimit: 2,
   sessionRateLimit: 2,

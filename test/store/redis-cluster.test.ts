@@ -5,9 +5,15 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisClient, type RedisClient } from '../../src/store/redis/client.js';
 import { createRedisStore } from '../../src/store/redis-store.js';
 import { newPrefix } from '../support/redis.js';
-import { type ClusterNode, hasRedisServer, startClusterNode } from '../support/redis-cluster-node.js';
+import {
+  type ClusterNode,
+  hasRedisServer,
+  startCluster,
+  startClusterNode,
+} from '../support/redis-cluster-node.js';
 import { draft, newSession, storeConformance, T0 } from './conformance.js';
 
 if (!hasRedisServer && !process.env.CI)
@@ -57,3 +63,47 @@ describe.skipIf(!hasRedisServer && !process.env.CI)('redis store on a Redis Clus
     }
   });
 });
+
+describe.skipIf(!hasRedisServer && !process.env.CI)(
+  'redis store through the Cluster client, three masters',
+  () => {
+    let cluster: ClusterNode;
+    const clients: RedisClient[] = [];
+    beforeAll(async () => {
+      cluster = await startCluster(3);
+    }, 30_000);
+    afterAll(async () => {
+      for (const c of clients) c.disconnect();
+      await cluster?.stop();
+    });
+    const client = () => {
+      const c = createRedisClient(cluster.url, true, { maxRetriesPerRequest: 1 });
+      clients.push(c);
+      return c;
+    };
+
+    it('spreads sessions over the nodes: a plain connection to one node is sent elsewhere (MOVED)', async () => {
+      const store = createRedisStore({ redis: client(), keyPrefix: newPrefix() });
+      const sessions = await Promise.all(Array.from({ length: 12 }, () => store.createSession(newSession())));
+      const plain = new Redis(cluster.url);
+      try {
+        const moved = await Promise.all(
+          sessions.map((s) =>
+            plain.exists(`x{${s.id}}`).then(
+              () => false,
+              (err: Error) => /MOVED/.test(err.message),
+            ),
+          ),
+        );
+        expect(moved.some(Boolean)).toBe(true);
+      } finally {
+        plain.disconnect();
+      }
+      for (const s of sessions) expect(await store.getSession(s.id)).toMatchObject({ id: s.id });
+    });
+
+    storeConformance('redis store, Cluster client', async (limits) => ({
+      store: createRedisStore({ redis: client(), keyPrefix: newPrefix(), ...limits }),
+    }));
+  },
+);

@@ -1,8 +1,9 @@
 /**
- * A one-node Redis Cluster of its own (redis-server with cluster-enabled, owning every slot)
- * on an ephemeral loopback port: Redis refuses there, as on a real Cluster, any command or
- * script whose keys are in more than one slot (CROSSSLOT), so the stores' key layout is
- * tested for real. Needs the `redis-server` binary (present where Redis is installed).
+ * Redis Clusters of their own on ephemeral loopback ports: one node owning every slot (for the
+ * plain client: no redirection), or several masters splitting the slots (for the Cluster
+ * client, which must follow MOVED). On both, as on a real Cluster, Redis refuses any command or
+ * script whose keys are in more than one slot (CROSSSLOT), so the stores' key layout is tested
+ * for real. Needs the `redis-server` binary (present where Redis is installed).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,8 +28,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the node and waits until it serves (cluster_state:ok). */
-export async function startClusterNode(): Promise<ClusterNode> {
+/** A redis-server in cluster mode on its own port and folder, serving but owning no slot yet. */
+async function spawnNode(): Promise<{ port: number; url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'herald-cluster-'));
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -60,27 +61,70 @@ export async function startClusterNode(): Promise<ClusterNode> {
     });
   });
   child.removeAllListeners('exit');
-  const url = `redis://127.0.0.1:${port}`;
-  const admin = new Redis(url);
-  try {
-    await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-    // The node takes its slots on its next cluster tick (every 100 ms): bounded, not a guess.
-    for (let i = 0; ; i++) {
-      const info = (await admin.call('CLUSTER', 'INFO')) as string;
-      if (info.includes('cluster_state:ok')) break;
-      if (i >= 100) throw new Error(`cluster node on ${port} never reached cluster_state:ok`);
-      await delay(20);
-    }
-  } finally {
-    await admin.quit();
-  }
   return {
-    url,
+    port,
+    url: `redis://127.0.0.1:${port}`,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits (bounded) until every node says cluster_state:ok: nodes take their slots on a cluster tick. */
+async function untilClusterOk(admins: Redis[]): Promise<void> {
+  for (let i = 0; ; i++) {
+    const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
+    if (infos.every((info) => info.includes('cluster_state:ok'))) return;
+    if (i >= 250) throw new Error('the test cluster never reached cluster_state:ok');
+    await delay(20);
+  }
+}
+
+/** Starts the node, owning every slot, and waits until it serves (cluster_state:ok). */
+export async function startClusterNode(): Promise<ClusterNode> {
+  const node = await spawnNode();
+  const admin = new Redis(node.url);
+  try {
+    await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    await untilClusterOk([admin]);
+  } finally {
+    await admin.quit();
+  }
+  return { url: node.url, stop: node.stop };
+}
+
+/**
+ * A Redis Cluster of `size` masters on loopback, the 16,384 slots split evenly between them,
+ * so keys of different sessions live on different nodes and a client that does not follow
+ * MOVED fails. `url` is the first node: the seed a client is given.
+ */
+export async function startCluster(size = 3): Promise<ClusterNode & { urls: string[] }> {
+  const nodes = await Promise.all(Array.from({ length: size }, () => spawnNode()));
+  const admins = nodes.map((n) => new Redis(n.url));
+  try {
+    const per = Math.ceil(16384 / size);
+    await Promise.all(
+      admins.map((a, i) =>
+        a.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16383, (i + 1) * per - 1))),
+      ),
+    );
+    for (const node of nodes.slice(1))
+      await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', String(node.port));
+    await untilClusterOk(admins);
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw err;
+  } finally {
+    for (const a of admins) a.disconnect();
+  }
+  return {
+    url: nodes[0]!.url,
+    urls: nodes.map((n) => n.url),
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
     },
   };
 }

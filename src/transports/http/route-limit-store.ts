@@ -10,9 +10,9 @@ import type {
   FastifyRateLimitStore,
   FastifyRateLimitStoreCtor,
 } from '@fastify/rate-limit';
-import type { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { createLimiter } from '../../rate-limit/limiter.js';
+import type { RedisClient } from '../../store/redis/client.js';
 
 type Callback = Parameters<FastifyRateLimitStore['incr']>[1];
 
@@ -22,7 +22,7 @@ interface RouteParams {
 }
 
 /** The store class to pass as @fastify/rate-limit's `store` option. */
-export function redisRouteLimitStore(redis: Redis, keyPrefix: string): FastifyRateLimitStoreCtor {
+export function redisRouteLimitStore(redis: RedisClient, keyPrefix: string): FastifyRateLimitStoreCtor {
   return class RedisRouteLimitStore implements FastifyRateLimitStore {
     readonly #namespace: string;
     /** One limiter per window and size (both may be computed per request). */

@@ -279,17 +279,25 @@ class ChatConnection {
     herald.metrics.connections.inc({ transport: 'ws' });
     herald.connections.add(this);
     if (auth.expiresAt !== undefined) this.armExpiry();
-    channel.sendFrame(frame({ type: 'ready', sessionId: session.id, protocol: PROTOCOL_VERSION }));
-    if (badAfter) this.sendError(badAfter);
+    let readySent = false;
+    const sendReady = () => {
+      if (readySent) return;
+      readySent = true;
+      channel.sendFrame(frame({ type: 'ready', sessionId: session.id, protocol: PROTOCOL_VERSION }));
+      if (badAfter) this.sendError(badAfter);
+    };
     if (herald.router) {
       try {
-        const detach = await herald.router.attach(channel, after);
+        // `ready` goes out once this instance hears the session's wake-ups, before the replay.
+        const detach = await herald.router.attach(channel, after, sendReady);
         if (socket.readyState === OPEN) this.detach = detach;
         else detach();
       } catch (err) {
         this.sockets.log.error({ err, reqId: this.reqId }, 'agent message replay failed');
+      } finally {
+        sendReady();
       }
-    }
+    } else sendReady();
     // Frames sent before the replay finished are handled now, in the order they came.
     const early = this.early ?? [];
     this.early = undefined;
