@@ -27,7 +27,8 @@ import { HeraldError } from './errors/catalogue.js';
 import { createMetrics } from './observability/metrics.js';
 import { RetentionSweeper } from './retention/sweeper.js';
 import { createInjectionClassifier, withClassifier } from './sanitize/classifier.js';
-import { createSanitizer, createScrubber } from './sanitize/pipeline.js';
+import { createOffLoopSanitizer } from './sanitize/off-loop.js';
+import { createScrubber } from './sanitize/pipeline.js';
 import type { Store } from './store/store.js';
 import { agentMessageRoutes } from './transports/http/agent-message-routes.js';
 import { registerAuth } from './transports/http/auth-hook.js';
@@ -102,7 +103,12 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
         broker: engine.broker,
       })
     : undefined;
-  const sanitizer = createSanitizer({ maxChars: config.maxMessageChars });
+  // Long messages are sanitized in worker threads, so a crafted one never holds the event loop.
+  const sanitizer = createOffLoopSanitizer({
+    maxChars: config.maxMessageChars,
+    minChars: config.sanitizeThreadMinChars,
+    threads: config.sanitizeThreads,
+  });
   const { injectionClassifier: ic } = config;
   const classifier =
     ic.url === undefined
@@ -119,7 +125,7 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
     sessions,
     sanitize: classifier
       ? async (text) => {
-          const clean = sanitizer.sanitize(text);
+          const clean = await sanitizer.sanitize(text);
           // The classifier sees the sanitized text only: nothing redacted leaves Herald.
           return withClassifier(clean, await classifier.classify(clean.text));
         }
@@ -197,6 +203,7 @@ async function heraldPlugin(app: FastifyInstance, options: HeraldOptions): Promi
     await agent.close?.();
     await retention.stop();
     await engine.close();
+    await sanitizer.close();
   });
 }
 

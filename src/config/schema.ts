@@ -232,6 +232,15 @@ export const ConfigSchema = Type.Object({
     unit: 'characters',
     description: 'chat message limit in characters, counted on the raw message',
   }),
+  sanitizeThreads: integer('HERALD_SANITIZE_THREADS', 1, {
+    max: 256,
+    description: 'worker threads that sanitize long messages off the event loop; 0 keeps every message on it',
+  }),
+  sanitizeThreadMinChars: integer('HERALD_SANITIZE_THREAD_MIN_CHARS', 16_384, {
+    min: 1,
+    unit: 'characters',
+    description: 'messages at least this long (UTF-16 units) are sanitized in a worker thread',
+  }),
   summaryThreshold: Type.Number({
     env: 'HERALD_SUMMARY_THRESHOLD',
     default: 0.05,
