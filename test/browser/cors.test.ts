@@ -4,16 +4,13 @@
  * Authorization header, so Chromium sends a real preflight) and reads the streamed answer.
  * Allowed by HERALD_CORS_ORIGINS it works; another origin's page is blocked by the browser.
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { hasChromium, launchChromium } from '../support/chromium.js';
 import { startServer, type TestServer } from '../support/server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 
 /** A page that sends the useChat transport's request and reports what it could read. */
 const PAGE = `<!doctype html><meta charset="utf-8"><title>app</title><script>
@@ -55,16 +52,7 @@ describe.skipIf(!hasChromium)('CORS from a page on another origin (Chromium)', (
     herald.app.server.on('request', (request) => {
       if (request.method === 'OPTIONS') preflights.push(`${request.headers.origin} ${request.url}`);
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -3,29 +3,18 @@
  * playwright-core): it renders Herald's operations, and every request it makes goes to Herald
  * itself, never to another origin.
  */
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { AUTH_ENV } from '../support/auth.js';
+import { hasChromium, launchChromium } from '../support/chromium.js';
 import { useHarness } from '../support/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const h = useHarness();
 
 // page.test.ts already fails CI without chromium.
-describe.skipIf(!existsSync(CHROMIUM))('API reference page', () => {
+describe.skipIf(!hasChromium)('API reference page', () => {
   it('renders the operations from this server alone', async () => {
     const server = await h.start(AUTH_ENV);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const requests: string[] = [];

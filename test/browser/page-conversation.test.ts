@@ -6,13 +6,11 @@
  * input give the sanitization summary right after the user's message and before the reply,
  * while the script never runs. Every wait is for something on the page, never for time.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../support/chromium.js';
 import { startServer, type TestServer } from '../support/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
 
 const EMAIL = 'jane.doe@example.com';
@@ -36,16 +34,7 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
 
   beforeAll(async () => {
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -3,14 +3,12 @@
  * socket terminated after the first chunks) finishes after the page reconnects, its text whole
  * and once; the page loads the SDK from /herald-client.js and nothing else.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelAgent } from '../../src/agents/model-agent.js';
+import { hasChromium, launchChromium } from '../support/chromium.js';
 import { startServer, type TestServer } from '../support/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
 
 /** A model that yields the next chunk each time the test calls `release()`; it stops when aborted. */
@@ -51,16 +49,7 @@ describe.skipIf(!hasChromium)('built-in page on herald/client (Chromium)', () =>
 
   beforeAll(async () => {
     server = await startServer({}, { agent: drip.agent });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

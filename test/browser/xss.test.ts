@@ -10,13 +10,12 @@
  * itself. The page's Content-Security-Policy is bypassed here, so that what is proved is the
  * rendering (text nodes, never HTML), not the policy that would otherwise stop an inline script.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../support/chromium.js';
 import { startServer, type TestServer } from '../support/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
 
 const CORPUS = readFileSync(new URL('./xss-corpus.txt', import.meta.url), 'utf8')
@@ -45,16 +44,7 @@ describe.skipIf(!hasChromium)(
         HERALD_SESSION_RATE_LIMIT: '0',
         HERALD_AGENT_RATE_LIMITS: '{"status":0,"sanitization":0}',
       });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {
