@@ -5,42 +5,11 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelAgent } from '../../src/agents/model-agent.js';
 import { hasChromium, launchChromium } from '../support/chromium.js';
+import { dripAgent } from '../support/drip-agent.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
-
-/** A model that yields the next chunk each time the test calls `release()`; it stops when aborted. */
-function dripAgent(chunks: string[]) {
-  let permits = 0;
-  let wake: (() => void) | undefined;
-  const agent: ModelAgent = {
-    name: 'drip',
-    async *reply(request) {
-      for (const chunk of chunks) {
-        while (permits === 0) {
-          if (request.signal.aborted) return;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            request.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-        }
-        if (request.signal.aborted) return;
-        permits--;
-        yield chunk;
-      }
-    },
-  };
-  return {
-    agent,
-    release(n = 1) {
-      permits += n;
-      wake?.();
-      wake = undefined;
-    },
-  };
-}
 
 describe.skipIf(!hasChromium)('built-in page on herald/client (Chromium)', () => {
   let server: TestServer;

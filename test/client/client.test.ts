@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ModelAgent } from '../../src/agents/model-agent.js';
 import { buildApp } from '../../src/app.js';
 import {
   type AgentMessage,
@@ -23,43 +22,13 @@ import {
 import { loadConfig } from '../../src/config/config.js';
 import { publish } from '../support/agent-messages.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { dripAgent } from '../support/drip-agent.js';
 import { useHarness } from '../support/harness.js';
 import type { TestServer } from '../support/server.js';
 
 const h = useHarness();
 
 const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
-
-/** A model that yields the next chunk each time the test calls `release()`; it stops when aborted. */
-function dripAgent(chunks: string[]) {
-  let permits = 0;
-  let wake: (() => void) | undefined;
-  const agent: ModelAgent = {
-    name: 'drip',
-    async *reply(request) {
-      for (const chunk of chunks) {
-        while (permits === 0) {
-          if (request.signal.aborted) return;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            request.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-        }
-        if (request.signal.aborted) return;
-        permits--;
-        yield chunk;
-      }
-    },
-  };
-  return {
-    agent,
-    release(n = 1) {
-      permits += n;
-      wake?.();
-      wake = undefined;
-    },
-  };
-}
 
 /**
  * `ws`, recording every frame the client sends (and, with `received`, every frame it gets, before
