@@ -24,7 +24,17 @@ interface Info {
   cnf: Clauses;
   /** Literals one of which every match starts with (null: not known). */
   starts?: string[] | null;
+  /** Every match ends with a character that is not a word character (`\s+`, `[ \t]`, `:`). */
+  endsNonWord?: boolean;
 }
+
+const isWordCode = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+/** Marked as a word start if it starts with a word character: after a non-word one, it does. */
+const markIfWord = (literal: string): string =>
+  literal.length > 0 && isWordCode(bare(literal).charCodeAt(0)) && !literal.startsWith(WORD_START)
+    ? WORD_START + literal
+    : literal;
 
 /** What every match of `info` starts with. */
 const startsOf = (info: Info): string[] | null =>
@@ -61,7 +71,13 @@ const clauseOf = (exact: string[]): Clauses => {
   const literals = unique(exact.map(normalize));
   return literals.some((l) => bare(l) === '') ? [] : [literals];
 };
-const exactInfo = (exact: string[]): Info => ({ exact: unique(exact), cnf: clauseOf(exact) });
+const exactInfo = (exact: string[]): Info => ({
+  exact: unique(exact),
+  cnf: clauseOf(exact),
+  endsNonWord: exact.every((e) => bare(e).length > 0 && !isWordCode(bare(e).charCodeAt(bare(e).length - 1))),
+});
+/** `\s` and `\W`: one character, not a word character. */
+const NON_WORD: Info = { exact: null, cnf: [], endsNonWord: true };
 
 /**
  * How rare text satisfying a clause is, roughly: its least rare literal's length, where a word
@@ -126,16 +142,23 @@ export function leastEveryday(cnf: Clauses): string[] | undefined {
   return best;
 }
 
-/** The rarest clause of a list (ties: the one with fewer literals). */
+/**
+ * The rarest clause of a list: the fewest everyday literals (`everyday`), then the rarest
+ * (`rarity`), then the fewest literals.
+ */
+const before = (a: number[], b: number[]): boolean => {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+};
 export function rarest(cnf: Clauses): string[] | undefined {
   let best: string[] | undefined;
+  let bestKey: number[] = [];
   for (const clause of cnf) {
-    if (
-      best === undefined ||
-      rarity(clause) > rarity(best) ||
-      (rarity(clause) === rarity(best) && clause.length < best.length)
-    )
+    const key = [clause.filter(everyday).length, -rarity(clause), clause.length];
+    if (best === undefined || before(key, bestKey)) {
       best = clause;
+      bestKey = key;
+    }
   }
   return best;
 }
@@ -159,9 +182,16 @@ function concat(parts: Info[]): Info {
   const cnf: Clauses = [];
   // What the matches start with: the first run, or the first inexact part when nothing precedes it.
   let starts: string[] | null | undefined;
+  // The part before ended with a non-word character, so what this one starts with starts a word.
+  let afterNonWord = false;
   for (const part of parts) {
+    const wordAfter = afterNonWord;
+    afterNonWord = part.endsNonWord === true;
     if (part.exact) {
-      if (run && run.length * part.exact.length <= MAX_EXACT) {
+      if (run === null && wordAfter) {
+        run = part.exact.map(markIfWord);
+        exactAll = false;
+      } else if (run && run.length * part.exact.length <= MAX_EXACT) {
         const next: string[] = [];
         for (const a of run) for (const b of part.exact) next.push(a + b);
         run = unique(next);
@@ -180,17 +210,20 @@ function concat(parts: Info[]): Info {
           : run && !run.some((r) => bare(r) === '')
             ? run
             : null;
-      // `\b` right before: the part's first literals start a word.
+      // `\b` right before: the part's first literals start a word; so do those that start with a
+      // word character right after a non-word one.
       if (run && run.length === 1 && run[0] === WORD_START && partStarts)
         cnf.push(...clauseOf(partStarts.map((l) => WORD_START + l)));
       else if (run) cnf.push(...clauseOf(run));
+      else if (wordAfter && partStarts) cnf.push(...clauseOf(partStarts.map(markIfWord)));
       run = null;
       cnf.push(...part.cnf);
     }
   }
   if (exactAll && run) return exactInfo(run);
   if (run) cnf.push(...clauseOf(run));
-  return { exact: null, cnf, starts: starts ?? null };
+  const last = parts[parts.length - 1];
+  return { exact: null, cnf, starts: starts ?? null, endsNonWord: last?.endsNonWord === true };
 }
 
 function alternation(alternatives: Info[]): Info {
@@ -198,24 +231,31 @@ function alternation(alternatives: Info[]): Info {
     const all = unique(alternatives.flatMap((a) => a.exact!));
     if (all.length <= MAX_EXACT) return exactInfo(all);
   }
+  const endsNonWord = alternatives.every((a) => a.endsNonWord === true);
   const startLists = alternatives.map(startsOf);
   const starts = startLists.every((l) => l !== null) ? unique(startLists.flatMap((l) => l!)) : null;
   const cnfs = alternatives.map((a) => (a.exact ? clauseOf(a.exact) : a.cnf));
-  if (cnfs.some((c) => c.length === 0)) return { exact: null, cnf: [], starts };
+  if (cnfs.some((c) => c.length === 0)) return { exact: null, cnf: [], starts, endsNonWord };
   // (A1 and A2) or (B1 and B2) = (A1 or B1) and (A1 or B2) and (A2 or B1) and (A2 or B2), while
   // that stays small; else one clause: each alternative's rarest clause, or'd.
   const count = cnfs.reduce((n, c) => n * c.length, 1);
-  if (count > MAX_CLAUSES) return { exact: null, cnf: [unique(cnfs.flatMap((c) => rarest(c)!))], starts };
+  if (count > MAX_CLAUSES)
+    return { exact: null, cnf: [unique(cnfs.flatMap((c) => rarest(c)!))], starts, endsNonWord };
   let product: Clauses = [[]];
   for (const c of cnfs) product = product.flatMap((partial) => c.map((clause) => [...partial, ...clause]));
-  return { exact: null, cnf: product.map(unique), starts };
+  return { exact: null, cnf: product.map(unique), starts, endsNonWord };
 }
 
 function repeat(info: Info, min: number, max: number): Info {
   if (max === 0) return EMPTY;
   if (min === 0) return info.exact && max === 1 ? { exact: unique([...info.exact, '']), cnf: [] } : UNKNOWN;
   if (info.exact && min === max) return concat(Array.from({ length: min }, () => info));
-  return { exact: null, cnf: info.exact ? clauseOf(info.exact) : info.cnf, starts: startsOf(info) };
+  return {
+    exact: null,
+    cnf: info.exact ? clauseOf(info.exact) : info.cnf,
+    starts: startsOf(info),
+    endsNonWord: info.endsNonWord,
+  };
 }
 
 const ESCAPED_CHARS: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', '0': '\0' };
@@ -323,7 +363,8 @@ export function requiredClauses(source: string): Clauses {
       i += 2;
       if (e === 'b') return BOUNDARY;
       if (e === 'B') return EMPTY;
-      if (/[sSwWdD]/.test(e)) return UNKNOWN;
+      if (e === 's' || e === 'W') return NON_WORD;
+      if (/[SwdD]/.test(e)) return UNKNOWN;
       if (e === 'p' || e === 'P') {
         i = source.indexOf('}', i) + 1;
         return UNKNOWN;

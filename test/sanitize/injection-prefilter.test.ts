@@ -145,10 +145,12 @@ describe('injection prefilter', () => {
       [`${WORD_START}ignore`, `${WORD_START}forget`],
       ['rules'],
     ]);
+    // After whitespace, a literal starting with a word character starts a word.
     expect(requiredClauses('abc|x\\s+yz')).toEqual([
       ['abc', 'x'],
-      ['abc', 'yz'],
+      ['abc', `${WORD_START}yz`],
     ]);
+    expect(requiredClauses('a\\s*(?:b|c)d')).toEqual([['a'], ['bd', 'cd']]);
     expect(requiredClauses('(?:^|\\n)[ \\t]*system[ \\t]*:')).toEqual([['system'], [':']]);
     expect(requiredClauses('a?b*')).toEqual([]);
     expect(requiredClauses('[sr]k_(?:live|test)')).toEqual([['sk_live', 'sk_test', 'rk_live', 'rk_test']]);

@@ -476,9 +476,16 @@ const anyOf = (sources: string[]): RegExp | undefined => {
 };
 
 const escapeLiteral = (literal: string): string => literal.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-/** A literal as a pattern: `\b` for its word-start mark. */
-const literalSource = (literal: string): string =>
-  literal.startsWith(WORD_START) ? `\\b${escapeLiteral(literal.slice(1))}` : escapeLiteral(literal);
+/**
+ * Literals as one pattern: those marked as word starts behind one shared `\b` (the search skips the
+ * inside of words at once), then the others; each group longest first.
+ */
+const literalsSource = (literals: readonly string[]): string => {
+  const sorted = [...literals].sort((x, y) => bare(y).length - bare(x).length);
+  const atWord = sorted.filter((l) => l.startsWith(WORD_START)).map((l) => escapeLiteral(l.slice(1)));
+  const anywhere = sorted.filter((l) => !l.startsWith(WORD_START)).map(escapeLiteral);
+  return [...(atWord.length ? [`\\b(?:${atWord.join('|')})`] : []), ...anywhere].join('|');
+};
 const isWordChar = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 /** Whether `\b` holds at `i` (ASCII word characters, as in a pattern without the `u` flag). */
@@ -518,27 +525,20 @@ export function createPrefilter(signals: ReadonlyArray<{ source: string; kind: s
     (x, y) => bare(y).length - bare(x).length,
   );
   const atWord = literals.filter((l) => l.startsWith(WORD_START));
-  const anywhere = literals.filter((l) => !l.startsWith(WORD_START));
   const sameStart = new Map(
     literals.map((y) => [
       y,
       literals.filter((x) => x !== y && (bare(y).startsWith(bare(x)) || bare(x).startsWith(bare(y)))),
     ]),
   );
-  const gatePattern = new RegExp(
-    [
-      ...(atWord.length ? [`\\b(?:${atWord.map((l) => escapeLiteral(l.slice(1))).join('|')})`] : []),
-      ...anywhere.map(escapeLiteral),
-    ].join('|'),
-    'g',
-  );
+  const gatePattern = new RegExp(literalsSource(literals), 'g');
   const clausePattern = new Map<string, RegExp>();
   const restOf = plans.map((p) =>
     p.rest.map((clause) => {
       const key = JSON.stringify(clause);
       let re = clausePattern.get(key);
       if (!re) {
-        re = new RegExp(clause.map(literalSource).join('|'));
+        re = new RegExp(literalsSource(clause));
         clausePattern.set(key, re);
       }
       return re;
@@ -555,7 +555,7 @@ export function createPrefilter(signals: ReadonlyArray<{ source: string; kind: s
       : [];
     return {
       members,
-      quick: quick.length ? new RegExp(quick.map(literalSource).join('|')) : undefined,
+      quick: quick.length ? new RegExp(literalsSource(quick)) : undefined,
       pretest: anyOf(members.map((i) => plans[i]!.source)),
     };
   });
