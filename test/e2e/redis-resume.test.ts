@@ -6,12 +6,13 @@
  * (the real `ai` package), over WebSocket `resume_reply`, and with herald/client moving from A
  * to B by itself.
  */
-import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HeraldClient, type WebSocketConstructor } from '../../src/client/index.js';
 import { memoryStorage } from '../../src/client/storage.js';
+import { textOf, transport, userMessage } from '../support/ai-sdk.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { type Drip, dripAgent } from '../support/drip-agent.js';
 import { useHarness } from '../support/harness.js';
@@ -23,22 +24,6 @@ requireRedisInCi(hasRedis, 'resumable replies across instances');
 
 const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
 const WHOLE = CHUNKS.join('');
-
-const transport = (s: TestServer) =>
-  new DefaultChatTransport({
-    api: `${s.url}/api/chat/stream`,
-    headers: { authorization: `Bearer ${KEYS.alice}` },
-  });
-const userMessage = (id: string, text: string): UIMessage => ({
-  id,
-  role: 'user',
-  parts: [{ type: 'text', text }],
-});
-const textOf = (m: UIMessage | undefined) =>
-  (m?.parts ?? [])
-    .filter((p) => p.type === 'text')
-    .map((p) => (p as { text: string }).text)
-    .join('');
 
 describe.skipIf(!hasRedis)('resumable replies across instances (Redis)', () => {
   const h = useHarness();

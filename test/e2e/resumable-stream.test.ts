@@ -3,34 +3,16 @@
  * by the real `ai` package (DefaultChatTransport.reconnectToStream, readUIMessageStream),
  * against a Herald whose model drips its reply one chunk at a time on the test's word.
  */
-import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
+import { textOf, transport, userMessage } from '../support/ai-sdk.js';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
 import { dripAgent } from '../support/drip-agent.js';
 import { useHarness } from '../support/harness.js';
-import type { TestServer } from '../support/server.js';
 
 const h = useHarness();
 
 const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
-
-const transport = (s: TestServer) =>
-  new DefaultChatTransport({
-    api: `${s.url}/api/chat/stream`,
-    headers: { authorization: `Bearer ${KEYS.alice}` },
-  });
-
-const userMessage = (id: string, text: string): UIMessage => ({
-  id,
-  role: 'user',
-  parts: [{ type: 'text', text }],
-});
-
-const textOf = (m: UIMessage | undefined) =>
-  (m?.parts ?? [])
-    .filter((p) => p.type === 'text')
-    .map((p) => (p as { text: string }).text)
-    .join('');
 
 describe('a reply resumed after a cut (useChat resume)', () => {
   it('gives a client that comes back the whole reply, once, in order', async () => {
