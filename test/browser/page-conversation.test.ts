@@ -6,9 +6,9 @@
  * input give the sanitization summary right after the user's message and before the reply,
  * while the script never runs. Every wait is for something on the page, never for time.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from '../support/chromium.js';
+import { hasChromium, launchChromium, openPage } from '../support/chromium.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
@@ -42,29 +42,7 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
     await server?.close();
   });
 
-  async function openPage(): Promise<{
-    context: BrowserContext;
-    page: Page;
-    errors: string[];
-    dialogs: string[];
-  }> {
-    const context = await browser.newContext({ viewport: { width: 900, height: 720 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    const dialogs: string[] = [];
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico'))
-        errors.push(`console: ${msg.text()}`);
-    });
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    await page.goto(server.url);
-    await page.waitForSelector('[data-testid="status"][data-state="connected"]');
-    return { context, page, errors, dialogs };
-  }
+  const open = () => openPage(browser, server.url);
 
   async function say(page: Page, text: string): Promise<void> {
     const before = await page.locator('[data-kind="reply"][aria-busy="false"]').count();
@@ -87,7 +65,7 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
     );
 
   it('shows the same conversation after a reload: user messages, replies and agent messages, in order, once', async () => {
-    const { context, page, errors } = await openPage();
+    const { context, page, errors } = await open();
     try {
       const sessionId = await page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
       await say(page, 'Hello Herald, first message.');
@@ -208,7 +186,7 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
   });
 
   it('answers a script, an e-mail and a card number with the summary before the reply, and runs no script', async () => {
-    const { context, page, errors, dialogs } = await openPage();
+    const { context, page, errors, dialogs } = await open();
     try {
       const text = `Hi ${SCRIPT} please mail me at ${EMAIL} and charge ${CARD}.`;
       await say(page, text);

@@ -11,9 +11,9 @@
  * rendering (text nodes, never HTML), not the policy that would otherwise stop an inline script.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from '../support/chromium.js';
+import { hasChromium, launchChromium, type OpenedPage, openPage } from '../support/chromium.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
@@ -25,12 +25,7 @@ const CORPUS = readFileSync(new URL('./xss-corpus.txt', import.meta.url), 'utf8'
 /** The elements the page itself puts in the message list (bubbles, labels, light Markdown). */
 const PAGE_ELEMENTS = new Set(['DIV', 'SPAN', 'P', 'UL', 'LI', 'PRE', 'CODE', 'STRONG', 'TIME']);
 
-interface Run {
-  context: BrowserContext;
-  page: Page;
-  errors: string[];
-  dialogs: string[];
-}
+type Run = OpenedPage;
 
 describe.skipIf(!hasChromium)(
   'built-in page: an XSS corpus renders as text and runs nothing (Chromium)',
@@ -52,24 +47,7 @@ describe.skipIf(!hasChromium)(
       await server?.close();
     });
 
-    async function openPage(): Promise<Run> {
-      const context = await browser.newContext({ bypassCSP: true, viewport: { width: 900, height: 720 } });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      const dialogs: string[] = [];
-      page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico'))
-          errors.push(`console: ${msg.text()}`);
-      });
-      page.on('dialog', (dialog) => {
-        dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-        void dialog.dismiss();
-      });
-      await page.goto(server.url);
-      await page.waitForSelector('[data-testid="status"][data-state="connected"]');
-      return { context, page, errors, dialogs };
-    }
+    const open = (): Promise<Run> => openPage(browser, server.url, { bypassCSP: true });
 
     /** Nothing ran and nothing but text was made from the payloads. */
     async function expectNothingRan({ page, errors, dialogs }: Run): Promise<void> {
@@ -99,7 +77,7 @@ describe.skipIf(!hasChromium)(
         );
 
     it(`as agent message content: ${CORPUS.length} payloads, each shown literally, before and after a reload`, async () => {
-      const run = await openPage();
+      const run = await open();
       try {
         const sessionId = await run.page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
         const ids: string[] = [];
@@ -134,7 +112,7 @@ describe.skipIf(!hasChromium)(
     });
 
     it(`as chat input: ${CORPUS.length} payloads, each in the user's bubble literally, with its summary and reply, before and after a reload`, async () => {
-      const run = await openPage();
+      const run = await open();
       const { page } = run;
       try {
         const replies = page.locator('[data-kind="reply"][aria-busy="false"]');

@@ -4,7 +4,7 @@
  * (.ci/run installs it).
  */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -24,4 +24,40 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+export interface OpenedPage {
+  context: BrowserContext;
+  page: Page;
+  /** Page errors and console errors (a missing favicon aside): a test expects none. */
+  errors: string[];
+  /** Every dialog the page opened (`alert: …`), dismissed at once. */
+  dialogs: string[];
+}
+
+/** The built-in page at `url` in a fresh context, once its socket is connected. */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  options: { bypassCSP?: boolean } = {},
+): Promise<OpenedPage> {
+  const context = await browser.newContext({
+    viewport: { width: 900, height: 720 },
+    ...(options.bypassCSP && { bypassCSP: true }),
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const dialogs: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico'))
+      errors.push(`console: ${msg.text()}`);
+  });
+  page.on('dialog', (dialog) => {
+    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await page.goto(url);
+  await page.waitForSelector('[data-testid="status"][data-state="connected"]');
+  return { context, page, errors, dialogs };
 }
