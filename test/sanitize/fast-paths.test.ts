@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base64Blocks, readLeet } from '../../src/sanitize/stages/injection.js';
+import { base64Blocks, LEET, readLeet } from '../../src/sanitize/stages/injection.js';
 import { matchesFrom, URL_CREDENTIALS } from '../../src/sanitize/stages/secrets.js';
 
 /**
@@ -8,17 +8,6 @@ import { matchesFrom, URL_CREDENTIALS } from '../../src/sanitize/stages/secrets.
  * way (the injection step's leetspeak runs and base64 blocks, by hand; URL credentials, from each
  * `://`): each must give exactly what the pattern gives.
  */
-const LEET: Record<string, string> = {
-  '0': 'o',
-  '1': 'i',
-  '3': 'e',
-  '4': 'a',
-  '5': 's',
-  '7': 't',
-  '@': 'a',
-  $: 's',
-  '!': 'i',
-};
 const leetByPattern = (v: string) =>
   v.replace(/(?<![a-z0-9@$!])[a-z0-9@$!]*[0-9@$][a-z0-9@$!]*/g, (w) =>
     /[a-z]/.test(w) ? w.replace(/[0-9@$!]/g, (c) => LEET[c] ?? c) : w,

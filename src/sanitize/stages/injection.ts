@@ -321,7 +321,7 @@ export const SIGNALS: Signal[] = [
 ];
 
 /** Leetspeak digits and symbols inside words, read as the letters they stand for. */
-const LEET: Record<string, string> = {
+export const LEET: Readonly<Record<string, string>> = {
   '0': 'o',
   '1': 'i',
   '3': 'e',
