@@ -3,6 +3,7 @@
  *
  *   npm run bench:cpu                       # 3 rounds of 15,000 chats per side
  *   npm run bench:cpu -- --rounds=5 --chats=20000
+ *   npm run bench:cpu -- --plain            # no message makes a summary: what "on" costs when nothing is said
  *
  * Throughput on a shared machine moves with whatever else runs; the CPU time a process spends
  * per chat moves much less. Each run is a fresh process (pinned to cpu 0 where taskset exists)
@@ -33,7 +34,7 @@ interface Run {
   writesPerCommit: number;
 }
 
-async function child(mode: 'on' | 'off', chats: number): Promise<void> {
+async function child(mode: 'on' | 'off', chats: number, plain: boolean): Promise<void> {
   const { buildApp } = await import('../src/app.js');
   const { loadConfig } = await import('../src/config/config.js');
   const dir = mkdtempSync(path.join(tmpdir(), 'herald-bench-cpu-'));
@@ -59,7 +60,8 @@ async function child(mode: 'on' | 'off', chats: number): Promise<void> {
         let ack: string[] | undefined;
         while (left-- > 0) {
           n++;
-          const body: Record<string, unknown> = { message: chatMessage(n) };
+          // chatMessage(odd) is the message without an e-mail address.
+          const body: Record<string, unknown> = { message: chatMessage(plain ? 1 : n) };
           if (sessionId) body.sessionId = sessionId;
           if (ack && ack.length > 0) body.ack = ack;
           const res = await app.inject({
@@ -119,14 +121,26 @@ function parent(): void {
   };
   const rounds = arg('rounds', 3);
   const chats = arg('chats', 15_000);
+  const plain = process.argv.includes('--plain');
   const pinned = detectPinning().enabled;
   const self = fileURLToPath(import.meta.url);
   const runs: Run[] = [];
-  console.log(`${rounds} rounds of ${chats} chats per side${pinned ? ', pinned to cpu 0' : ''}`);
+  console.log(
+    `${rounds} rounds of ${chats} chats per side${pinned ? ', pinned to cpu 0' : ''}, ${plain ? 'no message making a summary' : 'every second message making a summary'}`,
+  );
   for (let r = 0; r < rounds; r++) {
     const order: Array<'on' | 'off'> = r % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
     for (const mode of order) {
-      const cmd = [process.execPath, '--import', 'tsx', self, '--child', mode, String(chats)];
+      const cmd = [
+        process.execPath,
+        '--import',
+        'tsx',
+        self,
+        '--child',
+        mode,
+        String(chats),
+        plain ? 'plain' : 'mixed',
+      ];
       const out = spawnSync(pinned ? 'taskset' : cmd[0]!, pinned ? ['-c', '0', ...cmd] : cmd.slice(1), {
         cwd: REPO_ROOT,
         encoding: 'utf8',
@@ -161,5 +175,6 @@ function parent(): void {
   );
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3] as 'on' | 'off', Number(process.argv[4]));
+if (process.argv[2] === '--child')
+  await child(process.argv[3] as 'on' | 'off', Number(process.argv[4]), process.argv[5] === 'plain');
 else parent();
