@@ -1,8 +1,8 @@
 /**
  * The broker on Redis: one pub/sub channel per session (`<prefix>wake:{sessionId}`, with the
  * session's hash tag), subscribed to only while this instance holds a live channel of that
- * session. Messages on other channels of the subscribing connection are not the broker's. A message is published with this instance's id in front, so an instance never
- * handles its own.
+ * session. Messages on other channels of the subscribing connection are not the broker's. A
+ * message is published with this instance's id in front, so an instance never handles its own.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -26,7 +26,6 @@ export function createRedisBroker(options: {
   let resync: (() => void) | undefined;
   /** Sessions watched now, subscribed again after every reconnection. */
   const watched = new Set<string>();
-  let connectedBefore = subscriber.status === 'ready';
 
   subscriber.on('message', (channel: string, payload: string) => {
     // The connection also carries the kept replies' channels (src/engine/redis-replies.ts).
@@ -47,11 +46,8 @@ export function createRedisBroker(options: {
   // saw answered, and whatever was published meanwhile is gone (pub/sub keeps nothing). So
   // subscribe to every watched session again (a repeat is harmless), then let the router read
   // the store for what those wake-ups carried.
+  // On the first connection nothing is watched yet, and the resync finds nothing to read.
   subscriber.on('ready', () => {
-    if (!connectedBefore) {
-      connectedBefore = true;
-      return;
-    }
     const channels = [...watched].map(channelOf);
     const again = channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve();
     again.then(

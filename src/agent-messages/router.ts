@@ -456,12 +456,7 @@ export class AgentMessageRouter {
   /** Sends what the store holds after the last seq sent to this instance's channels of a session. */
   private async catchUpAll(sessionId: string): Promise<void> {
     try {
-      await this.withLock(sessionId, async () => {
-        const last = this.lastSent.get(sessionId);
-        if (last === undefined || !this.sessions.has(sessionId)) return;
-        const missed = await this.store.listPending(sessionId, last, REPLAY_PAGE, this.now());
-        for (const m of missed) if (m.seq > (this.lastSent.get(sessionId) ?? 0)) this.dispatch(m, this.now());
-      });
+      await this.withLock(sessionId, () => this.catchUp(sessionId, Number.POSITIVE_INFINITY));
     } catch (err) {
       this.log.warn({ err, sessionId }, 'catching up after subscribing failed');
     }
@@ -511,12 +506,15 @@ export class AgentMessageRouter {
   /**
    * Under the session's lock, before sending `seq` to this instance's channels: sends first what
    * the store holds between the last seq sent here and `seq` (admitted on another instance, its
-   * wake-up lost or not here yet), so no stored message is overtaken and then skipped.
+   * wake-up lost or not here yet), so no stored message is overtaken and then skipped. With
+   * `seq` Infinity: what the store holds after the last seq sent (wake-ups lost wholesale).
    */
   private async catchUp(sessionId: string, seq: number): Promise<void> {
     const last = this.lastSent.get(sessionId);
     if (last === undefined || seq <= last + 1 || !this.sessions.has(sessionId)) return;
-    const missed = await this.store.listPending(sessionId, last, seq - last - 1, this.now());
+    // Before a known seq, every message in between; with none (Infinity), a replay page.
+    const limit = Number.isFinite(seq) ? seq - last - 1 : REPLAY_PAGE;
+    const missed = await this.store.listPending(sessionId, last, limit, this.now());
     for (const m of missed) if (m.seq < seq) this.dispatch(m, this.now());
   }
 

@@ -1,8 +1,9 @@
 /**
  * The Redis engine: every Herald on one Redis (or one Redis Cluster, HERALD_REDIS_CLUSTER) and
  * key prefix shares sessions, admissions, tickets and limits, and wakes the others for live
- * delivery. Two connections: one for commands (the store, tickets, limits) and one that only
- * subscribes (the broker's wake-ups; a subscribing connection can do nothing else).
+ * delivery. Connections: one for commands (the store, tickets, limits), one that only
+ * subscribes (wake-ups and kept replies; a subscribing connection can do nothing else) and, on
+ * a Cluster, one that publishes (below).
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { createRedisBroker } from '../agent-messages/redis-broker.js';
@@ -57,11 +58,10 @@ export async function createRedisEngine(config: EngineConfig, hooks: EngineHooks
   const publisher = config.redisCluster
     ? new Redis(config.redisUrl, { ...options, connectionName: `herald-wake@${namedPrefix}` })
     : redis;
-  for (const conn of new Set([subscriber, publisher]))
-    if (conn !== redis)
-      conn.on('error', (err: Error) =>
-        hooks.log.warn({ redis: where, reason: err.message }, 'Redis connection for live delivery failed'),
-      );
+  const liveFailed = (err: Error) =>
+    hooks.log.warn({ redis: where, reason: err.message }, 'Redis connection for live delivery failed');
+  subscriber.on('error', liveFailed);
+  if (publisher !== redis) publisher.on('error', liveFailed);
   // Connected now, not by its first SUBSCRIBE: a lazy connection that a SUBSCRIBE opens sent it
   // on a connection ioredis then replaced without subscribing again (seen in MONITOR under the
   // chaos test), so that session's wake-ups never came.

@@ -25,7 +25,7 @@
  * connection of its own, at most HERALD_REPLY_KEEP_MAX_REPLIES of them per instance.
  */
 import { randomUUID } from 'node:crypto';
-import { duplicateClient, type RedisClient } from '../store/redis/client.js';
+import type { RedisClient } from '../store/redis/client.js';
 import type { KeptReader, ReplyMirror } from '../transports/kept-replies.js';
 
 /** What a reply's maker does when another instance asks. */
@@ -228,7 +228,7 @@ export function createRedisReplies(options: {
 
     // Live: a connection of its own blocks on the stream; the maker hears that it is read.
     const channel = channelOf(sessionId, id);
-    const conn = duplicateClient(redis);
+    const conn = redis.duplicate();
     conn.on('error', ignore);
     let closed = false;
     const say = () => void publisher.publish(channel, 'read').catch(ignore);

@@ -10,7 +10,6 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { createSanitizer } from './pipeline.js';
@@ -29,9 +28,6 @@ export interface OffLoopSanitizer {
   /** Ends the worker threads (they also end by themselves when idle). */
   close(): Promise<void>;
 }
-
-/** Threads by default: every core but the one the event loop runs on, at least one. */
-export const defaultSanitizeThreads = (): number => Math.max(1, availableParallelism() - 1);
 
 /**
  * worker.js in the build. Run from the TypeScript sources (tests, `npm run dev`), only
@@ -52,13 +48,15 @@ export function createOffLoopSanitizer(options: OffLoopOptions): OffLoopSanitize
     ...workerFile(),
     minThreads: 0,
     maxThreads: options.threads,
+    // Every thread makes its sanitizer once, with these options (worker.ts).
+    workerData: { maxChars: options.maxChars },
     // An idle thread ends after a while: a quiet Herald holds no threads.
     idleTimeout: 30_000,
   });
   return {
     sanitize(text) {
       if (text.length < options.minChars) return inline.sanitize(text);
-      return pool.run({ text, maxChars: options.maxChars }) as Promise<SanitizeResult>;
+      return pool.run(text) as Promise<SanitizeResult>;
     },
     close: () => pool.destroy(),
   };

@@ -1,18 +1,14 @@
 /**
  * The sanitizer in a worker thread (see off-loop.ts): piscina loads this module in each of its
- * threads and calls the default export with each message. One sanitizer per thread, made on
- * its first message.
+ * threads and calls the default export with each message. One sanitizer per thread, made with
+ * the options the pool was given.
  */
-import { createSanitizer, type Sanitizer } from './pipeline.js';
+import { workerData } from 'piscina';
+import { createSanitizer } from './pipeline.js';
 import type { SanitizeResult } from './types.js';
 
-let sanitizer: Sanitizer | undefined;
-let madeFor: number | undefined;
+const sanitizer = createSanitizer({ maxChars: (workerData as { maxChars: number }).maxChars });
 
-export default function sanitizeInWorker(task: { text: string; maxChars: number }): SanitizeResult {
-  if (!sanitizer || madeFor !== task.maxChars) {
-    sanitizer = createSanitizer({ maxChars: task.maxChars });
-    madeFor = task.maxChars;
-  }
-  return sanitizer.sanitize(task.text);
+export default function sanitizeInWorker(text: string): SanitizeResult {
+  return sanitizer.sanitize(text);
 }

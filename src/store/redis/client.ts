@@ -33,12 +33,3 @@ export function createRedisClient(url: string, cluster: boolean, options: RedisO
     maxRedirections: 16,
   });
 }
-
-/** Another connection like `client` (a subscriber, a blocking reader), named `connectionName` when given. */
-export function duplicateClient(client: RedisClient, connectionName?: string): RedisClient {
-  if (client instanceof Cluster) {
-    const redisOptions = { ...client.options.redisOptions, ...(connectionName && { connectionName }) };
-    return client.duplicate([], { redisOptions });
-  }
-  return client.duplicate(connectionName ? { connectionName } : {});
-}
