@@ -272,6 +272,14 @@ export function requiredClauses(source: string): Clauses {
   const fail = (what: string): never => {
     throw new SyntaxError(`requiredClauses: ${what} at ${i} in /${source}/`);
   };
+  /** The character escape `\e` stands for, `i` just past it (and moved past a \u or \x code). */
+  const escaped = (e: string): string => {
+    const digits = e === 'u' ? 4 : e === 'x' ? 2 : 0;
+    if (digits === 0) return ESCAPED_CHARS[e] ?? e;
+    const ch = String.fromCharCode(Number.parseInt(source.slice(i, i + digits), 16));
+    i += digits;
+    return ch;
+  };
 
   const parseClass = (): Info => {
     // at '['
@@ -293,13 +301,7 @@ export function requiredClauses(source: string): Clauses {
           if (e === 'p' || e === 'P') i = source.indexOf('}', i) + 1;
           continue;
         }
-        if (e === 'u') {
-          c = String.fromCharCode(Number.parseInt(source.slice(i, i + 4), 16));
-          i += 4;
-        } else if (e === 'x') {
-          c = String.fromCharCode(Number.parseInt(source.slice(i, i + 2), 16));
-          i += 2;
-        } else c = ESCAPED_CHARS[e] ?? e;
+        c = escaped(e);
       } else i++;
       if (source[i] === '-' && source[i + 1] !== ']' && i + 1 < source.length) {
         // a range: c-d
@@ -308,13 +310,7 @@ export function requiredClauses(source: string): Clauses {
         if (d === '\\') {
           const e = source[i + 1]!;
           i += 2;
-          if (e === 'u') {
-            d = String.fromCharCode(Number.parseInt(source.slice(i, i + 4), 16));
-            i += 4;
-          } else if (e === 'x') {
-            d = String.fromCharCode(Number.parseInt(source.slice(i, i + 2), 16));
-            i += 2;
-          } else d = ESCAPED_CHARS[e] ?? e;
+          d = escaped(e);
         } else i++;
         const from = c.charCodeAt(0);
         const to = d.charCodeAt(0);
@@ -370,18 +366,7 @@ export function requiredClauses(source: string): Clauses {
         return UNKNOWN;
       }
       if (/[1-9]/.test(e)) return UNKNOWN; // a back-reference
-      if (e === 'u') {
-        const ch = String.fromCharCode(Number.parseInt(source.slice(i, i + 4), 16));
-        i += 4;
-        return exactInfo([ch]);
-      }
-      if (e === 'x') {
-        const ch = String.fromCharCode(Number.parseInt(source.slice(i, i + 2), 16));
-        i += 2;
-        return exactInfo([ch]);
-      }
-      const ch = ESCAPED_CHARS[e] ?? e;
-      return exactInfo([ch]);
+      return exactInfo([escaped(e)]);
     }
     i++;
     return exactInfo([c]);
