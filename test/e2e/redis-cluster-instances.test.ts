@@ -19,7 +19,7 @@ describe.skipIf(!hasRedisServer && !process.env.CI)('several Heralds on a Redis 
   let cluster: ClusterNode;
   beforeAll(async () => {
     cluster = await startCluster(3);
-  }, 30_000);
+  }, 60_000);
   afterAll(async () => {
     await cluster?.stop();
   });

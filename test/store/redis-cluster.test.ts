@@ -71,7 +71,7 @@ describe.skipIf(!hasRedisServer && !process.env.CI)(
     const clients: RedisClient[] = [];
     beforeAll(async () => {
       cluster = await startCluster(3);
-    }, 30_000);
+    }, 60_000);
     afterAll(async () => {
       for (const c of clients) c.disconnect();
       await cluster?.stop();
