@@ -18,7 +18,7 @@
  *   npm run bench                     full run (~8–10 min on 2 cores) → bench/results/<date>.json + -latency.svg
  *   npm run bench -- --smoke          every row in ~30–60 s, 1 round, short runs (BENCH_SMOKE=1 too);
  *                                     writes to BENCH_OUT or a temp folder; exits 1 if a row is missing
- *   npm run bench -- --only=http,ws   some scenarios only (http ws publish fanout heap idle replay ack sanitizer redis)
+ *   npm run bench -- --only=http,ws   some scenarios only (http model ws publish fanout heap idle replay ack sanitizer redis)
  *   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_WARMUP_SECONDS=2 BENCH_OUT=dir BENCH_HERALD_DIR=/other/checkout
  *   npm run bench:check [file]        budgets: exits 1 if one is missed
  */
@@ -50,7 +50,19 @@ const SMOKE = argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const ONLY = new Set(
   (argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '').split(',').filter(Boolean),
 );
-const SCENARIOS = ['http', 'ws', 'publish', 'fanout', 'heap', 'idle', 'replay', 'ack', 'sanitizer', 'redis'];
+const SCENARIOS = [
+  'http',
+  'model',
+  'ws',
+  'publish',
+  'fanout',
+  'heap',
+  'idle',
+  'replay',
+  'ack',
+  'sanitizer',
+  'redis',
+];
 for (const s of ONLY)
   if (!SCENARIOS.includes(s)) throw new Error(`--only: unknown scenario ${s} (${SCENARIOS.join(' ')})`);
 const wanted = (s: string) => ONLY.size === 0 || ONLY.has(s);
@@ -73,6 +85,10 @@ const O = {
   /** Publish latency runs twice as long: stalls are rare events. */
   publishSeconds: SMOKE ? 1 : 2 * SECONDS,
   httpConnections: 50,
+  /** The model row: the local agent waits this long before its reply, as a fast real model would... */
+  modelMs: 50,
+  /** ...and each of its 50 clients pauses a random 0 to this many ms between its chats. */
+  modelPauseMs: 100,
   wsSockets: 50,
   publishSessions: 200,
   publishRate: 1000,
@@ -107,6 +123,8 @@ const SERVER_SCRIPT: Record<ServerKind, string> = {
 interface HeraldOptions {
   agentMessages?: 'on' | 'off';
   store?: 'sqlite' | 'redis';
+  /** The local agent's wait before it answers (HERALD_LOCAL_THINK_MS); 0 by default. */
+  thinkMs?: number;
 }
 
 function heraldEnv(o: HeraldOptions, dataDir: string, redisKeyPrefix: string): Record<string, string> {
@@ -115,7 +133,7 @@ function heraldEnv(o: HeraldOptions, dataDir: string, redisKeyPrefix: string): R
     HERALD_DATA_DIR: dataDir,
     ...(o.store === 'redis' && { REDIS_URL, HERALD_REDIS_KEY_PREFIX: redisKeyPrefix }),
     HERALD_AGENT: 'local',
-    HERALD_LOCAL_THINK_MS: '0',
+    HERALD_LOCAL_THINK_MS: String(o.thinkMs ?? 0),
     HERALD_AGENT_MESSAGES: o.agentMessages ?? 'on',
     HERALD_CHAT_RATE_LIMIT: '0',
     HERALD_SESSION_RATE_LIMIT: '0',
@@ -297,6 +315,7 @@ const LABELS: Record<RowId, string> = {
   'http-on-off': 'HTTP chat throughput, agent messages on / off',
   'ws-on-off': 'WebSocket chat round trips, on / off',
   'http-vs-bare': 'HTTP chat, Herald off (and on) / a bare Fastify route with the same bodies',
+  'http-model-on-off': `HTTP chat with a model that takes ${O.modelMs} ms, response time on / off`,
   'publish-latency': `publish → WebSocket receive at ${O.publishRate.toLocaleString('en-US')}/s over ${O.publishSessions} sessions`,
   fanout: `fan-out to ${O.fanoutSockets} sockets, frames/s, Herald / raw \`ws\` push`,
   'heap-idle': 'JS heap per idle WebSocket, Herald / raw `ws`',
@@ -398,6 +417,52 @@ async function httpChat(store: 'sqlite' | 'redis'): Promise<void> {
         `bare Fastify ${fmtSpread(rps('bare'))} req/s, p99 ${fmtSpread(p99('bare'), ' ms')}; errors ${errors('bare')}`,
     );
   }
+}
+
+/**
+ * What agent messages add to a reply's response time when the model takes time, as every real
+ * one does: 50 clients as in the HTTP row (half the chats making a summary, acks), the local
+ * agent waiting O.modelMs before it answers, each client pausing a random while between chats
+ * (load/model-chat.ts). The server is far from saturated, so this is the added time a user
+ * waits, not the added CPU the 0 ms rows measure.
+ */
+async function modelChat(): Promise<void> {
+  const params = {
+    connections: O.httpConnections,
+    warmupSeconds: O.warmupSeconds,
+    seconds: O.seconds,
+    maxRequests: 40_000 * O.seconds,
+    pauseMs: O.modelPauseMs,
+  };
+  const raw = await alternate(
+    (['on', 'off'] as const).map((v) => ({
+      name: v,
+      run: () =>
+        measure<HttpChatResult>(
+          'herald',
+          { agentMessages: v, thinkMs: O.modelMs },
+          'model-chat.ts',
+          params,
+          O.seconds,
+        ),
+    })),
+  );
+  scenarios.modelChat = { params: { ...params, modelMs: O.modelMs }, rounds: raw };
+  const mean = (v: string) => pick(raw[v]!, (m) => m.load.latencyMs.mean);
+  const p99 = (v: string) => pick(raw[v]!, (m) => m.load.latencyMs.p99);
+  const rps = (v: string) => pick(raw[v]!, (m) => m.load.rps);
+  const errors = raw.on!.concat(raw.off!).reduce((n, m) => n + m.load.errors, 0);
+  setMetric('model.meanOnOff', ratio(mean('on'), mean('off')));
+  setMetric('model.p99OnOff', ratio(p99('on'), p99('off')));
+  setMetric('model.addedMeanMs', mean('on').median - mean('off').median);
+  setRow(
+    'http-model-on-off',
+    LABELS['http-model-on-off'],
+    `mean **${fmt(ratio(mean('on'), mean('off')))}** (${fmt(mean('on').median - mean('off').median)} ms more) — ` +
+      `mean on ${fmtSpread(mean('on'), ' ms')}, off ${fmtSpread(mean('off'), ' ms')}; ` +
+      `p99 on ${fmtSpread(p99('on'), ' ms')}, off ${fmtSpread(p99('off'), ' ms')}; ` +
+      `on ${fmtSpread(rps('on'))} req/s, off ${fmtSpread(rps('off'))} req/s; errors ${errors}`,
+  );
 }
 
 interface WsChatResult {
@@ -1019,6 +1084,7 @@ log(
 const loadAtStart = os.loadavg();
 
 await scenario('http', ['http-on-off', 'http-vs-bare'], () => httpChat('sqlite'));
+await scenario('model', ['http-model-on-off'], modelChat);
 await scenario('ws', ['ws-on-off'], wsChat);
 await scenario('publish', ['publish-latency'], () => publishLatency('sqlite'));
 await scenario('fanout', ['fanout'], fanout);

@@ -9,6 +9,7 @@ export const ROW_IDS = [
   'http-on-off',
   'ws-on-off',
   'http-vs-bare',
+  'http-model-on-off',
   'publish-latency',
   'fanout',
   'heap-idle',
@@ -80,6 +81,25 @@ export const LIMITS: Limit[] = [
     short: 'on / bare',
     op: '>=',
     goal: 0.25,
+  },
+  // The seed's promise in its own terms: what agent messages add to a chat's response time (5%,
+  // aiming at 1%), with a model that takes time. The 0 ms rows above judge the CPU they cost.
+  {
+    row: 'http-model-on-off',
+    what: 'HTTP chat mean response time with a 50 ms model, on / off',
+    metric: 'model.meanOnOff',
+    short: 'mean',
+    op: '<=',
+    budget: 1.05,
+    goal: 1.01,
+  },
+  {
+    row: 'http-model-on-off',
+    what: 'HTTP chat p99 response time with a 50 ms model, on / off',
+    metric: 'model.p99OnOff',
+    short: 'p99',
+    op: '<=',
+    goal: 1.02,
   },
   // The budget holds for the worst round, so a stall in any run that moves the p99 fails it.
   {

@@ -174,19 +174,31 @@ export class ChatService {
       request.regenerate === true && timeline.some((e) => e.kind === 'user' && e.id === messageId);
     const history =
       opts.historyTurns > 0 ? turnsOf(timeline, regenerating ? messageId : undefined, opts.historyTurns) : [];
-    if (!regenerating)
-      await opts.store.appendTimeline(session.id, {
+    const emit = (input: AgentMessageInput) => this.publish(session.id, input);
+    if (!regenerating) {
+      // The user message and what Herald says about it are asked for together, in this order:
+      // on SQLite they share one commit (group commit), on Redis one pipeline, instead of
+      // a commit each that the chat would wait for in turn. Stores run writes in the order
+      // asked, so the timeline still holds the message before its summary.
+      const recorded = opts.store.appendTimeline(session.id, {
         kind: 'user',
         id: messageId,
         text: clean.text,
         timestamp: new Date().toISOString(),
       });
-
-    // Summary and alert go out before the first chunk, on every channel (docs/protocol.md, section 4, "Order").
-    const emit = (input: AgentMessageInput) => this.publish(session.id, input);
-    if (opts.router && !regenerating) {
-      if (needsSummary(clean, opts.summaryThreshold)) await emit(sanitizationSummary(clean, messageId));
-      if (needsSecurityAlert(clean)) await emit(securityAlert(clean, messageId));
+      // Summary and alert go out before the first chunk, on every channel (docs/protocol.md,
+      // section 4, "Order"); publish never rejects (a message not admitted is counted).
+      const said: Array<Promise<void>> = [];
+      if (opts.router) {
+        if (needsSummary(clean, opts.summaryThreshold))
+          said.push(emit(sanitizationSummary(clean, messageId)));
+        if (needsSecurityAlert(clean)) said.push(emit(securityAlert(clean, messageId)));
+      }
+      try {
+        await recorded;
+      } finally {
+        if (said.length > 0) await Promise.all(said);
+      }
     }
 
     sink.typing?.(true);

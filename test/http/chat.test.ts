@@ -56,6 +56,40 @@ describe('POST /api/chat', () => {
     expect(user.text).not.toContain('<script');
   });
 
+  // The user message, its summary and its alert are written together (one commit), and the ack
+  // sent with the next message is not waited for before that chat starts: neither may change
+  // what the timeline says happened, nor let an acked message come back in the next answer.
+  it('records the message before what Herald says about it, and the ack sent with a chat holds', async () => {
+    const server = await h.start(AUTH_ENV);
+    const first = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { id: 'm_1', message: 'Mail me at ann@example.com, key AKIAIOSFODNN7EXAMPLE <b>now</b>' },
+    });
+    expect(first.status).toBe(200);
+    const said = first.body.agent_messages as Array<{ id: string; agentType: string; correlationId: string }>;
+    expect(said.map((m) => m.agentType)).toEqual(['sanitization', 'security']);
+    expect(said.every((m) => m.correlationId === 'm_1')).toBe(true);
+
+    const second = await server.request('POST', '/api/chat', {
+      token: KEYS.alice,
+      body: { id: 'm_2', message: 'thanks', sessionId: first.body.sessionId, ack: said.map((m) => m.id) },
+    });
+    expect(second.status).toBe(200);
+    expect(second.body.agent_messages).toEqual([]);
+
+    const timeline = await server.request('GET', `/api/sessions/${first.body.sessionId}/messages`, {
+      token: KEYS.alice,
+    });
+    const shown = timeline.body.messages.map((m: { kind: string; message?: { agentType: string } }) =>
+      m.kind === 'agent_message' ? `agent:${m.message!.agentType}` : m.kind,
+    );
+    expect(shown).toEqual(['user', 'agent:sanitization', 'agent:security', 'reply', 'user', 'reply']);
+    const polled = await server.request('GET', `/api/agent-messages?sessionId=${first.body.sessionId}`, {
+      token: KEYS.alice,
+    });
+    expect(polled.body.messages).toEqual([]);
+  });
+
   it('refuses bad JSON with bad_json', async () => {
     const server = await h.start(AUTH_ENV);
     const res = await server.request('POST', '/api/chat', { token: KEYS.alice, body: '{"message": "x"' });

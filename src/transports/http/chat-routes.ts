@@ -41,9 +41,17 @@ export async function chatRoutes(fastify: FastifyInstance): Promise<void> {
     const { sessions, chat, router } = app.herald;
     const body = request.body;
     let known: Session | undefined;
+    // The ack is not waited for before the chat starts: it joins the commit of the chat's first
+    // writes, and only the answer's list of pending messages, made after it, depends on it.
+    // Should it fail (the store unreachable), the messages stay pending and come again in the
+    // answer, which an at-least-once client dedupes by id: nothing is lost or shown twice.
+    let acking: Promise<unknown> | undefined;
     if (body.sessionId !== undefined) {
       known = await sessions.get(request.principal, body.sessionId);
-      if (body.ack && body.ack.length > 0 && router) await router.ack(known.id, body.ack);
+      if (body.ack && body.ack.length > 0 && router)
+        acking = router.ack(known.id, body.ack).catch((err: unknown) => {
+          request.log.warn({ err, sessionId: body.sessionId }, 'ack with a chat message not recorded');
+        });
     }
 
     const bestEffort = new Map<string, AgentMessage>();
@@ -81,6 +89,7 @@ export async function chatRoutes(fastify: FastifyInstance): Promise<void> {
           chunk: () => {},
         },
       );
+      await acking;
       const messages = await piggyback(app, result.session.id, bestEffort);
       return reply.type(JSON_TYPE).send(
         jsonWithMessages(
@@ -100,6 +109,7 @@ export async function chatRoutes(fastify: FastifyInstance): Promise<void> {
       // The session lives on: the error body names it and carries what the client should show.
       if (err.error.code === 'internal') request.log.error({ err: err.error.cause }, 'chat failed');
       if (err.error.retryAfter !== undefined) void reply.header('retry-after', String(err.error.retryAfter));
+      await acking;
       const messages = await piggyback(app, err.session.id, bestEffort);
       return reply
         .code(err.error.status)
