@@ -6,6 +6,15 @@
 import http from 'node:http';
 import WebSocket from 'ws';
 
+/** What every HTTP chat load is given: the server, its clients, and its bounds in time and count. */
+export interface HttpLoadParams {
+  port: number;
+  connections: number;
+  warmupSeconds: number;
+  seconds: number;
+  maxRequests: number;
+}
+
 export interface HttpAnswer {
   status: number;
   body: string;

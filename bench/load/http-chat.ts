@@ -7,22 +7,14 @@
  */
 import autocannon from 'autocannon';
 import { params, send } from '../lib/child.js';
-import { chatMessage } from '../lib/load.js';
-
-interface Params {
-  port: number;
-  connections: number;
-  warmupSeconds: number;
-  seconds: number;
-  maxRequests: number;
-}
+import { chatMessage, type HttpLoadParams } from '../lib/load.js';
 
 interface Counts {
   agentMessages: number;
   badBodies: number;
 }
 
-const p = params<Params>();
+const p = params<HttpLoadParams>();
 const counts: Counts = { agentMessages: 0, badBodies: 0 };
 
 /**

@@ -10,14 +10,10 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { params, send } from '../lib/child.js';
-import { chatMessage, HttpClient } from '../lib/load.js';
+import { chatMessage, HttpClient, type HttpLoadParams } from '../lib/load.js';
 
-interface Params {
-  port: number;
-  connections: number;
-  warmupSeconds: number;
-  seconds: number;
-  maxRequests: number;
+interface Params extends HttpLoadParams {
+  /** Each client pauses a random 0 to this many ms between its chats. */
   pauseMs: number;
 }
 
