@@ -278,7 +278,7 @@ describe('a chat when the store refuses some writes', () => {
   const h = useHarness();
 
   /** A memory store whose chosen writes fail as if Redis were away. */
-  function failingStore(fail: { admit?: boolean; timeline?: boolean }): Store {
+  function failingStore(fail: { admit?: boolean; timeline?: boolean; ack?: boolean }): Store {
     const store = createMemoryStore();
     return {
       ...store,
@@ -289,6 +289,10 @@ describe('a chat when the store refuses some writes', () => {
       async appendTimeline(...args) {
         if (fail.timeline) throw new StoreUnavailableError();
         return store.appendTimeline(...args);
+      },
+      async ack(...args) {
+        if (fail.ack) throw new StoreUnavailableError();
+        return store.ack(...args);
       },
     };
   }
@@ -305,6 +309,33 @@ describe('a chat when the store refuses some writes', () => {
     expect(metrics.body).toMatch(
       /herald_agent_messages_dropped_total\{agentType="sanitization",reason="store_unavailable"\} 1/,
     );
+  });
+
+  // The ack sent with a chat runs beside the chat, not before it: when it cannot be written the
+  // chat still answers, and what it named is still pending, so it comes again (same id, which
+  // the client dedupes) until an ack holds.
+  it('still answers a chat whose ack cannot be written, and sends the unacked messages again', async () => {
+    const fail = { ack: false };
+    const server = await h.start({}, { store: failingStore(fail) });
+    const first = await server.request('POST', '/api/chat', {
+      body: { message: 'mail me at jane@example.com' },
+    });
+    const ids = (first.body.agent_messages as Array<{ id: string }>).map((m) => m.id);
+    expect(ids).toHaveLength(1);
+    const sessionId = first.body.sessionId as string;
+
+    fail.ack = true;
+    const second = await server.request('POST', '/api/chat', {
+      body: { message: 'hi', sessionId, ack: ids },
+    });
+    expect(second.status).toBe(200);
+    expect(typeof second.body.response).toBe('string');
+    expect((second.body.agent_messages as Array<{ id: string }>).map((m) => m.id)).toEqual(ids);
+
+    fail.ack = false;
+    const third = await server.request('POST', '/api/chat', { body: { message: 'hi', sessionId, ack: ids } });
+    expect(third.status).toBe(200);
+    expect(third.body.agent_messages).toEqual([]);
   });
 
   it("answers 503 unavailable, not internal, when the chat's timeline cannot be written", async () => {
