@@ -176,16 +176,17 @@ export class ChatService {
       opts.historyTurns > 0 ? turnsOf(timeline, regenerating ? messageId : undefined, opts.historyTurns) : [];
     const emit = (input: AgentMessageInput) => this.publish(session.id, input);
     if (!regenerating) {
-      // The user message and what Herald says about it are asked for together, in this order:
-      // on SQLite they share one commit (group commit), on Redis one pipeline, instead of
-      // a commit each that the chat would wait for in turn. Stores run writes in the order
-      // asked, so the timeline still holds the message before its summary.
+      // The user message and what Herald says about it are asked for together where the store
+      // applies writes in the order asked (on SQLite they then share one commit, instead of a
+      // commit each that the chat would wait for in turn); elsewhere the message is written
+      // first. Either way the timeline holds the message before its summary.
       const recorded = opts.store.appendTimeline(session.id, {
         kind: 'user',
         id: messageId,
         text: clean.text,
         timestamp: new Date().toISOString(),
       });
+      if (opts.store.writesInOrder !== true) await recorded;
       // Summary and alert go out before the first chunk, on every channel (docs/protocol.md,
       // section 4, "Order"); publish never rejects (a message not admitted is counted).
       const said: Array<Promise<void>> = [];

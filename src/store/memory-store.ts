@@ -73,6 +73,7 @@ export function createMemoryStore(limits: StoreLimits = {}): Store {
   };
 
   return {
+    writesInOrder: true,
     async createSession(session, chatKey) {
       const owner: OwnerState = owners.get(session.owner) ?? { sessions: [], byChatKey: new Map() };
       const earlier = chatKey === undefined ? undefined : owner.byChatKey.get(chatKey);

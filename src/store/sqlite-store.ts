@@ -385,6 +385,7 @@ function sqliteStore(
   };
 
   return {
+    writesInOrder: true,
     createSession(session, chatKey) {
       return writes.write(
         () => createSession(session, chatKey),

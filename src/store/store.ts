@@ -94,6 +94,14 @@ export interface AdmitOptions {
  */
 export interface Store {
   /**
+   * True when writes asked for one after another, without waiting for the first, are applied
+   * in the order asked (the memory store; SQLite's group commit queue), so a caller may ask for
+   * a timeline entry and an admission that must follow it together. Redis leaves it unset: a
+   * script its server has not cached yet (after a restart) is sent again behind the commands
+   * that followed it, so there the caller waits for the first write.
+   */
+  readonly writesInOrder?: boolean;
+  /**
    * Creates a session. `chatKey` (optional) lets AI SDK chats map to one session per (owner, chat id).
    * When the owner already has a session for `chatKey`, nothing is created and that earlier
    * session is returned, so concurrent first calls of one chat converge: use the returned
