@@ -3,9 +3,9 @@
  * chromium through playwright-core, against a real Herald in open development mode. Every
  * wait is for an event on the page (playwright auto-waiting), never for time.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium.js';
+import { CHROMIUM, hasChromium, launchChromium, openPage } from '../support/chromium.js';
 import { startServer, type TestServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
@@ -33,27 +33,12 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
   });
 
   /** A fresh tab (own sessionStorage) on the page, connected; page errors fail the test. */
-  async function openPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      // The browser's own favicon request: Herald serves no /favicon.ico, and the page's CSP
-      // (img-src falls back to 'self') forbids a data: icon.
-      if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico'))
-        errors.push(`console: ${msg.text()}`);
-    });
-    const response = await page.goto(server.url);
-    expect(response?.status()).toBe(200);
-    await page.waitForSelector('[data-testid="status"][data-state="connected"]');
-    return { context, page, errors };
-  }
+  const open = () => openPage(browser, server.url, { viewport: { width: 1000, height: 760 } });
 
   const storedSessionId = (page: Page) => page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
 
   it('streams a sanitized reply with the summary above it, and interprets no HTML', async () => {
-    const { context, page, errors } = await openPage();
+    const { context, page, errors } = await open();
     try {
       const sessionId = await storedSessionId(page);
       expect(sessionId).toMatch(/^sess_/);
@@ -118,7 +103,7 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
   });
 
   it('shows agent message content literally, once per id', async () => {
-    const { context, page, errors } = await openPage();
+    const { context, page, errors } = await open();
     try {
       const sessionId = await storedSessionId(page);
       const published = await server.request('POST', '/api/agent-messages', {
@@ -156,7 +141,7 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
   });
 
   it('reconnects to the same session after the server drops the socket, resuming after the last seq', async () => {
-    const { context, page, errors } = await openPage();
+    const { context, page, errors } = await open();
     try {
       const sessionId = await storedSessionId(page);
       const published = await server.request('POST', '/api/agent-messages', {

@@ -39,10 +39,10 @@ export interface OpenedPage {
 export async function openPage(
   browser: Browser,
   url: string,
-  options: { bypassCSP?: boolean } = {},
+  options: { bypassCSP?: boolean; viewport?: { width: number; height: number } } = {},
 ): Promise<OpenedPage> {
   const context = await browser.newContext({
-    viewport: { width: 900, height: 720 },
+    viewport: options.viewport ?? { width: 900, height: 720 },
     ...(options.bypassCSP && { bypassCSP: true }),
   });
   const page = await context.newPage();
@@ -57,7 +57,8 @@ export async function openPage(
     dialogs.push(`${dialog.type()}: ${dialog.message()}`);
     void dialog.dismiss();
   });
-  await page.goto(url);
+  const response = await page.goto(url);
+  if (response?.status() !== 200) throw new Error(`${url} answered ${response?.status()}, not 200`);
   await page.waitForSelector('[data-testid="status"][data-state="connected"]');
   return { context, page, errors, dialogs };
 }
