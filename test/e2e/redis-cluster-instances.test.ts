@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { expectEveryGuaranteeAcross, expectSummaryAcrossAndAckedThere } from '../support/cross-instance.js';
 import { useHarness } from '../support/harness.js';
 import { type ClusterNode, hasRedisServer, startCluster } from '../support/redis-cluster-node.js';
 import type { TestServer } from '../support/server.js';
@@ -27,45 +28,18 @@ describe.skipIf(!hasRedisServer && !process.env.CI)('several Heralds on a Redis 
     const env = { HERALD_STORE: 'redis', REDIS_URL: cluster.url, HERALD_REDIS_CLUSTER: 'on', ...extra };
     return [await h.start(env), await h.start(env)];
   };
-  const publish = (server: TestServer, sessionId: string, content: string, deliveryGuarantee: string) =>
-    server.request('POST', '/api/agent-messages', {
-      body: { target: { sessionId }, agentType: 'status', content, source: 'ci', deliveryGuarantee },
-    });
 
   it('delivers on A what is published on B, for sessions on every node, in seq order', async () => {
     const [a, b] = await twoInstances();
     // Enough sessions that their hash tags fall on all three masters.
     const sockets = await Promise.all(Array.from({ length: 9 }, () => h.connect(a.wsUrl)));
-    for (const { client, ready } of sockets) {
-      const ids = [];
-      for (const guarantee of ['at-least-once', 'best-effort', 'exactly-once']) {
-        const res = await publish(b, ready.sessionId, `to ${ready.sessionId}`, guarantee);
-        expect(res.status).toBe(202);
-        ids.push(res.body.id);
-      }
-      for (const id of ids) await client.next((f) => f.type === 'agent_message' && f.message.id === id);
-      const seqs = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.seq);
-      expect(seqs).toEqual([1, 2, 3]);
-    }
+    for (const { client, ready } of sockets) await expectEveryGuaranteeAcross(b, client, ready.sessionId);
   });
 
   it("puts a chat's summary made on B on A's socket, and an ack on A empties B's next answer", async () => {
     const [a, b] = await twoInstances();
     const { client, ready } = await h.connect(a.wsUrl);
-    const chat = await b.request('POST', '/api/chat', {
-      body: { message: 'reach me at jane@example.com', sessionId: ready.sessionId },
-    });
-    expect(chat.status).toBe(200);
-    const summary = chat.body.agent_messages[0];
-    expect(summary).toMatchObject({ agentType: 'sanitization', seq: 1 });
-    await client.next((f) => f.type === 'agent_message' && f.message.id === summary.id);
-    client.send({ type: 'ack', ids: [summary.id] });
-    client.send({ type: 'ping' });
-    await client.type('pong');
-    const next = await b.request('POST', '/api/chat', {
-      body: { message: 'plain', sessionId: ready.sessionId },
-    });
-    expect(next.body.agent_messages).toEqual([]);
+    await expectSummaryAcrossAndAckedThere(b, client, ready.sessionId);
   });
 
   it('opens a socket on B with a ticket made on A, once', async () => {

@@ -8,6 +8,11 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV, KEYS } from '../support/auth.js';
+import {
+  expectEveryGuaranteeAcross,
+  expectSummaryAcrossAndAckedThere,
+  publishStatus,
+} from '../support/cross-instance.js';
 import { useHarness } from '../support/harness.js';
 import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
 import type { TestServer } from '../support/server.js';
@@ -35,11 +40,6 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     const [a, b] = await instances(2, extra);
     return [a!, b!];
   };
-  const publish = (server: TestServer, sessionId: string, content: string, deliveryGuarantee: string) =>
-    server.request('POST', '/api/agent-messages', {
-      body: { target: { sessionId }, agentType: 'status', content, source: 'ci', deliveryGuarantee },
-    });
-
   /** An at-least-once message admitted straight into `server`'s store: no instance is woken for it. */
   const storeWithoutWakeUp = (server: TestServer, sessionId: string, id: string, content: string) =>
     server.app.herald.store.appendAgentMessage(
@@ -62,37 +62,13 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
   it('delivers on A what is published on B, stored and best-effort alike, in seq order', async () => {
     const [a, b] = await twoInstances();
     const { client, ready } = await h.connect(a.wsUrl);
-    const sessionId: string = ready.sessionId;
-    const published = [];
-    for (const [i, guarantee] of ['at-least-once', 'best-effort', 'exactly-once'].entries()) {
-      const res = await publish(b, sessionId, `from B ${i}`, guarantee);
-      expect(res.status).toBe(202);
-      published.push(res.body.id);
-    }
-    for (const id of published) await client.next((f) => f.type === 'agent_message' && f.message.id === id);
-    const seen = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.seq);
-    expect(seen).toEqual([1, 2, 3]);
+    await expectEveryGuaranteeAcross(b, client, ready.sessionId);
   });
 
-  it("puts an HTTP chat's summary, made on B, on A's socket before B answers", async () => {
+  it("puts an HTTP chat's summary, made on B, on A's socket before B answers; acked on A, it is gone for B", async () => {
     const [a, b] = await twoInstances();
     const { client, ready } = await h.connect(a.wsUrl);
-    const chat = await b.request('POST', '/api/chat', {
-      body: { message: 'reach me at jane@example.com', sessionId: ready.sessionId },
-    });
-    expect(chat.status).toBe(200);
-    const summary = chat.body.agent_messages[0];
-    expect(summary).toMatchObject({ agentType: 'sanitization', seq: 1 });
-    const onA = await client.next((f) => f.type === 'agent_message' && f.message.id === summary.id);
-    expect(onA.message.seq).toBe(1);
-    // Acked on A, it is gone for B's next answer too.
-    client.send({ type: 'ack', ids: [summary.id] });
-    client.send({ type: 'ping' });
-    await client.type('pong');
-    const next = await b.request('POST', '/api/chat', {
-      body: { message: 'plain', sessionId: ready.sessionId },
-    });
-    expect(next.body.agent_messages).toEqual([]);
+    await expectSummaryAcrossAndAckedThere(b, client, ready.sessionId);
   });
 
   it('finds what a lost wake-up missed in the store, in seq order, before the next message', async () => {
@@ -101,7 +77,7 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     const sessionId: string = ready.sessionId;
     // Admitted straight into the store: no wake-up reaches A for it.
     const lost = await storeWithoutWakeUp(b, sessionId, 'am_01LOSTWAKEUP0000000000000', 'missed');
-    const res = await publish(b, sessionId, 'next', 'at-least-once');
+    const res = await publishStatus(b, sessionId, 'next', 'at-least-once');
     await client.next((f) => f.type === 'agent_message' && f.message.id === res.body.id);
     const seen = client.frames.filter((f) => f.type === 'agent_message').map((f) => f.message.id);
     expect(seen).toEqual([lost.id, res.body.id]);
@@ -114,7 +90,7 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     const [a, b] = [await h.start(env), await h.start(env)];
     const { client, ready } = await h.connect(a.wsUrl);
     const sessionId: string = ready.sessionId;
-    const first = await publish(b, sessionId, 'before', 'at-least-once');
+    const first = await publishStatus(b, sessionId, 'before', 'at-least-once');
     await client.next((f) => f.type === 'agent_message' && f.message.id === first.body.id);
     // Admitted with no wake-up (as if published while the subscription was down), then A's
     // subscribing connection is cut: nothing else is published after it.
@@ -140,7 +116,7 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     const got = await client.next((f) => f.type === 'agent_message' && f.message.id === missed.id);
     expect(got.message.seq).toBe(2);
     // And live wake-ups work again on the new connection.
-    const after = await publish(b, sessionId, 'after', 'at-least-once');
+    const after = await publishStatus(b, sessionId, 'after', 'at-least-once');
     const again = await client.next((f) => f.type === 'agent_message' && f.message.id === after.body.id);
     expect(again.message.seq).toBe(3);
   });
@@ -169,7 +145,7 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
       const sessionId: string = ready.sessionId;
       const sent = [];
       for (const content of ['one', 'two', 'three']) {
-        const res = await publish(c, sessionId, content, 'at-least-once');
+        const res = await publishStatus(c, sessionId, content, 'at-least-once');
         sent.push({ id: res.body.id, seq: res.body.seq });
       }
       // Live on A (through the wake-ups), never acked.
@@ -206,12 +182,12 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     const [a, b] = await twoInstances({ HERALD_AGENT_RATE_LIMITS: '{"status":2}' });
     const chat = await a.request('POST', '/api/chat', { body: { message: 'hi' } });
     const sessionId: string = chat.body.sessionId;
-    expect((await publish(a, sessionId, 'one', 'best-effort')).status).toBe(202);
-    expect((await publish(b, sessionId, 'two', 'best-effort')).status).toBe(202);
-    const refused = await publish(a, sessionId, 'three', 'best-effort');
+    expect((await publishStatus(a, sessionId, 'one', 'best-effort')).status).toBe(202);
+    expect((await publishStatus(b, sessionId, 'two', 'best-effort')).status).toBe(202);
+    const refused = await publishStatus(a, sessionId, 'three', 'best-effort');
     expect(refused.status).toBe(429);
     expect(refused.body.code).toBe('rate_limited');
-    expect((await publish(b, sessionId, 'four', 'best-effort')).status).toBe(429);
+    expect((await publishStatus(b, sessionId, 'four', 'best-effort')).status).toBe(429);
   });
 
   it('stops redelivery on B when a message published on A is acked on C', async () => {
@@ -222,8 +198,8 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
     })) as [TestServer, TestServer, TestServer];
     const { client, ready } = await h.connect(b.wsUrl);
     const sessionId: string = ready.sessionId;
-    const acked = (await publish(a, sessionId, 'acked on C', 'at-least-once')).body.id;
-    const unacked = (await publish(a, sessionId, 'never acked', 'at-least-once')).body.id;
+    const acked = (await publishStatus(a, sessionId, 'acked on C', 'at-least-once')).body.id;
+    const unacked = (await publishStatus(a, sessionId, 'never acked', 'at-least-once')).body.id;
     await client.next((f) => f.type === 'agent_message' && f.message.id === unacked);
     const ack = await c.request('POST', '/api/agent-messages/ack', { body: { sessionId, ids: [acked] } });
     expect(ack.body).toEqual({ acked: 1 });
