@@ -6,10 +6,10 @@
  * input give the sanitization summary right after the user's message and before the reply,
  * while the script never runs. Every wait is for something on the page, never for time.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, openPage } from '../support/chromium.js';
-import { startServer, type TestServer } from '../support/server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { hasChromium, openPage, useHeraldInChromium } from '../support/chromium.js';
+import { startServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
 
@@ -29,20 +29,9 @@ interface Bubble {
 }
 
 describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () => {
-  let server: TestServer;
-  let browser: Browser;
+  const env = useHeraldInChromium(() => startServer());
 
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  const open = () => openPage(browser, server.url);
+  const open = () => openPage(env.browser, env.server.url);
 
   async function say(page: Page, text: string): Promise<void> {
     const before = await page.locator('[data-kind="reply"][aria-busy="false"]').count();
@@ -69,7 +58,7 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
     try {
       const sessionId = await page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
       await say(page, 'Hello Herald, first message.');
-      const published = await server.request('POST', '/api/agent-messages', {
+      const published = await env.server.request('POST', '/api/agent-messages', {
         body: { target: { sessionId }, agentType: 'status', content: 'Deploy finished', source: 'ci' },
       });
       expect(published.status).toBe(202);
@@ -81,7 +70,7 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
       await expect
         .poll(
           async () =>
-            (await server.request('GET', `/api/agent-messages?sessionId=${sessionId}`)).body.messages,
+            (await env.server.request('GET', `/api/agent-messages?sessionId=${sessionId}`)).body.messages,
         )
         .toEqual([]);
 
@@ -126,7 +115,7 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
   });
 
   it('reconnects after the server cuts the socket and shows a message published meanwhile exactly once', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
       const errors: string[] = [];
@@ -143,19 +132,19 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
         if (urls.length > 1) await held;
         ws.connectToServer();
       });
-      await page.goto(server.url);
+      await page.goto(env.server.url);
       await page.waitForSelector('[data-testid="status"][data-state="connected"]');
       const sessionId = await page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
-      const before = await server.request('POST', '/api/agent-messages', {
+      const before = await env.server.request('POST', '/api/agent-messages', {
         body: { target: { sessionId }, agentType: 'status', content: 'before the cut', source: 'ci' },
       });
       await page.locator(`[data-kind="agent"][data-id="${before.body.id}"]`).waitFor();
 
-      for (const connection of [...server.app.herald.connections]) void connection.close(1012, 'restart');
+      for (const connection of [...env.server.app.herald.connections]) void connection.close(1012, 'restart');
       await page.waitForSelector('[data-testid="status"][data-state="reconnecting"]');
       await expect.poll(() => urls.length).toBe(2);
       // Exactly-once (a security message's default), published while the page is away.
-      const meanwhile = await server.request('POST', '/api/agent-messages', {
+      const meanwhile = await env.server.request('POST', '/api/agent-messages', {
         body: { target: { sessionId }, agentType: 'security', content: 'published meanwhile', source: 'ci' },
       });
       expect(meanwhile.status).toBe(202);
@@ -170,7 +159,7 @@ describe.skipIf(!hasChromium)('built-in page: the conversation (Chromium)', () =
       await expect
         .poll(
           async () =>
-            (await server.request('GET', `/api/agent-messages?sessionId=${sessionId}`)).body.messages,
+            (await env.server.request('GET', `/api/agent-messages?sessionId=${sessionId}`)).body.messages,
         )
         .toEqual([]);
       expect(await bubble.count()).toBe(1);

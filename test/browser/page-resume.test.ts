@@ -3,39 +3,29 @@
  * socket terminated after the first chunks) finishes after the page reconnects, its text whole
  * and once; the page loads the SDK from /herald-client.js and nothing else.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from '../support/chromium.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasChromium, useHeraldInChromium } from '../support/chromium.js';
 import { dripAgent } from '../support/drip-agent.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer } from '../support/server.js';
 
 const CHUNKS = ['One, ', 'two, ', 'three, ', 'four, ', 'five, ', 'six.'];
 
 describe.skipIf(!hasChromium)('built-in page on herald/client (Chromium)', () => {
-  let server: TestServer;
-  let browser: Browser;
   const drip = dripAgent(CHUNKS);
-
-  beforeAll(async () => {
-    server = await startServer({}, { agent: drip.agent });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    drip.release(100);
-    await browser?.close();
-    await server?.close();
-  });
+  const env = useHeraldInChromium(() => startServer({}, { agent: drip.agent }));
+  // Registered after the Herald's: after-hooks run last registered first, so the drip's held
+  // chunks are let go before that Herald closes.
+  afterAll(() => drip.release(100));
 
   it('finishes a reply cut mid-way after reconnecting, with its text whole and once', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
       const errors: string[] = [];
       const requests: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));
       page.on('request', (r) => requests.push(new URL(r.url()).pathname));
-      await page.goto(server.url);
+      await page.goto(env.server.url);
       await page.waitForSelector('[data-testid="status"][data-state="connected"]');
       expect(requests).toContain('/herald-client.js');
 
@@ -56,7 +46,7 @@ describe.skipIf(!hasChromium)('built-in page on herald/client (Chromium)', () =>
       });
       const states = () => page.evaluate(() => (window as unknown as { __states: string[] }).__states);
       // The server cuts the socket mid-reply; the model goes on meanwhile.
-      for (const ws of server.app.websocketServer.clients) ws.terminate();
+      for (const ws of env.server.app.websocketServer.clients) ws.terminate();
       await expect.poll(states).toContain('reconnecting');
       drip.release(2);
       await expect.poll(async () => (await states()).at(-1)).toBe('connected');
@@ -72,12 +62,12 @@ describe.skipIf(!hasChromium)('built-in page on herald/client (Chromium)', () =>
   });
 
   it('follows a reply still in flight after a reload: the text so far, then the rest, once', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));
-      await page.goto(server.url);
+      await page.goto(env.server.url);
       await page.waitForSelector('[data-testid="status"][data-state="connected"]');
       await page.fill('[data-testid="input"]', 'count to six, again');
       await page.press('[data-testid="input"]', 'Enter');

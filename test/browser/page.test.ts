@@ -3,10 +3,10 @@
  * chromium through playwright-core, against a real Herald in open development mode. Every
  * wait is for an event on the page (playwright auto-waiting), never for time.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, hasChromium, launchChromium, openPage } from '../support/chromium.js';
-import { startServer, type TestServer } from '../support/server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, hasChromium, openPage, useHeraldInChromium } from '../support/chromium.js';
+import { startServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
 
@@ -19,21 +19,10 @@ it.runIf(!hasChromium && Boolean(process.env.CI))('has chromium installed in CI'
 });
 
 describe.skipIf(!hasChromium)('built-in chat page', () => {
-  let server: TestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = useHeraldInChromium(() => startServer());
 
   /** A fresh tab (own sessionStorage) on the page, connected; page errors fail the test. */
-  const open = () => openPage(browser, server.url, { viewport: { width: 1000, height: 760 } });
+  const open = () => openPage(env.browser, env.server.url, { viewport: { width: 1000, height: 760 } });
 
   const storedSessionId = (page: Page) => page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
 
@@ -90,7 +79,7 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
       await expect
         .poll(
           async () =>
-            (await server.request('GET', `/api/agent-messages?sessionId=${sessionId}`)).body.messages,
+            (await env.server.request('GET', `/api/agent-messages?sessionId=${sessionId}`)).body.messages,
         )
         .toEqual([]);
       await page.waitForSelector('[data-testid="typing"]', { state: 'hidden' });
@@ -106,7 +95,7 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
     const { context, page, errors } = await open();
     try {
       const sessionId = await storedSessionId(page);
-      const published = await server.request('POST', '/api/agent-messages', {
+      const published = await env.server.request('POST', '/api/agent-messages', {
         body: {
           target: { sessionId },
           agentType: 'status',
@@ -125,7 +114,7 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
       expect(await bubble.locator('b').count()).toBe(0);
 
       // A second publish goes after the first (seq order), and each id shows once.
-      const second = await server.request('POST', '/api/agent-messages', {
+      const second = await env.server.request('POST', '/api/agent-messages', {
         body: { target: { sessionId }, agentType: 'security', content: 'second', source: 'test' },
       });
       expect(second.status).toBe(202);
@@ -144,13 +133,13 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
     const { context, page, errors } = await open();
     try {
       const sessionId = await storedSessionId(page);
-      const published = await server.request('POST', '/api/agent-messages', {
+      const published = await env.server.request('POST', '/api/agent-messages', {
         body: { target: { sessionId }, agentType: 'status', content: 'before the drop', source: 'test' },
       });
       await page.locator(`[data-kind="agent"][data-id="${published.body.id}"]`).waitFor();
 
       const reconnected = page.waitForEvent('websocket');
-      for (const connection of [...server.app.herald.connections]) connection.close(1012, 'restart');
+      for (const connection of [...env.server.app.herald.connections]) connection.close(1012, 'restart');
       const url = new URL((await reconnected).url());
       expect(url.searchParams.get('sessionId')).toBe(sessionId);
       expect(url.searchParams.get('after')).toBe(String(published.body.seq));
@@ -181,7 +170,7 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
   });
 
   it('forgets a session the server does not know and starts a new one', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     try {
       await context.addInitScript(() => {
         if (!sessionStorage.getItem('herald.test.seeded')) {
@@ -195,7 +184,7 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
       // socket itself must meet session_not_found.
       await page.route('**/api/sessions/**', (route) => route.abort());
       const refused = page.waitForEvent('websocket', (ws) => ws.url().includes('sessionId='));
-      await page.goto(server.url);
+      await page.goto(env.server.url);
       expect(new URL((await refused).url()).searchParams.get('after')).toBe('7');
       await page.waitForSelector('[data-testid="status"][data-state="connected"]');
       await page.getByText('previous session was not found').waitFor();
@@ -214,7 +203,7 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
 
   it('shows the typing indicator while a reply is made, and error frames with their code', async () => {
     const slow = await startServer({ HERALD_LOCAL_THINK_MS: '400', HERALD_CHAT_RATE_LIMIT: '1' });
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
       await page.goto(slow.url);
@@ -238,10 +227,10 @@ describe.skipIf(!hasChromium)('built-in chat page', () => {
   });
 
   it('keeps Shift+Enter as a new line and fits a narrow screen', async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 700 } });
+    const context = await env.browser.newContext({ viewport: { width: 360, height: 700 } });
     try {
       const page = await context.newPage();
-      await page.goto(server.url);
+      await page.goto(env.server.url);
       await page.waitForSelector('[data-testid="status"][data-state="connected"]');
       const input = page.locator('[data-testid="input"]');
       await input.focus();

@@ -11,10 +11,10 @@
  * rendering (text nodes, never HTML), not the policy that would otherwise stop an inline script.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, type OpenedPage, openPage } from '../support/chromium.js';
-import { startServer, type TestServer } from '../support/server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { hasChromium, type OpenedPage, openPage, useHeraldInChromium } from '../support/chromium.js';
+import { startServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.log('chromium not installed: browser test skipped');
 
@@ -30,24 +30,15 @@ type Run = OpenedPage;
 describe.skipIf(!hasChromium)(
   'built-in page: an XSS corpus renders as text and runs nothing (Chromium)',
   () => {
-    let server: TestServer;
-    let browser: Browser;
-
-    beforeAll(async () => {
-      server = await startServer({
+    const env = useHeraldInChromium(() =>
+      startServer({
         HERALD_CHAT_RATE_LIMIT: '0',
         HERALD_SESSION_RATE_LIMIT: '0',
         HERALD_AGENT_RATE_LIMITS: '{"status":0,"sanitization":0}',
-      });
-      browser = await launchChromium();
-    });
+      }),
+    );
 
-    afterAll(async () => {
-      await browser?.close();
-      await server?.close();
-    });
-
-    const open = (): Promise<Run> => openPage(browser, server.url, { bypassCSP: true });
+    const open = (): Promise<Run> => openPage(env.browser, env.server.url, { bypassCSP: true });
 
     /** Nothing ran and nothing but text was made from the payloads. */
     async function expectNothingRan({ page, errors, dialogs }: Run): Promise<void> {
@@ -82,7 +73,7 @@ describe.skipIf(!hasChromium)(
         const sessionId = await run.page.evaluate(() => sessionStorage.getItem('herald.sessionId'));
         const ids: string[] = [];
         for (const [i, content] of CORPUS.entries()) {
-          const published = await server.request('POST', '/api/agent-messages', {
+          const published = await env.server.request('POST', '/api/agent-messages', {
             body: {
               target: { sessionId },
               agentType: 'status',

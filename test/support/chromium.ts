@@ -5,6 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import type { TestServer } from './server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -61,4 +63,24 @@ export async function openPage(
   if (response?.status() !== 200) throw new Error(`${url} answered ${response?.status()}, not 200`);
   await page.waitForSelector('[data-testid="status"][data-state="connected"]');
   return { context, page, errors, dialogs };
+}
+
+/**
+ * A Herald (made by `start`) and a Chromium for the enclosing describe: started once before its
+ * tests, closed after them. Read them from the returned object inside the tests.
+ */
+export function useHeraldInChromium(start: () => Promise<TestServer>): {
+  readonly server: TestServer;
+  readonly browser: Browser;
+} {
+  const live = {} as { server: TestServer; browser: Browser };
+  beforeAll(async () => {
+    live.server = await start();
+    live.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await live.browser?.close();
+    await live.server?.close();
+  });
+  return live;
 }
