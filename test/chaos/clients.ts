@@ -193,10 +193,25 @@ class WsApp extends ChaosClient {
   }
 }
 
+/** A client over HTTP requests: a cut, or the end, aborts the request in flight. */
+abstract class HttpApp extends ChaosClient {
+  protected abort: AbortController | undefined;
+
+  cut(away: Promise<void>): void {
+    this.cuts++;
+    this.away = away;
+    this.abort?.abort();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+  }
+}
+
 /** Reads `GET /api/agent-messages/stream`, resuming with Last-Event-ID; acks each message over HTTP. */
-class SseApp extends ChaosClient {
+class SseApp extends HttpApp {
   readonly kind = 'sse';
-  private abort: AbortController | undefined;
 
   async start(): Promise<void> {
     this.sessionId = await this.newSession();
@@ -247,23 +262,11 @@ class SseApp extends ChaosClient {
     this.receive(message, true);
     void this.ackOverHttp(port, [message.id]);
   }
-
-  cut(away: Promise<void>): void {
-    this.cuts++;
-    this.away = away;
-    this.abort?.abort();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.abort?.abort();
-  }
 }
 
 /** Polls `GET /api/agent-messages` after its last seq and acks what each page held. */
-class PollApp extends ChaosClient {
+class PollApp extends HttpApp {
   readonly kind = 'poll';
-  private abort: AbortController | undefined;
 
   async start(): Promise<void> {
     this.sessionId = await this.newSession();
@@ -298,17 +301,6 @@ class PollApp extends ChaosClient {
         if (!abort.signal.aborted) await pause();
       }
     }
-  }
-
-  cut(away: Promise<void>): void {
-    this.cuts++;
-    this.away = away;
-    this.abort?.abort();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.abort?.abort();
   }
 }
 
