@@ -6,9 +6,9 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { freePort } from '../support/free-port.js';
 
 const BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -107,12 +107,4 @@ export function herald(args: string[], env: Record<string, string> = {}, input?:
 }
 
 /** A port nothing listens on. */
-export async function closedPort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
+export const closedPort = freePort;

@@ -5,12 +5,15 @@
  * where no `redis-server` binary is installed, except under CI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_ENV, KEYS } from '../support/auth.js';
-import { expectEveryGuaranteeAcross, expectSummaryAcrossAndAckedThere } from '../support/cross-instance.js';
+import { AUTH_ENV } from '../support/auth.js';
+import {
+  expectEveryGuaranteeAcross,
+  expectSummaryAcrossAndAckedThere,
+  expectTicketAcrossOnce,
+} from '../support/cross-instance.js';
 import { useHarness } from '../support/harness.js';
 import { type ClusterNode, hasRedisServer, startCluster } from '../support/redis-cluster-node.js';
 import type { TestServer } from '../support/server.js';
-import { WsClient } from '../support/ws-client.js';
 
 if (!hasRedisServer && !process.env.CI)
   console.log('no redis-server binary: the Herald-on-Redis-Cluster tests are skipped');
@@ -44,12 +47,7 @@ describe.skipIf(!hasRedisServer && !process.env.CI)('several Heralds on a Redis 
 
   it('opens a socket on B with a ticket made on A, once', async () => {
     const [a, b] = await twoInstances(AUTH_ENV);
-    const issued = await a.request('POST', '/api/ws-ticket', { token: KEYS.alice });
-    expect(issued.status).toBe(200);
-    const { ready } = await h.connect(`${b.wsUrl}?ticket=${issued.body.ticket}`);
-    expect(ready.sessionId).toMatch(/^sess_/);
-    const again = h.track(new WsClient(`${a.wsUrl}?ticket=${issued.body.ticket}`));
-    expect(await again.closed()).toBe(1008);
+    await expectTicketAcrossOnce(h, a, b);
   });
 
   it('says ok on /health and names the store', async () => {

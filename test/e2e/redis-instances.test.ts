@@ -7,16 +7,16 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AUTH_ENV, KEYS } from '../support/auth.js';
+import { AUTH_ENV } from '../support/auth.js';
 import {
   expectEveryGuaranteeAcross,
   expectSummaryAcrossAndAckedThere,
+  expectTicketAcrossOnce,
   publishStatus,
 } from '../support/cross-instance.js';
 import { useHarness } from '../support/harness.js';
 import { dropPrefix, newPrefix, REDIS_URL, redisAnswers, requireRedisInCi } from '../support/redis.js';
 import type { TestServer } from '../support/server.js';
-import { WsClient } from '../support/ws-client.js';
 
 const hasRedis = await redisAnswers();
 requireRedisInCi(hasRedis, 'several Heralds on one Redis');
@@ -168,14 +168,7 @@ describe.skipIf(!hasRedis)('several Heralds on one Redis', () => {
 
   it('opens a socket on B with a ticket made on A, once', async () => {
     const [a, b] = await twoInstances(AUTH_ENV);
-    const issued = await a.request('POST', '/api/ws-ticket', { token: KEYS.alice });
-    expect(issued.status).toBe(200);
-    const { ready } = await h.connect(`${b.wsUrl}?ticket=${issued.body.ticket}`);
-    expect(ready.sessionId).toMatch(/^sess_/);
-    // Used on B, it opens nothing on A.
-    const again = h.track(new WsClient(`${a.wsUrl}?ticket=${issued.body.ticket}`));
-    expect(await again.closed()).toBe(1008);
-    expect(again.frames).toMatchObject([{ type: 'error', code: 'unauthorized' }]);
+    await expectTicketAcrossOnce(h, a, b);
   });
 
   it("holds a session's agent message rate limit over both instances together", async () => {

@@ -13,7 +13,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -22,6 +21,7 @@ import WebSocket from 'ws';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import { StoreUnavailableError } from '../../src/store/shared.js';
 import type { Store } from '../../src/store/store.js';
+import { freePort } from '../support/free-port.js';
 import { useHarness } from '../support/harness.js';
 import { newPrefix } from '../support/redis.js';
 import type { TestServer } from '../support/server.js';
@@ -29,18 +29,6 @@ import type { TestServer } from '../support/server.js';
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedisServer && !process.env.CI)
   console.log('no redis-server installed: the Redis outage tests skipped');
-
-/** A free loopback port (the OS picks one; it is closed again before redis-server takes it). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A throwaway redis-server: no save points, no AOF; its data goes to `dir` only on SHUTDOWN SAVE. */
 class TestRedis {

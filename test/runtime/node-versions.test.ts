@@ -8,7 +8,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getDefaultHighWaterMark } from 'node:stream';
@@ -16,6 +15,7 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../src/agent-messages/schema.js';
 import { loadConfig } from '../../src/config/config.js';
+import { freePort } from '../support/free-port.js';
 import { useHarness } from '../support/harness.js';
 import { SseReader } from '../support/sse.js';
 
@@ -121,16 +121,6 @@ afterEach(() => {
   for (const child of children.splice(0))
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 /**
  * A reader stops reading an agent message stream until Herald sheds a low message (so it holds

@@ -5,8 +5,10 @@
  * there for both.
  */
 import { expect } from 'vitest';
+import { KEYS } from './auth.js';
+import type { Harness } from './harness.js';
 import type { TestServer } from './server.js';
-import type { WsClient } from './ws-client.js';
+import { WsClient } from './ws-client.js';
 
 /** A status message of the given guarantee, published on `server` into the session. */
 export const publishStatus = (
@@ -62,4 +64,18 @@ export async function expectSummaryAcrossAndAckedThere(
   await client.type('pong');
   const next = await on.request('POST', '/api/chat', { body: { message: 'plain', sessionId } });
   expect(next.body.agent_messages).toEqual([]);
+}
+
+/**
+ * A WebSocket ticket made on `maker` (both started with AUTH_ENV) opens a socket on `user`, and
+ * only once: used there, it opens nothing on `maker`.
+ */
+export async function expectTicketAcrossOnce(h: Harness, maker: TestServer, user: TestServer): Promise<void> {
+  const issued = await maker.request('POST', '/api/ws-ticket', { token: KEYS.alice });
+  expect(issued.status).toBe(200);
+  const { ready } = await h.connect(`${user.wsUrl}?ticket=${issued.body.ticket}`);
+  expect(ready.sessionId).toMatch(/^sess_/);
+  const again = h.track(new WsClient(`${maker.wsUrl}?ticket=${issued.body.ticket}`));
+  expect(await again.closed()).toBe(1008);
+  expect(again.frames).toMatchObject([{ type: 'error', code: 'unauthorized' }]);
 }
