@@ -82,7 +82,7 @@ export const LIMITS: Limit[] = [
     op: '>=',
     goal: 0.25,
   },
-  // The seed's promise in its own terms: what agent messages add to a chat's response time (5%,
+  // Herald's promise in its own terms: what agent messages add to a chat's response time (5%,
   // aiming at 1%), with a model that takes time. The 0 ms rows above judge the CPU they cost.
   {
     row: 'http-model-on-off',
