@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { countrySpecs } from 'ibantools';
 import { describe, expect, it } from 'vitest';
 import { countChars } from '../../src/sanitize/chars.js';
 import { isLuhnValid, luhnCheckDigit } from '../../src/sanitize/luhn.js';
@@ -215,6 +216,11 @@ describe('sanitizer properties', () => {
   it('never outputs a card number it was given', () => {
     fc.assert(
       fc.property(messy, whitespace, card, whitespace, messy, (before, sep1, number, sep2, after) => {
+        // Right after an IBAN country's code and two digits, digits in exactly that country's
+        // BBAN shape are read as a mistyped IBAN and left (docs/sanitization.md): a card written
+        // that way is the one input read both ways, so it is not this property's.
+        const country = /(?:^|[^\w.-])([A-Z]{2})\d\d$/.exec(before)?.[1];
+        fc.pre(!(sep1 === ' ' && country !== undefined && country in countrySpecs));
         expect(isLuhnValid(number.replace(/\D/g, ''))).toBe(true);
         const out = sanitizerFor(100_000).sanitize(before + sep1 + number + sep2 + after).text;
         expect(out).not.toContain(number);

@@ -132,6 +132,18 @@ describe('PII in national forms', () => {
     expect(clean('order 412589023').text).toBe('order 412589023');
   });
 
+  // Only the exact shape of an IBAN keeps cards out of its digits: a card after any other word
+  // of four characters, or after a mistyped IBAN, is still a card. (Found by the card property
+  // with a random seed: `AA00 4000000000000002` went out whole.)
+  it.each([
+    ['AA00 4000000000000002', 'AA00 [CARD]'],
+    ['see AB12 4111 1111 1111 1111 now', 'see AB12 [CARD] now'],
+    ['DE00 4000000000000002', 'DE00 [CARD]'],
+    ['DE89 3704 0044 0532 0130 01 4111111111111111', 'DE89 3704 0044 0532 0130 01 [CARD]'],
+  ])('finds the card in %s', (input, output) => {
+    expect(clean(input).text).toBe(output);
+  });
+
   it.each(['DE89 3704 0044 0532 0130 01', 'part number 0123 456 789', 'population 1 234 567'])(
     'leaves %s alone (a failed IBAN check, a code, a count)',
     (input) => {

@@ -30,7 +30,7 @@
  * of all, so digits in an address are not matched on their own. Spans the secrets stage will
  * replace (a JWT, a key block…) are skipped, so a secret reaches that stage whole.
  */
-import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
+import { countrySpecs, electronicFormatIBAN, isValidIBAN } from 'ibantools';
 import { type CountryCode, isValidPhoneNumber } from 'libphonenumber-js/max';
 import { countChars } from '../chars.js';
 import { foldForMatching } from '../fold.js';
@@ -52,8 +52,11 @@ interface Rule {
   needs?: string;
   /** A cheap test every text with a match passes (a quick skip for a rule that opens with a look-behind). */
   hint?: RegExp;
-  /** Full control instead of `accept`: the values inside a match, given the 2 characters after it. */
-  values?: (match: string, after: string) => Range[];
+  /**
+   * Full control instead of `accept`: the values inside a match, given the 2 characters after it,
+   * and the view with the match's index (for what comes before it).
+   */
+  values?: (match: string, after: string, view: string, index: number) => Range[];
   /** Context check: true when the match at `index` of `view` is not a value of this kind. */
   skip?: (view: string, index: number) => boolean;
   /** The matches of `re` in `view`, found a cheaper way (the same as `view.matchAll(re)`). */
@@ -74,17 +77,56 @@ const MAX_PASSES = 4;
 const CARD_FIRST_DIGIT = /[2-6]/;
 const attachedAfter = /^(?:\w|[.-]\d)/;
 
+const IBAN_PREFIX = /^[A-Z]{2}\d\d $/;
+const bbanFormats = new Map<string, RegExp>();
+/** The format of a country's BBAN (ibantools' registry), or undefined for a code that has no IBAN. */
+const bbanFormat = (country: string): RegExp | undefined => {
+  const cached = bbanFormats.get(country);
+  if (cached) return cached;
+  const spec = (countrySpecs as Record<string, { bban_regexp?: string } | undefined>)[country];
+  if (!spec?.bban_regexp) return undefined;
+  const re = new RegExp(spec.bban_regexp);
+  bbanFormats.set(country, re);
+  return re;
+};
+
+/**
+ * How many of the run's first groups are the BBAN of an IBAN whose check failed (a mistyped one,
+ * `DE89 3704 0044 0532 0130 01`: the IBAN rule took the valid ones before): right after a
+ * country's code and two digits, groups that together have that country's BBAN length and
+ * format. Cards are not looked for inside them, so a mistyped IBAN is left as it is, not cut
+ * into a [CARD]; 0 when the run does not start an IBAN, so a card after any other word of that
+ * shape (`AA00 4000000000000002`) is found.
+ */
+const ibanGroupsAt = (
+  view: string,
+  index: number,
+  run: string,
+  groups: ReadonlyArray<{ start: number; end: number }>,
+): number => {
+  if (index < 5 || !IBAN_PREFIX.test(view.slice(index - 5, index))) return 0;
+  if (index > 5 && /[\w.-]/.test(view[index - 6]!)) return 0;
+  const format = bbanFormat(view.slice(index - 5, index - 3));
+  if (!format) return 0;
+  let bban = '';
+  for (let n = 0; n < groups.length && bban.length < 34; n++) {
+    bban += run.slice(groups[n]!.start, groups[n]!.end);
+    if (format.test(bban)) return n + 1;
+  }
+  return 0;
+};
+
 /**
  * The cards in a run of digit groups (`4111 1111 1111 1111 12`): from each group start,
  * the longest span of whole groups with 13–19 digits that passes the Luhn check. A group glued to
- * what follows the run (`…1111x`, `…1111.5`) is not used.
+ * what follows the run (`…1111x`, `…1111.5`) is not used, nor are the groups of a mistyped IBAN.
  */
-const cardValues = (run: string, after: string): Range[] => {
+const cardValues = (run: string, after: string, view: string, index: number): Range[] => {
   const groups: Array<{ start: number; end: number }> = [];
   for (const m of run.matchAll(/\d+/g)) groups.push({ start: m.index, end: m.index + m[0].length });
   const usable = attachedAfter.test(after) ? groups.length - 1 : groups.length;
   const found: Range[] = [];
-  for (let a = 0; a < usable; a++) {
+  for (let a = ibanGroupsAt(view, index, run, groups); a < usable; a++) {
     const first = groups[a]!;
     if (!CARD_FIRST_DIGIT.test(run[first.start]!)) continue;
     let digits = '';
@@ -353,8 +395,8 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
       // A run of digit groups separated by single spaces or dashes; cards are found inside it.
       kind: 'card',
       placeholder: '[CARD]',
-      // Not the BBAN of a mistyped IBAN (`DE89 3704 0044 …`).
-      re: /(?<![\w.+])(?<![A-Z]{2}\d\d )\d+(?:[ -]\d+)*/g,
+      // Not inside the BBAN of a mistyped IBAN (`DE89 3704 0044 …`): see ibanGroupsAt.
+      re: /(?<![\w.+])\d+(?:[ -]\d+)*/g,
       values: cardValues,
     },
     {
@@ -446,7 +488,7 @@ export function createPiiStage(scanner: SecretScanner = createSecretScanner()): 
       if (rule.skip?.(view, m.index)) continue;
       let ranges: Range[];
       if (rule.values) {
-        ranges = rule.values(m[0], view.slice(end, end + 2));
+        ranges = rule.values(m[0], view.slice(end, end + 2), view, m.index);
       } else {
         const valueLength = rule.accept ? rule.accept(m[0]) : m[0].length;
         ranges = valueLength === undefined ? [] : [[0, valueLength]];
