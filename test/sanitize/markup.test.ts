@@ -184,6 +184,17 @@ describe('markup stage', () => {
     expect(run(stage, links).text).toBe(links);
   });
 
+  // A value the pii or secrets stage replaces later becomes `[EMAIL]`, `[SECRET]`…, which reads as
+  // a link's text: a script URL in parentheses glued to it would leave as a working link. (Found by
+  // the idempotence property: `password=x](javascript:…)` came out as `[SECRET](javascript:…)`.)
+  it('neutralizes a script URL in parentheses glued to a word, which a placeholder could make a link', () => {
+    const out = run(stage, 'bob@x.io(javascript:alert(1)) ghp_x(vbscript:y) id(data:text/html,z)');
+    expect(out.text).toBe('bob@x.io(#) ghp_x(#) id(#)');
+    expect(out.report.kinds).toEqual({ js_url: 3 });
+    const prose = 'a note (javascript:void(0) is old) and [link](https://example.com)';
+    expect(run(stage, prose).text).toBe(prose);
+  });
+
   it('keeps a stray </ as text instead of gluing its neighbours', () => {
     expect(run(stage, '0</ 4111 <b>x</b>').text).toBe('0</ 4111 x');
   });

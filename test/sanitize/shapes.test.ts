@@ -144,6 +144,14 @@ describe('PII in national forms', () => {
     expect(clean(input).text).toBe(output);
   });
 
+  it.each([
+    ['bob@x.io(javascript:alert(1))', '[EMAIL](#)'],
+    ['AKIAIOSFODNN7EXAMPLE(javascript:alert(1))', '[SECRET](#)'],
+    ['password=hunter2](javascript:alert(1))', 'password=[SECRET](#)'],
+  ])('leaves no script link behind a placeholder: %s', (input, output) => {
+    expect(clean(input).text).toBe(output);
+  });
+
   it.each(['DE89 3704 0044 0532 0130 01', 'part number 0123 456 789', 'population 1 234 567'])(
     'leaves %s alone (a failed IBAN check, a code, a count)',
     (input) => {

@@ -221,8 +221,12 @@ export function createMarkupStage(
   const scriptScheme = /(?:java|vb)script:|data:text\/html/i;
   const autolink = /<(?:(?:javascript|vbscript):|data:text\/html)[^<>\s]*>/gi;
   const bareDataUrl = /(?<![\w.+-])data:text\/html\S*/gi;
+  // A script URL in parentheses right after a link's text, or right after any other word: the
+  // pii and secrets stages, later, replace values with `[EMAIL]`, `[SECRET]`…, which read as a
+  // link's text, so `bob@x.io(javascript:…)` would leave as the link `[EMAIL](javascript:…)`. Only
+  // a parenthesis after a space or an opening bracket or quote is left as prose.
   const markdownLink =
-    /(\]\([ \t]*<?[ \t]*)(?:(?:javascript|vbscript):[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*|data:text\/html[^\s()<>]*)/gi;
+    /((?<=[^\s([{<"'`])\([ \t]*<?[ \t]*)(?:(?:javascript|vbscript):[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*|data:text\/html[^\s()<>]*)/gi;
 
   // Per-call state, reset by `run`: sanitize-html is synchronous, so the callbacks below only ever
   // see the call in progress.
@@ -429,7 +433,8 @@ export function createMarkupStage(
 
   /**
    * Script URLs outside HTML: a Markdown link `[text](javascript:…)` keeps its text and gets `#` as
-   * its URL, an autolink `<javascript:…>` and a bare `data:text/html…` (up to the next whitespace) go.
+   * its URL (so does a script URL in parentheses glued to any word, which a placeholder may turn
+   * into a link's text), an autolink `<javascript:…>` and a bare `data:text/html…` (up to the next whitespace) go.
    * Each is counted as kind `js_url`.
    */
   const neutralizeUrls = (text: string): string => {
