@@ -47,4 +47,12 @@ describe('ansi stage', () => {
     const out = run(stage, text);
     expect(out.text).toBe(text);
   });
+
+  // Found by the card property: `ESC SP 6` read as one escape took the card's first digit and
+  // glued the rest to the word before it (`A6` + `011…`), where no card is looked for.
+  it('takes an ESC before a space as a stray one, not the start of a sequence', () => {
+    const out = run(stage, 'A6\x1b 6011000000000004');
+    expect(out.text).toBe('A6\x1b 6011000000000004');
+    expect(run(stage, '\x1b(B\x1b[mok').text).toBe('ok');
+  });
 });

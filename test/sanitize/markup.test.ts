@@ -195,6 +195,12 @@ describe('markup stage', () => {
     expect(run(stage, prose).text).toBe(prose);
   });
 
+  it('leaves no half of a character when it drops a tag that ends inside one', () => {
+    const out = run(stage, '</A<SCRIPT 𐀀').text;
+    expect(out).not.toMatch(/\p{Cs}/u);
+    expect(run(stage, out).text).toBe(out);
+  });
+
   it('keeps a stray </ as text instead of gluing its neighbours', () => {
     expect(run(stage, '0</ 4111 <b>x</b>').text).toBe('0</ 4111 x');
   });

@@ -24,7 +24,10 @@ export function createAnsiStage(): Stage {
       // DCS, SOS, PM, APC: ESC P/X/^/_ (or 8-bit) … terminated by ST.
       '(?<str>(?:\\x1B[PX^_]|[\\x90\\x98\\x9E\\x9F])[^\\x1B\\x90\\x98\\x9B-\\x9F]*(?:\\x1B\\\\|\\x9C))',
       // Any other escape: ESC, intermediate bytes, one final byte (charset selection, ESC 7, ESC c…).
-      '(?<esc>\\x1B[ -/]*[0-~])',
+      // Not with a space as intermediate (ECMA-35 allows it, for announcers nobody pastes): an ESC
+      // before a space is a stray one, and taking the next word's first character as a final
+      // byte would glue two words (`A6 ESC 6011…` would become `A6011…`, hiding a card number).
+      '(?<esc>\\x1B[!-/]*[0-~])',
     ].join('|'),
     'g',
   );

@@ -213,6 +213,7 @@ export function createMarkupStage(
   };
   const ignorable = /[\s\x00-\x1F\x7F]+/g;
   const dangerousUrl = /^(?:javascript:|vbscript:|data:text\/html)/;
+  const loneSurrogate = /\p{Cs}/gu;
   const privateUse = /[\uE000-\uF8FF]/;
   const privateUseAll = /[\uE000-\uF8FF]/g;
   const scriptOpener = /<script/i;
@@ -488,6 +489,10 @@ export function createMarkupStage(
         out = next;
       }
       if (!stable) out = cycle(out, true);
+      // The parser can drop an unclosed tag that ends inside an astral character (`</A<SCRIPT 𐀀`),
+      // leaving half of its surrogate pair; the invisible step, which removes such halves, ran
+      // before this one, so the half goes here (the text came in with none).
+      if (out !== text) out = out.replace(loneSurrogate, '');
       if (out === text) return untouched('markup', text);
       // Comments, doctypes and stray closing tags open no element but are still markup removed.
       if (tally.count === 0) tally.add('other', 0);
