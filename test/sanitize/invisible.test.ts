@@ -90,4 +90,12 @@ describe('invisible stage', () => {
     expect(run(stage, sea).text).toBe(sea);
     expect(run(stage, 'ig\u200Bnore ภาษา\u200B x\u00ADy').text).toBe('ignore ภาษา xy');
   });
+
+  // Found by the idempotence property: the joiner was kept for the mark after it, then the mark
+  // went, and only a second run took the joiner.
+  it('settles in one run when a removal leaves a kept joiner alone', () => {
+    const out = run(stage, '\u094d\u200d\u061c');
+    expect(out.text).toBe('\u094d');
+    expect(run(stage, out.text).text).toBe(out.text);
+  });
 });

@@ -48,6 +48,9 @@ const BIDI = '\\u202A-\\u202E\\u2066-\\u2069\\u200E\\u200F\\u061C';
 const CONTROL = '\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F';
 const TAGS = '\\u{E0000}-\\u{E007F}';
 
+/** Passes over the text at most (see `run`). */
+const MAX_PASSES = 4;
+
 export function createInvisibleStage(): Stage {
   const quick = new RegExp(`[${ZERO_WIDTH}${BIDI}${CONTROL}${TAGS}]|\\p{Cs}`, 'u');
   const pattern = new RegExp(
@@ -85,12 +88,21 @@ export function createInvisibleStage(): Stage {
     run(text) {
       if (!quick.test(text)) return untouched('invisible', text);
       const tally = new Tally('invisible');
-      const out = text.replace(pattern, (match: string, ...rest: unknown[]) => {
+      const remove = (match: string, ...rest: unknown[]) => {
         const groups = rest[rest.length - 1] as Record<string, string | undefined>;
         if (groups.keep !== undefined) return match;
         tally.add(kindOf(groups), countChars(match));
         return '';
-      });
+      };
+      // What is kept depends on its neighbours, and a removal changes them: a joiner kept before
+      // a bidi mark (`्` ZWJ ALM) stands alone once the mark goes. So again until nothing more
+      // goes, which a pass or two settles; each pass only removes, and the passes are bounded.
+      let out = text.replace(pattern, remove);
+      for (let pass = 1; pass < MAX_PASSES && tally.count > 0; pass++) {
+        const before = tally.count;
+        out = out.replace(pattern, remove);
+        if (tally.count === before) break;
+      }
       if (tally.count === 0) return untouched('invisible', text);
       return { text: renormalize(out), report: tally.report() };
     },
