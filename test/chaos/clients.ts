@@ -207,6 +207,34 @@ abstract class HttpApp extends ChaosClient {
     this.stopped = true;
     this.abort?.abort();
   }
+
+  /**
+   * Once back from any cut, a GET of `path` on an instance, abortable by the next cut. Undefined
+   * (after a pause) when the instance answered anything but 200; a cut or a failed connection
+   * throws, and `failed` then says whether to pause before the next try.
+   */
+  protected async get(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ port: number; res: Response } | undefined> {
+    await this.away;
+    const port = await this.pick();
+    const abort = new AbortController();
+    this.abort = abort;
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      headers: { ...this.auth, ...headers },
+      signal: abort.signal,
+    });
+    if (res.status === 200) return { port, res };
+    await res.text();
+    await pause();
+    return undefined;
+  }
+
+  /** After a GET threw: a cut (the abort) goes straight back; anything else waits a little first. */
+  protected async failed(): Promise<void> {
+    if (!this.abort?.signal.aborted) await pause();
+  }
 }
 
 /** Reads `GET /api/agent-messages/stream`, resuming with Last-Event-ID; acks each message over HTTP. */
@@ -221,20 +249,12 @@ class SseApp extends HttpApp {
 
   private async run(opened: () => void): Promise<void> {
     while (!this.stopped) {
-      await this.away;
-      const port = await this.pick();
-      const abort = new AbortController();
-      this.abort = abort;
       try {
-        const res = await fetch(
-          `http://127.0.0.1:${port}/api/agent-messages/stream?sessionId=${this.sessionId}`,
-          { headers: { ...this.auth, 'last-event-id': String(this.lastSeq) }, signal: abort.signal },
-        );
-        if (res.status !== 200) {
-          await res.text();
-          await pause();
-          continue;
-        }
+        const got = await this.get(`/api/agent-messages/stream?sessionId=${this.sessionId}`, {
+          'last-event-id': String(this.lastSeq),
+        });
+        if (!got) continue;
+        const { port, res } = got;
         opened();
         const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
@@ -249,7 +269,7 @@ class SseApp extends HttpApp {
         }
       } catch {
         // Cut, or the instance went away: read again after the last seq.
-        if (!abort.signal.aborted) await pause();
+        await this.failed();
       }
     }
   }
@@ -275,20 +295,12 @@ class PollApp extends HttpApp {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      await this.away;
-      const port = await this.pick();
-      const abort = new AbortController();
-      this.abort = abort;
       try {
-        const res = await fetch(
-          `http://127.0.0.1:${port}/api/agent-messages?sessionId=${this.sessionId}&after=${this.lastSeq}&limit=100`,
-          { headers: this.auth, signal: abort.signal },
+        const got = await this.get(
+          `/api/agent-messages?sessionId=${this.sessionId}&after=${this.lastSeq}&limit=100`,
         );
-        if (res.status !== 200) {
-          await res.text();
-          await pause();
-          continue;
-        }
+        if (!got) continue;
+        const { port, res } = got;
         const { messages } = (await res.json()) as { messages: Received[] };
         for (const m of messages) this.receive(m, true);
         if (messages.length > 0)
@@ -298,7 +310,7 @@ class PollApp extends HttpApp {
           );
         else await pause();
       } catch {
-        if (!abort.signal.aborted) await pause();
+        await this.failed();
       }
     }
   }
