@@ -360,13 +360,16 @@ interface HttpChatResult {
   agentMessagesPerRequest: number;
 }
 
+/** What both HTTP chat loads (load/http-chat.ts, load/model-chat.ts) are given besides the port. */
+const httpLoadParams = () => ({
+  connections: O.httpConnections,
+  warmupSeconds: O.warmupSeconds,
+  seconds: O.seconds,
+  maxRequests: 40_000 * O.seconds,
+});
+
 async function httpChat(store: 'sqlite' | 'redis'): Promise<void> {
-  const params = {
-    connections: O.httpConnections,
-    warmupSeconds: O.warmupSeconds,
-    seconds: O.seconds,
-    maxRequests: 40_000 * O.seconds,
-  };
+  const params = httpLoadParams();
   const variants = [
     {
       name: 'on',
@@ -427,13 +430,7 @@ async function httpChat(store: 'sqlite' | 'redis'): Promise<void> {
  * waits, not the added CPU the 0 ms rows measure.
  */
 async function modelChat(): Promise<void> {
-  const params = {
-    connections: O.httpConnections,
-    warmupSeconds: O.warmupSeconds,
-    seconds: O.seconds,
-    maxRequests: 40_000 * O.seconds,
-    pauseMs: O.modelPauseMs,
-  };
+  const params = { ...httpLoadParams(), pauseMs: O.modelPauseMs };
   const raw = await alternate(
     (['on', 'off'] as const).map((v) => ({
       name: v,
